@@ -1,0 +1,23 @@
+"""Our split of ../shared/data/davis2016-train (30 sequences): what we tune on vs what we score on.
+
+Models are trained on TRAIN while settings are chosen; scores on VALIDATION are the ones quoted.
+The choice mixes rigid and deformable objects, slow and fast motion, large and small objects.
+"""
+
+VALIDATION = (
+    "car-turn",
+    "dance-jump",
+    "dog-agility",
+    "kite-walk",
+    "mallard-fly",
+    "motocross-bumps",
+)
+
+ALL = (
+    "bear", "bmx-bumps", "boat", "breakdance-flare", "bus", "car-turn", "dance-jump", "dog-agility",
+    "drift-turn", "elephant", "flamingo", "hike", "hockey", "horsejump-low", "kite-walk", "lucia",
+    "mallard-fly", "mallard-water", "motocross-bumps", "motorbike", "paragliding", "rhino",
+    "rollerblade", "scooter-gray", "soccerball", "stroller", "surf", "swing", "tennis", "train",
+)
+
+TRAIN = tuple(s for s in ALL if s not in VALIDATION)
