@@ -1,0 +1,41 @@
+"""Small conversions between slot maps and per-slot probabilities, shared by every propagator."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def one_hot(slots: np.ndarray, num_slots: int) -> np.ndarray:
+    """Slot map (HxW, values 0..num_slots-1) -> probabilities (num_slots, H, W) float32."""
+    return (slots[None] == np.arange(num_slots, dtype=slots.dtype)[:, None, None]).astype(np.float32)
+
+
+def to_slots(probs: np.ndarray) -> np.ndarray:
+    """Probabilities (K+1, H, W) -> slot map (HxW uint8) by arg-max; slot 0 is background."""
+    return np.argmax(probs, axis=0).astype(np.uint8)
+
+
+def pad_slots(probs: np.ndarray, num_slots: int) -> np.ndarray:
+    """Grow (K+1, H, W) probabilities to ``num_slots`` channels with zeros for new objects."""
+    if probs.shape[0] >= num_slots:
+        return probs
+    extra = np.zeros((num_slots - probs.shape[0], *probs.shape[1:]), dtype=probs.dtype)
+    return np.concatenate([probs, extra], axis=0)
+
+
+def apply_prompt(probs: np.ndarray, prompt_slots: np.ndarray, prompt_objects: list[int]) -> np.ndarray:
+    """Overwrite the prompted objects with a user's mask.
+
+    probs: (K+1, H, W) float32 propagated probabilities (K already counts the prompt's objects).
+    prompt_slots: HxW slot map of the prompt. prompt_objects: the slots it defines.
+    The prompt wins: its objects take exactly its pixels, and no other object keeps a pixel the
+    prompt gives to one of them. Objects the prompt does not mention keep their other pixels.
+    """
+    out = probs.copy()
+    claimed = prompt_slots > 0
+    out[:, claimed] = 0.0
+    for slot in prompt_objects:
+        out[slot] = (prompt_slots == slot).astype(np.float32)
+    # Pixels an object of the prompt used to hold but the prompt leaves out become background.
+    out[0] = np.clip(1.0 - out[1:].sum(axis=0), 0.0, 1.0)
+    return out
