@@ -1,0 +1,194 @@
+"""``vidseg segment`` end to end, and every bad input the issue lists: one line, non-zero exit."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.paths import shared_data
+from vidseg.apps import segment as segment_module
+from vidseg.apps.cli import EXIT_INTERRUPTED, EXIT_USER_ERROR, main
+from vidseg.eval import evaluate_roots
+
+
+def run_cli(capsys, *args):
+    code = main(["segment", *map(str, args), "--quiet"])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_user_error(code, err, *words):
+    assert code == EXIT_USER_ERROR
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("vidseg: error: ")
+    for word in words:
+        assert word in lines[0]
+
+
+def frames_and_mask(root):
+    return root / "JPEGImages" / "clip", root / "Annotations" / "clip" / "00000.png"
+
+
+def test_segment_writes_every_frame_with_palette_and_stats(capsys, small_clip_root, tmp_path):
+    frames, mask = frames_and_mask(small_clip_root)
+    out = tmp_path / "masks"
+    code, stdout, _ = run_cli(capsys, frames, "--mask", mask, "-o", out / "clip", "--stats",
+                              "--overlay", tmp_path / "o.mp4", "--alpha", tmp_path / "alpha",
+                              "--rle", tmp_path / "m.json")
+    assert code == 0
+    stats = json.loads(stdout.strip())
+    assert set(stats) == {"frames", "seconds", "fps", "peak_rss_mb"} and stats["frames"] == 12
+    written = sorted(p.name for p in (out / "clip").iterdir())
+    assert written == sorted(f"{p.stem}.png" for p in frames.iterdir())
+    first = Image.open(out / "clip" / "00000.png")
+    assert first.mode == "P" and first.getpalette()[:6] == Image.open(mask).getpalette()[:6]
+    assert (tmp_path / "o.mp4").stat().st_size > 0 and (tmp_path / "m.json").stat().st_size > 0
+    assert len(list((tmp_path / "alpha").glob("*.png"))) == 12
+    scores = evaluate_roots(small_clip_root / "Annotations", out).to_json()
+    assert scores["J&F"] > 50  # flow measured 57.7 on this clip; static 41.8
+
+
+def test_flow_beats_the_static_baseline(capsys, small_clip_root, tmp_path):
+    frames, mask = frames_and_mask(small_clip_root)
+    scores = {}
+    for method in ("static", "flow"):
+        assert run_cli(capsys, frames, "--mask", mask, "-o", tmp_path / method / "clip", "--method", method)[0] == 0
+        scores[method] = evaluate_roots(small_clip_root / "Annotations", tmp_path / method).to_json()["J&F"]
+    assert scores["flow"] > scores["static"] + 8
+
+
+def test_video_input_names_masks_by_frame_number(capsys, small_clip, tmp_path):
+    from vidseg.data import write_clip_video
+    from vidseg.io.masks import write_index_png
+
+    video = tmp_path / "clip.mp4"
+    write_clip_video(small_clip, video)
+    write_index_png(tmp_path / "first.png", small_clip.labels[0])
+    code, _, _ = run_cli(capsys, video, "--mask", tmp_path / "first.png", "-o", tmp_path / "out")
+    assert code == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [f"{i:05d}.png" for i in range(12)]
+
+
+def test_judo_objects_start_on_their_own_frames(capsys, tmp_path):
+    judo = shared_data("examples/judo")
+    out = tmp_path / "judo"
+    code, _, _ = run_cli(capsys, judo / "JPEGImages", "--mask", judo / "Annotations", "-o", out, "--method", "flow")
+    assert code == 0
+    present = {int(p.stem): set(np.unique(np.array(Image.open(p)))) - {0} for p in out.iterdir()}
+    assert len(present) == 16
+    for frame, objects in present.items():
+        expected = {1} | {o for o, start in ((2, 5), (3, 8), (4, 13)) if frame >= start}
+        assert objects == expected, f"frame {frame}: {objects}"
+
+
+# ---- bad input -------------------------------------------------------------------------------
+
+
+def test_missing_input(capsys, tmp_path, small_clip_root):
+    _, mask = frames_and_mask(small_clip_root)
+    code, _, err = run_cli(capsys, tmp_path / "nope.mp4", "--mask", mask, "-o", tmp_path / "o")
+    assert_user_error(code, err, "nope.mp4")
+
+
+def test_corrupt_video(capsys, tmp_path, small_clip_root):
+    _, mask = frames_and_mask(small_clip_root)
+    fake = tmp_path / "fake.mp4"
+    fake.write_text("this is not a video")
+    code, _, err = run_cli(capsys, fake, "--mask", mask, "-o", tmp_path / "o")
+    assert_user_error(code, err, "fake.mp4")
+
+
+def test_truncated_video(capsys, small_clip, tmp_path):
+    from vidseg.data import write_clip_video
+    from vidseg.io.masks import write_index_png
+
+    video = tmp_path / "clip.mp4"
+    write_clip_video(small_clip, video)
+    data = video.read_bytes()
+    video.write_bytes(data[: len(data) * 6 // 10])
+    write_index_png(tmp_path / "first.png", small_clip.labels[0])
+    code, _, err = run_cli(capsys, video, "--mask", tmp_path / "first.png", "-o", tmp_path / "o")
+    assert_user_error(code, err, "clip.mp4")
+
+
+def test_empty_frame_folder(capsys, tmp_path, small_clip_root):
+    _, mask = frames_and_mask(small_clip_root)
+    (tmp_path / "empty").mkdir()
+    code, _, err = run_cli(capsys, tmp_path / "empty", "--mask", mask, "-o", tmp_path / "o")
+    assert_user_error(code, err, "empty")
+
+
+def test_frames_of_mixed_sizes(capsys, tmp_path, small_clip_root):
+    frames, mask = frames_and_mask(small_clip_root)
+    mixed = tmp_path / "mixed"
+    shutil.copytree(frames, mixed)
+    Image.new("RGB", (50, 40)).save(mixed / "00005.jpg")
+    code, _, err = run_cli(capsys, mixed, "--mask", mask, "-o", tmp_path / "o")
+    assert_user_error(code, err, "00005")
+
+
+def test_mask_one_pixel_narrow_is_padded(capsys, tmp_path, small_clip_root):
+    frames, mask = frames_and_mask(small_clip_root)
+    image = Image.open(mask)
+    image.crop((0, 0, image.width - 1, image.height)).save(tmp_path / "narrow.png")
+    code, _, _ = run_cli(capsys, frames, "--mask", tmp_path / "narrow.png", "-o", tmp_path / "o")
+    assert code == 0
+    assert Image.open(tmp_path / "o" / "00000.png").size == image.size
+
+
+def test_mask_of_another_size_is_refused(capsys, tmp_path, small_clip_root):
+    frames, mask = frames_and_mask(small_clip_root)
+    Image.open(mask).resize((100, 60), Image.NEAREST).save(tmp_path / "small.png")
+    code, _, err = run_cli(capsys, frames, "--mask", tmp_path / "small.png", "-o", tmp_path / "o")
+    assert_user_error(code, err, "100")
+
+
+def test_mask_with_no_object(capsys, tmp_path, small_clip_root):
+    frames, mask = frames_and_mask(small_clip_root)
+    blank = Image.open(mask).point(lambda _: 0)
+    blank.save(tmp_path / "blank.png")
+    code, _, err = run_cli(capsys, frames, "--mask", tmp_path / "blank.png", "-o", tmp_path / "o")
+    assert_user_error(code, err, "no object")
+
+
+def test_rgb_colour_mask_is_refused(capsys, tmp_path, small_clip_root):
+    frames, mask = frames_and_mask(small_clip_root)
+    Image.open(mask).convert("RGB").save(tmp_path / "rgb.png")
+    code, _, err = run_cli(capsys, frames, "--mask", tmp_path / "rgb.png", "-o", tmp_path / "o")
+    assert_user_error(code, err, "index")
+
+
+def test_output_folder_with_other_files_is_kept(capsys, tmp_path, small_clip_root):
+    frames, mask = frames_and_mask(small_clip_root)
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    code, _, err = run_cli(capsys, frames, "--mask", mask, "-o", out)
+    assert_user_error(code, err, "--overwrite")
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+
+
+def test_interrupted_run_leaves_no_half_written_file(capsys, tmp_path, small_clip_root, monkeypatch):
+    frames, mask = frames_and_mask(small_clip_root)
+    real_write = segment_module.write_index_png
+    calls = []
+
+    def write_then_interrupt(path, labels, palette=None):
+        calls.append(path)
+        if len(calls) == 5:
+            raise KeyboardInterrupt
+        real_write(path, labels, palette)
+
+    monkeypatch.setattr(segment_module, "write_index_png", write_then_interrupt)
+    out = tmp_path / "o"
+    code, _, err = run_cli(capsys, frames, "--mask", mask, "-o", out, "--overlay", tmp_path / "v.mp4")
+    assert code == EXIT_INTERRUPTED and "Traceback" not in err
+    left = sorted(p.name for p in tmp_path.rglob("*") if p.is_file())
+    assert left == ["00000.png", "00001.png", "00002.png", "00003.png"]
+    for p in out.iterdir():
+        Image.open(p).load()

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def small_clip():
+    """A rendered 3-object clip with ground truth, small enough for fast tests."""
+    from vidseg.data import ClipConfig, render_clip
+
+    return render_clip(ClipConfig(height=240, width=428, num_frames=12, num_objects=3, seed=3))
+
+
+@pytest.fixture(scope="session")
+def small_clip_root(small_clip, tmp_path_factory) -> Path:
+    """``small_clip`` written as a DAVIS layout; returns the root (JPEGImages/, Annotations/)."""
+    from vidseg.data import write_clip
+
+    root = tmp_path_factory.mktemp("clip")
+    write_clip(small_clip, root, name="clip")
+    return root

@@ -1,0 +1,113 @@
+"""``vidseg segment`` as a function: input + masks in, index PNGs and optional extras out.
+
+The CLI, the demo and the benchmarks call :func:`run_segment`, so they measure the same pipeline
+a user runs: decode, propagate, encode.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import resource
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from tqdm import tqdm
+
+from vidseg.engine.segmenter import VideoSegmenter
+from vidseg.errors import OutputError
+from vidseg.io.masks import write_index_png
+from vidseg.io.prompts import read_mask_prompts
+from vidseg.io.rle import RleJsonWriter
+from vidseg.io.writers import AlphaWriter, OverlayVideoWriter
+
+DEFAULT_FPS = 24.0  # frame folders carry no rate; the overlay video needs one
+
+
+@dataclass(frozen=True)
+class SegmentJob:
+    input: Path
+    mask: Path
+    out_dir: Path
+    method: str = "default"
+    overlay: Path | None = None
+    alpha: Path | None = None
+    rle: Path | None = None
+    overwrite: bool = False
+    progress: bool = True
+
+
+@dataclass(frozen=True)
+class SegmentStats:
+    frames: int
+    seconds: float
+    fps: float
+    peak_rss_mb: float
+
+    def to_json(self) -> dict:
+        return {"frames": self.frames, "seconds": round(self.seconds, 3), "fps": round(self.fps, 2),
+                "peak_rss_mb": round(self.peak_rss_mb, 1)}
+
+
+def run_segment(job: SegmentJob) -> SegmentStats:
+    """Segment ``job.input`` from ``job.mask``; writes one index PNG per frame into ``job.out_dir``.
+
+    Frames before the first mask get empty masks. Every file is written atomically.
+    """
+    segmenter = VideoSegmenter(model=job.method)
+    with segmenter.open(job.input) as session:
+        prompts = read_mask_prompts(job.mask, session.stems)
+        for index, labels in prompts.masks.items():
+            session.add_mask(index, labels)
+        _prepare_out_dir(job.out_dir, job.overwrite)
+        started = time.perf_counter()
+        with contextlib.ExitStack() as outputs:
+            extras = _open_extras(job, session.source.fps, prompts.palette, outputs)
+            bar = outputs.enter_context(tqdm(total=session.num_frames, unit="frame", disable=not job.progress,
+                                             desc="segment", leave=False))
+            for index, frame, labels in session.propagate_frames(include_unprompted=True):
+                stem = session.stems[index]
+                write_index_png(job.out_dir / f"{stem}.png", labels, prompts.palette)
+                for sink in extras:
+                    sink(index, stem, frame, labels)
+                bar.update(1)
+        seconds = time.perf_counter() - started
+    frames = session.num_frames
+    return SegmentStats(frames, seconds, frames / max(seconds, 1e-9), _peak_rss_mb())
+
+
+def _prepare_out_dir(out_dir: Path, overwrite: bool) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputError(f"output {out_dir} is a file; give a folder for the masks")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not overwrite:
+        raise OutputError(
+            f"output folder {out_dir} already holds files; choose a new or empty folder, or pass --overwrite"
+        )
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+
+Sink = Callable[[int, str, np.ndarray, np.ndarray], None]
+
+
+def _open_extras(job: SegmentJob, fps: float | None, palette: bytes | None, stack: contextlib.ExitStack) -> list[Sink]:
+    """One ``sink(index, stem, frame, labels)`` per optional output; ``stack`` closes (commits) them."""
+    rate = fps or DEFAULT_FPS
+    sinks: list[Sink] = []
+    if job.overlay is not None:
+        overlay = stack.enter_context(OverlayVideoWriter(job.overlay, fps=rate, colors=palette))
+        sinks.append(lambda index, stem, frame, labels: overlay.write(frame, labels))
+    if job.alpha is not None:
+        alpha = stack.enter_context(AlphaWriter(job.alpha, fps=rate))
+        sinks.append(lambda index, stem, frame, labels: alpha.write(stem, frame, labels))
+    if job.rle is not None:
+        rle = stack.enter_context(RleJsonWriter(job.rle))
+        sinks.append(lambda index, stem, frame, labels: rle.add(index, stem, labels))
+    return sinks
+
+
+def _peak_rss_mb() -> float:
+    # ru_maxrss is in KiB on Linux.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
