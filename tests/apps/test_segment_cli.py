@@ -53,6 +53,22 @@ def test_segment_writes_every_frame_with_palette_and_stats(capsys, small_clip_ro
     assert scores["J&F"] > 50  # flow measured 57.7 on this clip; static 41.8
 
 
+def test_alpha_webm_keeps_its_alpha(capsys, small_clip_root, tmp_path):
+    import av
+
+    frames, mask = frames_and_mask(small_clip_root)
+    code, _, _ = run_cli(capsys, frames, "--mask", mask, "-o", tmp_path / "o", "--alpha", tmp_path / "cut.webm")
+    assert code == 0
+    with av.open(str(tmp_path / "cut.webm")) as container:
+        stream = container.streams.video[0]
+        decoder = av.CodecContext.create("libvpx-vp9", "r")  # FFmpeg's own vp9 decoder drops alpha
+        decoded = [f for packet in container.demux(stream) for f in decoder.decode(packet)]
+    assert len(decoded) == 12
+    alpha = decoded[0].to_ndarray(format="rgba")[..., 3]
+    objects = np.array(Image.open(tmp_path / "o" / "00000.png")) > 0
+    assert alpha[objects].mean() > 200 and alpha[~objects].mean() < 30
+
+
 def test_flow_beats_the_static_baseline(capsys, small_clip_root, tmp_path):
     frames, mask = frames_and_mask(small_clip_root)
     scores = {}

@@ -22,13 +22,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except VidsegError as err:
         print(f"vidseg: error: {err}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except OSError as err:  # disk full, permission denied: the environment's, not a bug
+        print(f"vidseg: error: {err}", file=sys.stderr)
+        return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("vidseg: interrupted; files already written are complete, none is half-written", file=sys.stderr)
         return EXIT_INTERRUPTED
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from vidseg import __version__
+
     parser = argparse.ArgumentParser(prog="vidseg", description="Video object segmentation on a CPU.")
+    parser.add_argument("--version", action="version", version=f"vidseg {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_segment(commands)
     _add_eval(commands)
@@ -46,7 +52,7 @@ def _add_segment(commands: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--out", dest="out_dir", type=Path, required=True, help="folder for one index PNG per frame")
     p.add_argument("--method", default="default", choices=method_names(), help="propagation method (default: %(default)s)")
     p.add_argument("--overlay", type=Path, help="also write an overlay video (H.264 mp4)")
-    p.add_argument("--alpha", type=Path, help="also write RGBA PNGs (object opaque) into this folder")
+    p.add_argument("--alpha", type=Path, help="also write the cut-out: RGBA PNGs into this folder, or a VP9 video with alpha if it ends in .webm")
     p.add_argument("--rle", type=Path, help="also write COCO RLE masks as one JSON file")
     p.add_argument("--stats", action="store_true", help="print one JSON line of frames, seconds, fps, peak memory")
     p.add_argument("--overwrite", action="store_true", help="allow an output folder that already holds files")

@@ -100,7 +100,9 @@ def _open_extras(job: SegmentJob, fps: float | None, palette: bytes | None, stac
         overlay = stack.enter_context(OverlayVideoWriter(job.overlay, fps=rate, colors=palette))
         sinks.append(lambda index, stem, frame, labels: overlay.write(frame, labels))
     if job.alpha is not None:
-        alpha = stack.enter_context(AlphaWriter(job.alpha, fps=rate))
+        # A .webm path means one VP9 video with alpha; anything else is a folder of RGBA PNGs.
+        webm = job.alpha.suffix.lower() == ".webm"
+        alpha = stack.enter_context(AlphaWriter(None if webm else job.alpha, job.alpha if webm else None, fps=rate))
         sinks.append(lambda index, stem, frame, labels: alpha.write(stem, frame, labels))
     if job.rle is not None:
         rle = stack.enter_context(RleJsonWriter(job.rle))

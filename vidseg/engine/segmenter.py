@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
+
 from vidseg.engine.methods import build_propagator, resolve_method
 from vidseg.engine.session import Session
 from vidseg.errors import InputError
-from vidseg.io.frames import FrameSource, open_frames
+from vidseg.io.frames import ArraySource, FrameSource, open_frames
 
 
 class VideoSegmenter:
@@ -22,7 +24,12 @@ class VideoSegmenter:
         self.method = resolve_method(model)
         self.device = device
 
-    def open(self, source: str | os.PathLike | FrameSource) -> Session:
-        """Open a video file, a folder of frames, or an already open frame source."""
-        frames = open_frames(source) if isinstance(source, (str, os.PathLike)) else source
+    def open(self, source: str | os.PathLike | np.ndarray | FrameSource) -> Session:
+        """Open a video file, a folder of frames, a (T, H, W, 3) uint8 array, or a frame source."""
+        if isinstance(source, (str, os.PathLike)):
+            frames = open_frames(source)
+        elif isinstance(source, np.ndarray):
+            frames = ArraySource(source)
+        else:
+            frames = source
         return Session(frames, build_propagator(self.method))

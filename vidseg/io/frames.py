@@ -102,6 +102,22 @@ def open_frames(path: str | Path) -> FrameSource:
     raise InputError(f"{path}: unsupported extension {path.suffix!r}; give a video ({supported}) or a folder of frames")
 
 
+class ArraySource(FrameSource):
+    """Frames already in memory: (T, H, W, 3) uint8 RGB, e.g. from a caller's own decoder."""
+
+    def __init__(self, frames: np.ndarray, fps: float | None = None) -> None:
+        frames = np.asarray(frames)
+        if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8 or len(frames) == 0:
+            raise InputError(f"frames must be a non-empty (T, H, W, 3) uint8 RGB array, got {frames.dtype} {frames.shape}")
+        self.frames = frames
+        self.stems = [f"{i:05d}" for i in range(len(frames))]
+        self.height, self.width = frames.shape[1:3]
+        self.fps = fps
+
+    def read(self, i: int) -> np.ndarray:
+        return self.frames[self._normalise_index(i)]
+
+
 # ---------------------------------------------------------------------------------------------
 # Folder of frames
 

@@ -230,15 +230,13 @@ class AlphaWriter:
     ``av.CodecContext.create("libvpx-vp9", "r")``. Browsers (Chrome, Firefox) show it.
     """
 
-    def __init__(self, folder: str | os.PathLike, webm_path: str | os.PathLike | None = None,
+    def __init__(self, folder: str | os.PathLike | None, webm_path: str | os.PathLike | None = None,
                  fps: float | None = None) -> None:
-        self.folder = Path(folder)
-        if self.folder.exists() and not self.folder.is_dir():
-            raise OutputError(f"{self.folder} is a file, not a folder: give a folder for the alpha PNGs")
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise OutputError(f"cannot create {self.folder} ({error}); check the path and permissions") from error
+        if folder is None and webm_path is None:
+            raise ValueError("AlphaWriter needs a folder for PNGs, a webm path, or both")
+        self.folder = None if folder is None else Path(folder)
+        if self.folder is not None:
+            self._make_folder(self.folder)
         self._webm = None
         if webm_path is not None:
             if fps is None:
@@ -252,15 +250,25 @@ class AlphaWriter:
         from PIL import Image
 
         rgba = alpha_cutout(frame_rgb, labels)
-        target = self.folder / f"{stem}.png"
-        try:
-            with atomic_path(target) as tmp:
-                # Level 3 halves the time of the default 6 for ~10% larger files.
-                Image.fromarray(rgba).save(tmp, format="PNG", compress_level=3)
-        except OSError as error:
-            raise OutputError(f"cannot write {target} ({error}); check that the folder is writable") from error
+        if self.folder is not None:
+            target = self.folder / f"{stem}.png"
+            try:
+                with atomic_path(target) as tmp:
+                    # Level 3 halves the time of the default 6 for ~10% larger files.
+                    Image.fromarray(rgba).save(tmp, format="PNG", compress_level=3)
+            except OSError as error:
+                raise OutputError(f"cannot write {target} ({error}); check that the folder is writable") from error
         if self._webm is not None:
             self._webm.encode(rgba, "rgba")
+
+    @staticmethod
+    def _make_folder(folder: Path) -> None:
+        if folder.exists() and not folder.is_dir():
+            raise OutputError(f"{folder} is a file, not a folder: give a folder for the alpha PNGs")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise OutputError(f"cannot create {folder} ({error}); check the path and permissions") from error
 
     def close(self) -> None:
         if self._webm is not None:

@@ -1,0 +1,34 @@
+import json
+import shutil
+
+from vidseg.apps.cli import EXIT_USER_ERROR, main
+
+
+def test_eval_prints_a_table_and_writes_percent_json(capsys, small_clip_root, tmp_path):
+    pred = tmp_path / "pred"
+    shutil.copytree(small_clip_root / "Annotations", pred)
+    code = main(["eval", str(small_clip_root), str(pred), "--json", str(tmp_path / "s.json")])
+    out, _ = capsys.readouterr()
+    assert code == 0 and "clip" in out and "J&F" in out
+    scores = json.loads((tmp_path / "s.json").read_text())
+    assert scores["J&F"] == scores["J"] == scores["F"] == 100.0
+    assert set(scores["sequences"]) == {"clip"}
+
+
+def test_eval_without_predictions_is_a_one_line_error(capsys, small_clip_root, tmp_path):
+    (tmp_path / "pred").mkdir()
+    code = main(["eval", str(small_clip_root), str(tmp_path / "pred")])
+    _, err = capsys.readouterr()
+    assert code == EXIT_USER_ERROR and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_demo_segments_the_example_and_reports_jf(capsys, tmp_path, monkeypatch):
+    from vidseg.apps import demo
+    from vidseg.data import ClipConfig
+
+    monkeypatch.setattr(demo, "DEMO_CLIP", ClipConfig(height=120, width=214, num_frames=8))
+    assert main(["demo", "-o", str(tmp_path)]) == 0
+    out, _ = capsys.readouterr()
+    assert "J&F" in out and str(tmp_path / "masks" / "example") in out
+    assert len(list((tmp_path / "masks" / "example").glob("*.png"))) == 8
+    assert (tmp_path / "overlay.mp4").stat().st_size > 0

@@ -1,0 +1,74 @@
+import numpy as np
+import pytest
+
+import vidseg
+from vidseg.errors import InputError
+
+
+@pytest.fixture
+def session(small_clip):
+    with vidseg.VideoSegmenter(model="flow").open(small_clip.frames) as s:
+        yield s
+
+
+def only(labels, obj_id):
+    return np.where(labels == obj_id, obj_id, 0).astype(np.uint8)
+
+
+def test_objects_start_on_the_frame_of_their_mask(session, small_clip):
+    session.add_mask(0, only(small_clip.labels[0], 1))
+    session.add_mask(4, only(small_clip.labels[4], 2))
+    seen = {i: set(np.unique(lab)) - {0} for i, lab in session.propagate()}
+    assert sorted(seen) == list(range(12))
+    assert all(seen[i] == {1} for i in range(4))
+    assert seen[4] == {1, 2}
+
+
+def test_prompted_frame_is_returned_exactly(session, small_clip):
+    session.add_mask(0, small_clip.labels[0])
+    index, labels = next(session.propagate())
+    assert index == 0 and np.array_equal(labels, small_clip.labels[0])
+
+
+def test_reverse_propagation_walks_back_to_frame_zero(session, small_clip):
+    session.add_mask(11, small_clip.labels[11])
+    order = [i for i, _ in session.propagate(reverse=True)]
+    assert order == list(range(11, -1, -1))
+
+
+def test_include_unprompted_yields_empty_maps_before_the_first_mask(session, small_clip):
+    session.add_mask(3, small_clip.labels[3])
+    frames = list(session.propagate_frames(include_unprompted=True))
+    assert [i for i, _, _ in frames] == list(range(12))
+    assert all(not lab.any() for _, _, lab in frames[:3]) and frames[3][2].any()
+
+
+def test_second_mask_on_a_frame_adds_objects_without_erasing_others(session, small_clip):
+    session.add_mask(0, only(small_clip.labels[0], 1))
+    session.add_mask(0, only(small_clip.labels[0], 2))
+    _, labels = next(session.propagate())
+    assert set(np.unique(labels)) == {0, 1, 2}
+
+
+@pytest.mark.parametrize("frame", [12, -1])
+def test_mask_beyond_the_video_is_refused(session, small_clip, frame):
+    with pytest.raises(InputError, match="frames 0..11"):
+        session.add_mask(frame, small_clip.labels[0])
+
+
+def test_empty_mask_is_refused(session):
+    with pytest.raises(InputError, match="no object"):
+        session.add_mask(0, np.zeros((240, 428), dtype=np.uint8))
+
+
+def test_propagate_needs_a_mask_and_a_prompted_start(session, small_clip):
+    with pytest.raises(InputError, match="add a mask"):
+        next(session.propagate())
+    session.add_mask(2, small_clip.labels[2])
+    with pytest.raises(InputError, match="no mask on start frame 5"):
+        next(session.propagate(start=5))
+
+
+def test_unknown_method_lists_the_valid_ones():
+    with pytest.raises(InputError, match="flow"):
+        vidseg.VideoSegmenter(model="sam9")
