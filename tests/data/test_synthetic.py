@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vidseg.data import ClipConfig, SyntheticClip, davis_palette, render_clip, write_clip, write_clip_video
+from vidseg.data import ClipConfig, SyntheticClip, render_clip, write_clip, write_clip_video
 from vidseg.errors import InputError, OutputError
 
 SMALL = ClipConfig(height=72, width=128, num_frames=6, num_objects=3)
@@ -97,15 +97,6 @@ def test_label_boundaries_sit_on_image_edges(clip):
     assert scores[aligned] > 1.15 * scores[two_pixels_off].max()
 
 
-def test_davis_palette_matches_the_standard_colour_map():
-    palette = davis_palette()
-    assert palette.shape == (256, 3) and palette.dtype == np.uint8
-    assert palette[:8].tolist() == [[0, 0, 0], [128, 0, 0], [0, 128, 0], [128, 128, 0],
-                                    [0, 0, 128], [128, 0, 128], [0, 128, 128], [128, 128, 128]]
-    assert palette[8].tolist() == [64, 0, 0]
-    assert len({tuple(c) for c in palette}) == 256
-
-
 def test_write_clip_round_trips_in_davis_layout(tmp_path):
     small = render_clip(SMALL)
     image_dir = write_clip(small, tmp_path, name="demo")
@@ -138,8 +129,8 @@ def test_write_clip_video_decodes_to_every_frame(tmp_path):
     with av.open(str(path)) as container:
         decoded = [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
     assert len(decoded) == 5
-    assert decoded[0].shape == (72, 128, 3)
-    assert np.abs(decoded[0].astype(int) - small.frames[0, :72, :128]).mean() < 10
+    assert decoded[0].shape == (74, 130, 3)  # odd sizes gain a copy of the edge row/column
+    assert np.abs(decoded[0][:73, :129].astype(int) - small.frames[0]).mean() < 10
     assert [p.name for p in tmp_path.iterdir()] == ["clip.mp4"]
 
 

@@ -5,7 +5,7 @@ Names are imported lazily, so ``import vidseg.data`` does not load OpenCV until 
 
 from __future__ import annotations
 
-__all__ = ["ClipConfig", "SyntheticClip", "davis_palette", "render_clip", "write_clip", "write_clip_video"]
+__all__ = ["ClipConfig", "SyntheticClip", "render_clip", "write_clip", "write_clip_video"]
 
 
 def __getattr__(name: str):

@@ -21,6 +21,8 @@ from vidseg.data.paint import Raster, cast_shadow, paint_textured, rasterise
 from vidseg.data.shapes import Shape, max_extent, outline, random_shape
 from vidseg.errors import InputError, OutputError
 from vidseg.io.atomic import atomic_path
+from vidseg.io.masks import write_index_png
+from vidseg.io.writers import write_video
 
 _LAYOUT_ATTEMPTS = 32
 _MIN_VISIBLE_PIXELS = 16
@@ -314,16 +316,6 @@ def _sensor_response(config: ClipConfig, rng: np.random.Generator) -> tuple[np.n
     return vignette[..., None], (gain[:, None] * tint).astype(np.float32)
 
 
-def davis_palette() -> np.ndarray:
-    """``(256, 3)`` uint8: the DAVIS / PASCAL VOC colour map, index bits interleaved into R, G, B."""
-    index = np.arange(256)
-    palette = np.zeros((256, 3), np.int64)
-    for bit in range(8):
-        for channel in range(3):
-            palette[:, channel] |= ((index >> (3 * bit + channel)) & 1) << (7 - bit)
-    return palette.astype(np.uint8)
-
-
 def write_clip(clip: SyntheticClip, root: str | Path, name: str = "synthetic") -> Path:
     """Write ``clip`` as a DAVIS sequence under ``root``; return ``root/JPEGImages/<name>``.
 
@@ -336,14 +328,10 @@ def write_clip(clip: SyntheticClip, root: str | Path, name: str = "synthetic") -
     stems = [f"{t:05d}" for t in range(len(clip.frames))]
     _refuse_other_files(image_dir, {f"{stem}.jpg" for stem in stems})
     _refuse_other_files(mask_dir, {f"{stem}.png" for stem in stems})
-    palette = davis_palette().tobytes()
     for stem, frame, labels in zip(stems, clip.frames, clip.labels):
         with atomic_path(image_dir / f"{stem}.jpg") as tmp:
             Image.fromarray(frame).save(tmp, format="JPEG", quality=90)
-        mask = Image.fromarray(labels)
-        mask.putpalette(palette)
-        with atomic_path(mask_dir / f"{stem}.png") as tmp:
-            mask.save(tmp, format="PNG")
+        write_index_png(mask_dir / f"{stem}.png", labels)
     return image_dir
 
 
@@ -360,22 +348,9 @@ def _refuse_other_files(folder: Path, expected: set[str]) -> None:
 def write_clip_video(clip: SyntheticClip, path: str | Path, fps: int = 24) -> Path:
     """Write ``clip.frames`` as an H.264 mp4 (yuv420p) at ``path``, atomically; return the path.
 
-    H.264 in 4:2:0 needs even sizes, so an odd height or width loses its last row or column:
-    the video's frames match ``clip.frames[:, :H - H % 2, :W - W % 2]``.
+    H.264 in 4:2:0 needs even sizes, so an odd height or width gains a copy of its last row or
+    column: the video's frames then are one pixel larger than ``clip.labels``.
     """
-    import av  # PyAV is only needed here; importing it costs more than the rest of this module
-
     if isinstance(fps, bool) or not isinstance(fps, int) or not 1 <= fps <= 240:
         raise InputError(f"fps is {fps!r}; use a whole number from 1 to 240.")
-    height, width = clip.frames.shape[1] // 2 * 2, clip.frames.shape[2] // 2 * 2
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        with av.open(str(tmp), mode="w", format="mp4") as container:
-            stream = container.add_stream("libx264", rate=fps)
-            stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-            stream.options = {"crf": "18"}
-            for frame in clip.frames:
-                picture = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame[:height, :width]), format="rgb24")
-                container.mux(stream.encode(picture))
-            container.mux(stream.encode(None))
-    return path
+    return write_video(path, clip.frames, fps)

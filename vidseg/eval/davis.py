@@ -17,34 +17,16 @@ from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from vidseg.errors import InputError
+from vidseg.io.masks import read_mask
 from vidseg.eval.metrics import DEFAULT_BOUND_TH, boundary_f, region_iou
 from vidseg.eval.results import EvalResult, ObjectResult, SequenceResult
 
 
 def read_index_png(path: Path) -> np.ndarray:
-    """Object ids of a mask PNG, (H, W) uint8.
-
-    Palette ("P") images give their indices; a grey image holding only 0 and 255 is object 1 (a binary
-    mask); other grey images are taken as ids.
-    """
-    try:
-        with Image.open(path) as image:
-            mode = image.mode
-            ids = np.array(image)
-    except OSError as exc:
-        raise InputError(f"cannot read mask {path}: {exc}; write masks as index PNGs") from exc
-    if mode == "1":
-        return ids.astype(np.uint8)
-    if mode == "L":
-        if not np.any((ids != 0) & (ids != 255)):
-            return (ids == 255).astype(np.uint8)
-        return ids
-    if mode != "P":
-        raise InputError(f"mask {path} is a {mode} image; write masks as palette (mode P) index PNGs")
-    return ids
+    """Object ids of a mask PNG, (H, W) uint8 (see :func:`vidseg.io.masks.read_mask`)."""
+    return read_mask(path).labels
 
 
 def _png_names(folder: Path) -> list[str]:

@@ -9,6 +9,8 @@ Frames are (H, W, 3) uint8 RGB; labels are (H, W) integer object ids, 0 backgrou
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import contextlib
 import os
 from fractions import Fraction
@@ -182,6 +184,22 @@ class _VideoEncoder:
 
 # ---------------------------------------------------------------------------------------------
 # Writers
+
+
+def write_video(path: str | os.PathLike, frames: Iterable[np.ndarray], fps: float, crf: int = 18) -> Path:
+    """Write (H, W, 3) uint8 RGB frames as an H.264 mp4 (yuv420p), atomically; return the path.
+
+    Odd sizes are padded to even by repeating the last row/column (4:2:0 needs even sizes).
+    """
+    encoder = _VideoEncoder(Path(path), "mp4", "libx264", "yuv420p", fps, {"crf": str(crf)})
+    try:
+        for frame in frames:
+            encoder.encode(frame, "rgb24")
+    except BaseException:
+        encoder.abort()
+        raise
+    encoder.close()
+    return Path(path)
 
 
 class OverlayVideoWriter:
