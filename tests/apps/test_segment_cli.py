@@ -161,7 +161,7 @@ def test_mask_of_another_size_is_refused(capsys, tmp_path, small_clip_root):
     frames, mask = frames_and_mask(small_clip_root)
     Image.open(mask).resize((100, 60), Image.NEAREST).save(tmp_path / "small.png")
     code, _, err = run_cli(capsys, frames, "--mask", tmp_path / "small.png", "-o", tmp_path / "o")
-    assert_user_error(code, err, "100")
+    assert_user_error(code, err, "small.png", "100x60")
 
 
 def test_mask_with_no_object(capsys, tmp_path, small_clip_root):

@@ -59,7 +59,7 @@ def run_segment(job: SegmentJob) -> SegmentStats:
     """
     segmenter = VideoSegmenter(model=job.method)
     with segmenter.open(job.input) as session:
-        prompts = read_mask_prompts(job.mask, session.stems)
+        prompts = read_mask_prompts(job.mask, session.stems, session.source.height, session.source.width)
         for index, labels in prompts.masks.items():
             session.add_mask(index, labels)
         _prepare_out_dir(job.out_dir, job.overwrite)

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from vidseg.errors import InputError
-from vidseg.io.masks import read_mask
+from vidseg.io.masks import fit_mask_to_frame, read_mask
 
 MASK_SUFFIXES = (".png",)
 
@@ -21,8 +21,8 @@ class MaskPrompts:
     palette: bytes | None
 
 
-def read_mask_prompts(path: str | Path, stems: list[str]) -> MaskPrompts:
-    """One mask file (for frame 0) or a folder of masks named by frame stems.
+def read_mask_prompts(path: str | Path, stems: list[str], height: int, width: int) -> MaskPrompts:
+    """One mask file (for frame 0) or a folder of masks named by frame stems, fitted to HxW.
 
     In a folder each mask adds the objects it contains from its frame on (DAVIS 2017 and
     YouTube-VOS convention), so objects may start on any frame.
@@ -40,7 +40,10 @@ def read_mask_prompts(path: str | Path, stems: list[str]) -> MaskPrompts:
         image = read_mask(file)
         if not image.labels.any():
             raise InputError(f"mask {file} has no object (every pixel is 0); mark at least one object")
-        masks[index] = image.labels
+        try:
+            masks[index] = fit_mask_to_frame(image.labels, height, width)
+        except InputError as error:
+            raise InputError(f"{file}: {error}") from None
         palette = palette or image.palette
     return MaskPrompts(masks, palette)
 
