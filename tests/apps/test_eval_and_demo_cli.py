@@ -27,7 +27,7 @@ def test_demo_segments_the_example_and_reports_jf(capsys, tmp_path, monkeypatch)
     from vidseg.data import ClipConfig
 
     monkeypatch.setattr(demo, "DEMO_CLIP", ClipConfig(height=120, width=214, num_frames=8))
-    assert main(["demo", "-o", str(tmp_path)]) == 0
+    assert main(["demo", "-o", str(tmp_path), "--method", "flow"]) == 0
     out, _ = capsys.readouterr()
     assert "J&F" in out and str(tmp_path / "masks" / "example") in out
     assert len(list((tmp_path / "masks" / "example").glob("*.png"))) == 8

@@ -16,7 +16,9 @@ from vidseg.eval import evaluate_roots
 
 
 def run_cli(capsys, *args):
-    code = main(["segment", *map(str, args), "--quiet"])
+    """Run ``vidseg segment``; the fast flow method unless a test names one (these test I/O, not quality)."""
+    method = [] if "--method" in args or "--model" in args else ["--method", "flow"]
+    code = main(["segment", *map(str, args), *method, "--quiet"])
     out, err = capsys.readouterr()
     return code, out, err
 

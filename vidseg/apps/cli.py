@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_segment(commands)
     _add_eval(commands)
     _add_demo(commands)
+    _add_train(commands)
     return parser
 
 
@@ -50,7 +51,14 @@ def _add_segment(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--mask", type=Path, required=True,
                    help="index PNG for the first frame, or a folder of index PNGs named by frame stem")
     p.add_argument("-o", "--out", dest="out_dir", type=Path, required=True, help="folder for one index PNG per frame")
-    p.add_argument("--method", default="default", choices=method_names(), help="propagation method (default: %(default)s)")
+    p.add_argument("--method", default="default", choices=method_names(),
+                   help="'default' (the shipped network) or a baseline (default: %(default)s)")
+    p.add_argument("--model", type=Path, help="a network checkpoint from 'vidseg train vos' instead of the shipped one")
+    p.add_argument("--preset", default="fast", choices=["fast", "quality"], help="speed/quality trade-off (default: %(default)s)")
+    p.add_argument("--adapt", action=argparse.BooleanOptionalAction, default=None,
+                   help="online adaptation of the network to this video (default: the preset's)")
+    p.add_argument("--fusion", action=argparse.BooleanOptionalAction, default=None,
+                   help="optical-flow prior and temporal fusion (default: the preset's)")
     p.add_argument("--overlay", type=Path, help="also write an overlay video (H.264 mp4)")
     p.add_argument("--alpha", type=Path, help="also write the cut-out: RGBA PNGs into this folder, or a VP9 video with alpha if it ends in .webm")
     p.add_argument("--rle", type=Path, help="also write COCO RLE masks as one JSON file")
@@ -63,8 +71,9 @@ def _add_segment(commands: argparse._SubParsersAction) -> None:
 def _run_segment(args: argparse.Namespace) -> int:
     from vidseg.apps.segment import SegmentJob, run_segment
 
-    job = SegmentJob(input=args.input, mask=args.mask, out_dir=args.out_dir, method=args.method,
-                     overlay=args.overlay, alpha=args.alpha, rle=args.rle, overwrite=args.overwrite,
+    method = str(args.model) if args.model is not None else args.method
+    job = SegmentJob(input=args.input, mask=args.mask, out_dir=args.out_dir, method=method, preset=args.preset,
+                     adapt=args.adapt, fusion=args.fusion, overlay=args.overlay, alpha=args.alpha, rle=args.rle, overwrite=args.overwrite,
                      progress=not args.quiet)
     stats = run_segment(job)
     print(f"wrote {stats.frames} masks to {args.out_dir}", file=sys.stderr)
@@ -106,6 +115,37 @@ def _run_demo(args: argparse.Namespace) -> int:
 
     report = run_demo(args.out_dir, method=args.method, seed=args.seed)
     print(report.summary())
+    return 0
+
+
+def _add_train(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser("train", help="train a network on DAVIS-layout data (resumable)")
+    models = p.add_subparsers(dest="model", required=True, metavar="MODEL")
+    vos = models.add_parser("vos", help="the propagation network behind 'vidseg segment'")
+    vos.add_argument("--data", type=Path, required=True, help="DAVIS-layout root (JPEGImages/, Annotations/)")
+    vos.add_argument("--out", type=Path, default=Path("runs/vos/propagation.pt"), help="weights file (default: %(default)s)")
+    vos.add_argument("--sequences", default="train",
+                     help="'train' (our split, validation held out), 'all', or comma-separated names (default: %(default)s)")
+    vos.add_argument("--steps", type=int, default=3000, help="optimiser steps (default: %(default)s)")
+    vos.add_argument("--batch-size", type=int, default=8)
+    vos.add_argument("--lr", type=float, default=2e-3)
+    vos.add_argument("--minutes", type=float, help="stop after this long; the same command resumes")
+    vos.add_argument("--workers", type=int, default=1, help="data-loading processes (default: %(default)s)")
+    vos.add_argument("--seed", type=int, default=0)
+    vos.add_argument("--restart", action="store_true", help="ignore a saved training state and start over")
+    vos.set_defaults(run=_run_train_vos)
+
+
+def _run_train_vos(args: argparse.Namespace) -> int:
+    from vidseg.eval import splits
+    from vidseg.train.vos_trainer import VosTrainConfig, train_vos
+
+    named = {"train": splits.TRAIN, "all": splits.ALL}
+    sequences = named.get(args.sequences) or tuple(args.sequences.split(","))
+    config = VosTrainConfig(data=args.data, out=args.out, sequences=tuple(sequences), steps=args.steps,
+                            batch_size=args.batch_size, lr=args.lr, minutes=args.minutes,
+                            workers=args.workers, seed=args.seed, restart=args.restart)
+    print(train_vos(config))
     return 0
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from vidseg.apps.segment import SegmentJob, SegmentStats, run_segment
 from vidseg.data import ClipConfig, render_clip, write_clip
-from vidseg.engine.methods import resolve_method
 from vidseg.eval import evaluate_roots
 
 CLIP_NAME = "example"
@@ -36,7 +35,6 @@ class DemoReport:
 
 def run_demo(out_dir: Path, method: str = "default", seed: int = 0, progress: bool = True) -> DemoReport:
     """Write the clip under ``out_dir/data``, masks under ``out_dir/masks``; returns the scores."""
-    method = resolve_method(method)
     clip = render_clip(ClipConfig(**{**DEMO_CLIP.__dict__, "seed": seed}))
     frames_dir = write_clip(clip, out_dir / "data", name=CLIP_NAME)
     gt_dir = out_dir / "data" / "Annotations" / CLIP_NAME

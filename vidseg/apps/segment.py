@@ -32,7 +32,10 @@ class SegmentJob:
     input: Path
     mask: Path
     out_dir: Path
-    method: str = "default"
+    method: str = "default"  # a method name or a checkpoint path
+    preset: str = "fast"
+    adapt: bool | None = None  # None: the preset's choice
+    fusion: bool | None = None
     overlay: Path | None = None
     alpha: Path | None = None
     rle: Path | None = None
@@ -57,7 +60,7 @@ def run_segment(job: SegmentJob) -> SegmentStats:
 
     Frames before the first mask get empty masks. Every file is written atomically.
     """
-    segmenter = VideoSegmenter(model=job.method)
+    segmenter = VideoSegmenter(model=job.method, preset=job.preset, adapt=job.adapt, fusion=job.fusion)
     with segmenter.open(job.input) as session:
         prompts = read_mask_prompts(job.mask, session.stems, session.source.height, session.source.width)
         for index, labels in prompts.masks.items():

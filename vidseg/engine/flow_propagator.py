@@ -60,7 +60,7 @@ class FlowPropagator:
         background = np.clip(1.0 - warped.sum(axis=0, keepdims=True), 0.0, 1.0)
         return np.concatenate([background, warped], axis=0).astype(np.float32)
 
-    def update(self, frame: np.ndarray, probs: np.ndarray) -> None:
+    def update(self, frame: np.ndarray, probs: np.ndarray, prompted: bool = False) -> None:
         self._prev_grey = downscale_grey(frame, self.config.scale)
         self._prev_probs = one_hot(to_slots(probs), probs.shape[0])
 

@@ -1,31 +1,54 @@
-"""The registry of propagation methods that a session can run, by name."""
+"""The methods a session can run, by name or checkpoint path, and the one place that builds them.
+
+``default`` is the shipped propagation network (``vidseg/weights/propagation.pt``); ``flow`` and
+``static`` are baselines; any other value is taken as the path of a checkpoint from ``vidseg train vos``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from vidseg.engine.flow_propagator import FlowPropagator
 from vidseg.engine.propagator import Propagator
 from vidseg.engine.static_propagator import StaticPropagator
 from vidseg.errors import InputError
 
-# "default" names what a user gets without choosing; it moves to the trained network once one ships.
-_ALIASES = {"default": "flow"}
-_BUILDERS: dict[str, Callable[[], Propagator]] = {"flow": FlowPropagator, "static": StaticPropagator}
+BASELINES: dict[str, Callable[[], Propagator]] = {"flow": FlowPropagator, "static": StaticPropagator}
+DEFAULT_WEIGHTS = Path(__file__).resolve().parents[1] / "weights" / "propagation.pt"
 
 
 def method_names() -> list[str]:
-    """Every name ``build_propagator`` accepts, aliases included."""
-    return sorted({*_BUILDERS, *_ALIASES})
+    """The named methods (a checkpoint path is accepted too)."""
+    return ["default", *sorted(BASELINES)]
 
 
-def resolve_method(name: str) -> str:
-    """Alias -> method name; unknown names raise InputError listing the valid ones."""
-    resolved = _ALIASES.get(name, name)
-    if resolved not in _BUILDERS:
-        raise InputError(f"unknown method {name!r}; choose one of: {', '.join(method_names())}")
-    return resolved
+def weights_for(name: str) -> Path | None:
+    """The checkpoint a method name stands for, or None for a baseline."""
+    if name in BASELINES:
+        return None
+    if name == "default":
+        if not DEFAULT_WEIGHTS.is_file():
+            raise InputError(f"the default model is missing ({DEFAULT_WEIGHTS}); reinstall vidseg, "
+                             "train one with 'vidseg train vos', or use --method flow")
+        return DEFAULT_WEIGHTS
+    path = Path(name)
+    if path.suffix != ".pt" and not path.exists():
+        raise InputError(f"unknown method {name!r}; choose one of: {', '.join(method_names())}, or a .pt checkpoint")
+    return path
 
 
-def build_propagator(name: str) -> Propagator:
-    return _BUILDERS[resolve_method(name)]()
+def method_builder(name: str, preset: str = "fast", adapt: bool | None = None,
+                   fusion: bool | None = None) -> Callable[[], Propagator]:
+    """A factory of fresh per-video propagators; the network's weights are loaded once, here."""
+    from vidseg.engine.presets import preset_config
+
+    config = preset_config(preset, adapt=adapt, fusion=fusion)
+    weights = weights_for(name)
+    if weights is None:
+        return BASELINES[name]
+    from vidseg.engine.network_propagator import NetworkPropagator
+    from vidseg.nn.checkpoint import load_model
+
+    model, _ = load_model(weights, "propagation")
+    return lambda: NetworkPropagator(model, config)

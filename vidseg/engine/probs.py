@@ -39,3 +39,15 @@ def apply_prompt(probs: np.ndarray, prompt_slots: np.ndarray, prompt_objects: li
     # Pixels an object of the prompt used to hold but the prompt leaves out become background.
     out[0] = np.clip(1.0 - out[1:].sum(axis=0), 0.0, 1.0)
     return out
+
+
+def soft_aggregate(object_probs: np.ndarray) -> np.ndarray:
+    """Independent per-object probabilities (K, H, W) -> (K+1, H, W) summing to 1 (STM's soft
+    aggregation): background is where no object is, then the odds compete in a softmax."""
+    p = np.clip(object_probs, 1e-6, 1 - 1e-6)
+    background = np.prod(1 - p, axis=0, keepdims=True)
+    stacked = np.clip(np.concatenate([background, p], axis=0), 1e-6, 1 - 1e-6)
+    logits = np.log(stacked / (1 - stacked))
+    logits -= logits.max(axis=0, keepdims=True)
+    odds = np.exp(logits)
+    return (odds / odds.sum(axis=0, keepdims=True)).astype(np.float32)

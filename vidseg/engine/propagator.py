@@ -24,5 +24,7 @@ class Propagator(Protocol):
     def predict(self, frame: np.ndarray) -> np.ndarray:
         """Frame (HxWx3 uint8 RGB) -> probabilities (K + 1, H, W) for the objects known so far."""
 
-    def update(self, frame: np.ndarray, probs: np.ndarray) -> None:
-        """Record the frame and its final probabilities (K + 1, H, W); K may have grown."""
+    def update(self, frame: np.ndarray, probs: np.ndarray, prompted: bool = False) -> None:
+        """Record the frame and its final probabilities (K + 1, H, W); K may have grown.
+
+        prompted: the frame carries a user's mask (a method may keep it as a reference for good)."""

@@ -6,23 +6,27 @@ import os
 
 import numpy as np
 
-from vidseg.engine.methods import build_propagator, resolve_method
+from vidseg.engine.methods import method_builder
 from vidseg.engine.session import Session
 from vidseg.errors import InputError
 from vidseg.io.frames import ArraySource, FrameSource, open_frames
 
 
 class VideoSegmenter:
-    """``VideoSegmenter(model="default", device="cpu")``; ``open(source)`` gives a :class:`Session`.
+    """``VideoSegmenter(model="default", preset="fast", device="cpu")``; ``open(source)`` gives a :class:`Session`.
 
-    model: a method name (see ``vidseg.engine.methods.method_names()``).
+    model: ``default`` (the shipped network), ``flow`` or ``static`` (baselines), or a checkpoint path.
+    preset: ``fast`` or ``quality``. adapt, fusion: switch online adaptation or flow fusion on or
+    off (None keeps the preset's choice).
     """
 
-    def __init__(self, model: str = "default", device: str = "cpu") -> None:
+    def __init__(self, model: str = "default", preset: str = "fast", device: str = "cpu",
+                 adapt: bool | None = None, fusion: bool | None = None) -> None:
         if device != "cpu":
             raise InputError(f"device {device!r} is not supported yet; use device='cpu'")
-        self.method = resolve_method(model)
+        self.method = str(model)
         self.device = device
+        self._build = method_builder(self.method, preset, adapt=adapt, fusion=fusion)
 
     def open(self, source: str | os.PathLike | np.ndarray | FrameSource) -> Session:
         """Open a video file, a folder of frames, a (T, H, W, 3) uint8 array, or a frame source."""
@@ -32,4 +36,4 @@ class VideoSegmenter:
             frames = ArraySource(source)
         else:
             frames = source
-        return Session(frames, build_propagator(self.method))
+        return Session(frames, self._build())

@@ -96,7 +96,7 @@ class Session:
                 yield index, frame, np.zeros(frame.shape[:2], dtype=np.uint8)
                 continue
             probs = self._frame_probs(index, frame, probs is None)
-            self.propagator.update(frame, probs)
+            self.propagator.update(frame, probs, prompted=index in self.state.prompts)
             yield index, frame, self.state.objects.slots_to_ids(to_slots(probs))
 
     def _start_frame(self, start: int | None, reverse: bool) -> int:

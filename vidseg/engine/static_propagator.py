@@ -23,5 +23,5 @@ class StaticPropagator:
             raise RuntimeError("StaticPropagator.predict called before any update")
         return self._probs
 
-    def update(self, frame: np.ndarray, probs: np.ndarray) -> None:
+    def update(self, frame: np.ndarray, probs: np.ndarray, prompted: bool = False) -> None:
         self._probs = probs

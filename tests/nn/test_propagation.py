@@ -1,0 +1,58 @@
+import pytest
+import torch
+
+from vidseg.nn.propagation import (
+    PropagationNet,
+    PropagationNetConfig,
+    match_references,
+    masks_to_key_grid,
+)
+
+
+def tiny_batch(b=2, h=64, w=96):
+    torch.manual_seed(0)
+    frames = torch.rand(b, 3, 3, h, w)
+    mask = (torch.rand(b, 1, h, w) > 0.5).float()
+    return frames, mask
+
+
+def test_forward_shapes_and_every_parameter_gets_a_gradient():
+    model = PropagationNet(PropagationNetConfig(widths=(8, 8, 16, 16), key_dim=8, decoder_width=8, refine_width=4))
+    frames, mask = tiny_batch()
+    pred = model(frames, mask, mask, mask)
+    assert pred.logits.shape == pred.pre_logits.shape == (2, 1, 32, 48)
+    (pred.logits.square().mean() + pred.pre_logits.square().mean()).backward()
+    missing = [name for name, p in model.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0]
+    # the refine module's last layer starts at zero, so only it may see a zero gradient on step one
+    assert all(name.startswith("decoder.refine") for name in missing), missing
+
+
+def test_refine_starts_as_identity_on_the_pre_segmentation():
+    model = PropagationNet().eval()
+    frames, mask = tiny_batch()
+    with torch.no_grad():
+        pred = model(frames, mask, mask, mask)
+    assert torch.equal(pred.logits, pred.pre_logits)
+
+
+def test_reference_segmentation_copies_the_mask_of_the_matching_position():
+    # three reference positions with orthogonal keys; the query matches position 1 exactly
+    keys = torch.eye(3).unsqueeze(0)  # (1, C=3, M=3)
+    masks = torch.tensor([[[0.0, 1.0, 0.0]]])  # object only at position 1
+    query = torch.tensor([0.0, 1.0, 0.0]).view(1, 3, 1, 1)
+    out = match_references(query, keys, masks, torch.tensor(5.0))  # temperature e^5: near arg-max
+    soft, best_fg, best_bg = out[0, 0, :, 0, 0].tolist()
+    # best match to the rest: positions 0 and 2, orthogonal to the query (cosine 0)
+    assert soft > 0.99 and best_fg == pytest.approx(1.0) and best_bg == pytest.approx(0.0)
+
+
+def test_masks_on_the_key_grid_are_area_shares():
+    mask = torch.zeros(1, 1, 16, 16)
+    mask[..., :8, :4] = 1
+    grid = masks_to_key_grid(mask)
+    assert grid.shape == (1, 1, 4) and grid[0, 0].tolist() == [0.5, 0.0, 0.0, 0.0]
+
+
+def test_image_sides_must_be_multiples_of_16():
+    with pytest.raises(ValueError, match="multiples of 16"):
+        PropagationNet().encode(torch.rand(1, 3, 50, 64))

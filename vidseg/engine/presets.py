@@ -1,0 +1,45 @@
+"""Named settings of the network method: ``fast`` (the default) and ``quality``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from vidseg.engine.adapt import AdaptConfig
+from vidseg.engine.fusion import FusionConfig
+from vidseg.engine.memory import MemoryConfig
+from vidseg.errors import InputError
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    """internal_height: frames are resized so their height is about this (sides multiples of 16);
+    the masks come back at full resolution by ``upsample``: "bilinear", or "guided" (a guided
+    filter with radius, eps that follows the frame's edges). fusion: None turns flow off entirely (the previous mask is then the prior
+    as it stands)."""
+
+    internal_height: int = 240
+    upsample: str = "bilinear"  # or "guided"
+    guided_radius: int = 2
+    guided_eps: float = 1e-4
+    fusion: FusionConfig | None = field(default_factory=FusionConfig)
+    adapt: AdaptConfig = field(default_factory=AdaptConfig)
+    memory: MemoryConfig = field(default_factory=MemoryConfig)
+
+
+PRESETS: dict[str, NetworkConfig] = {
+    "fast": NetworkConfig(),
+    "quality": NetworkConfig(internal_height=368, adapt=AdaptConfig(first_steps=30, steps=4, every=2),
+                             fusion=FusionConfig(scale=1.0)),
+}
+
+
+def preset_config(name: str, adapt: bool | None = None, fusion: bool | None = None) -> NetworkConfig:
+    """The named preset, with adaptation and fusion switched on or off when given."""
+    if name not in PRESETS:
+        raise InputError(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}")
+    config = PRESETS[name]
+    if adapt is not None:
+        config = replace(config, adapt=replace(config.adapt, enabled=adapt))
+    if fusion is not None:
+        config = replace(config, fusion=(config.fusion or FusionConfig()) if fusion else None)
+    return config

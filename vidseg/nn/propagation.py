@@ -1,0 +1,241 @@
+"""Reference-frame propagation network (seed 002), small enough for a 2-core CPU.
+
+An encoder gives multi-level features and a key for every frame. A similarity module compares the
+current frame's key with the keys of reference frames; a multiplication module weights the reference
+masks by that similarity into a reference segmentation. A decoder with multi-level upsampling
+produces a pre-segmentation, and its last level, the refine module, fuses it with the reference
+segmentation and the flow-warped previous mask (MaskTrack's cue) into the final mask.
+
+Two groups of references are matched separately, because they answer different questions: the
+long-term group (the prompted frame, the preset frame, every k-th frame) says what the object looks
+like; the short-term group (the previous frame) says where it just was.
+
+Shapes: images (B, 3, H, W) in [0, 1] with H, W multiples of 16; features at strides 2, 4, 8; keys
+(B, C, h, w) at stride 8, unit length along C; masks (B, O, H, W) in [0, 1], one channel per object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from vidseg.nn.blocks import SeparableBlock, conv_bn_relu, upsample_to
+
+STRIDE = 16  # input sides must be multiples of this
+KEY_STRIDE = 8
+MATCH_CHANNELS = 3  # per reference group: soft segmentation, best match to object, best match to rest
+_RGB_MEAN = (0.485, 0.456, 0.406)
+_RGB_STD = (0.229, 0.224, 0.225)
+
+
+@dataclass(frozen=True)
+class PropagationNetConfig:
+    """widths: encoder channels at strides 2, 4, 8, 16. key_dim: channels of the matching key."""
+
+    widths: tuple[int, int, int, int] = (16, 32, 64, 96)
+    key_dim: int = 32
+    decoder_width: int = 32
+    refine_width: int = 16
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> PropagationNetConfig:
+        return cls(**{**data, "widths": tuple(data["widths"])})
+
+
+@dataclass
+class FrameFeatures:
+    """f2, f4, f8: (B, widths[i], H/s, W/s) features; key: (B, key_dim, H/8, W/8), unit length."""
+
+    f2: torch.Tensor
+    f4: torch.Tensor
+    f8: torch.Tensor
+    key: torch.Tensor
+
+    def repeat(self, times: int) -> FrameFeatures:
+        """Repeat each batch item ``times`` times (one copy per object)."""
+        return FrameFeatures(*(t.repeat_interleave(times, dim=0) for t in (self.f2, self.f4, self.f8, self.key)))
+
+
+@dataclass
+class RefineInputs:
+    """What the refine module sees, all at stride 2: d2 (N, D, h, w) decoder features, pre_logits
+    (N, 1, h, w), ref_segs (N, 2, h, w) long- and short-term reference segmentations, prior (N, 1, h, w).
+    Online adaptation caches these per frame and trains the refine module on them."""
+
+    d2: torch.Tensor
+    pre_logits: torch.Tensor
+    ref_segs: torch.Tensor
+    prior: torch.Tensor
+
+    def detach(self) -> RefineInputs:
+        return RefineInputs(self.d2.detach(), self.pre_logits.detach(), self.ref_segs.detach(), self.prior.detach())
+
+
+@dataclass
+class Prediction:
+    """logits: (B, 1, H/2, W/2) final; pre_logits: the decoder's own pre-segmentation, same shape."""
+
+    logits: torch.Tensor
+    pre_logits: torch.Tensor
+
+
+class Encoder(nn.Module):
+    def __init__(self, config: PropagationNetConfig) -> None:
+        super().__init__()
+        w2, w4, w8, w16 = config.widths
+        self.register_buffer("mean", torch.tensor(_RGB_MEAN).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(_RGB_STD).view(1, 3, 1, 1), persistent=False)
+        self.stage2 = nn.Sequential(conv_bn_relu(3, w2, stride=2), SeparableBlock(w2, w2))
+        self.stage4 = nn.Sequential(SeparableBlock(w2, w4, stride=2), SeparableBlock(w4, w4))
+        self.stage8 = nn.Sequential(SeparableBlock(w4, w8, stride=2), SeparableBlock(w8, w8),
+                                    SeparableBlock(w8, w8, dilation=2))
+        # A coarser stage widens the receptive field cheaply; it is folded back into stride 8.
+        self.stage16 = nn.Sequential(SeparableBlock(w8, w16, stride=2), SeparableBlock(w16, w16, dilation=2))
+        self.context = nn.Conv2d(w16, w8, 1)
+        self.key = nn.Conv2d(w8, config.key_dim, 1)
+
+    def forward(self, image: torch.Tensor) -> FrameFeatures:
+        """image: (B, 3, H, W) RGB in [0, 1], H and W multiples of 16."""
+        _check_image(image)
+        f2 = self.stage2((image - self.mean) / self.std)
+        f4 = self.stage4(f2)
+        f8 = self.stage8(f4)
+        f8 = f8 + upsample_to(self.context(self.stage16(f8)), f8)
+        return FrameFeatures(f2, f4, f8, F.normalize(self.key(f8), dim=1))
+
+
+def match_references(query_key: torch.Tensor, ref_keys: torch.Tensor, ref_masks: torch.Tensor,
+                     log_temperature: torch.Tensor) -> torch.Tensor:
+    """Similarity + multiplication modules: the reference segmentation and best-match maps.
+
+    query_key: (B, C, h, w). ref_keys: (B, C, M) keys of every reference position. ref_masks:
+    (B, O, M) soft masks at those positions. Returns (B, O, 3, h, w): the reference masks weighted
+    by the soft-maxed similarity (the reference segmentation), and the best cosine similarity to a
+    position of the object and to one of the rest (high where the object's appearance recurs).
+    """
+    b, c, h, w = query_key.shape
+    sim = torch.einsum("bcn,bcm->bnm", query_key.flatten(2), ref_keys)  # cosine, (B, N, M)
+    weights = torch.softmax(sim * log_temperature.exp(), dim=-1)
+    soft = torch.einsum("bnm,bom->bon", weights, ref_masks)
+    best_fg, best_bg = [], []
+    for o in range(ref_masks.shape[1]):  # a loop bounds memory at (B, N, M), not (B, O, N, M)
+        mask = ref_masks[:, o, None, :]
+        best_fg.append((sim - 2.0 * (1.0 - mask)).amax(dim=-1))
+        best_bg.append((sim - 2.0 * mask).amax(dim=-1))
+    out = torch.stack([soft, torch.stack(best_fg, 1), torch.stack(best_bg, 1)], dim=2)
+    return out.view(b, ref_masks.shape[1], MATCH_CHANNELS, h, w)
+
+
+def masks_to_key_grid(masks: torch.Tensor) -> torch.Tensor:
+    """(B, O, H, W) masks -> (B, O, H/8 * W/8): the share of each key cell the object covers."""
+    return F.avg_pool2d(masks, KEY_STRIDE).flatten(2)
+
+
+class Refine(nn.Module):
+    """The decoder's last level: fuses the pre-segmentation with the reference segmentations and
+    the warped previous mask. It is the part online adaptation fine-tunes, so it is kept small."""
+
+    def __init__(self, config: PropagationNetConfig) -> None:
+        super().__init__()
+        cin = config.decoder_width + 1 + 2 + 1  # features, pre-logits, 2 reference segs, prior
+        self.body = nn.Sequential(
+            nn.Conv2d(cin, config.refine_width, 3, padding=1), nn.ReLU(inplace=True),
+            nn.Conv2d(config.refine_width, config.refine_width, 3, padding=1), nn.ReLU(inplace=True),
+            nn.Conv2d(config.refine_width, 1, 3, padding=1),
+        )
+        nn.init.zeros_(self.body[-1].weight)  # starts as the identity on the pre-segmentation
+        nn.init.zeros_(self.body[-1].bias)
+
+    def forward(self, x: RefineInputs) -> torch.Tensor:
+        """-> (N, 1, h, w) logits at stride 2."""
+        return x.pre_logits + self.body(torch.cat([x.d2, x.pre_logits, x.ref_segs, x.prior], dim=1))
+
+
+class Decoder(nn.Module):
+    def __init__(self, config: PropagationNetConfig) -> None:
+        super().__init__()
+        w2, w4, w8, _ = config.widths
+        d = config.decoder_width
+        self.in8 = nn.Sequential(conv_bn_relu(w8 + 2 * MATCH_CHANNELS + 1, d, kernel=1),
+                                 SeparableBlock(d, d), SeparableBlock(d, d, dilation=2))
+        self.skip4 = nn.Conv2d(w4, d, 1)
+        self.up4 = SeparableBlock(d, d)
+        self.skip2 = nn.Conv2d(w2, d, 1)
+        self.up2 = SeparableBlock(d, d)
+        self.pre_head = nn.Conv2d(d, 1, 1)
+        self.refine = Refine(config)
+
+    def trunk(self, feats: FrameFeatures, matches: torch.Tensor, prior: torch.Tensor) -> RefineInputs:
+        """feats: one copy per object (N items); matches: (N, 6, h8, w8); prior: (N, 1, H, W)."""
+        x = self.in8(torch.cat([feats.f8, matches, _resize(prior, feats.f8)], dim=1))
+        x = self.up4(upsample_to(x, feats.f4) + self.skip4(feats.f4))
+        d2 = self.up2(upsample_to(x, feats.f2) + self.skip2(feats.f2))
+        ref_segs = upsample_to(matches[:, 0::MATCH_CHANNELS], d2)
+        return RefineInputs(d2, self.pre_head(d2), ref_segs, _resize(prior, d2))
+
+    def forward(self, feats: FrameFeatures, matches: torch.Tensor, prior: torch.Tensor) -> Prediction:
+        inputs = self.trunk(feats, matches, prior)
+        return Prediction(self.refine(inputs), inputs.pre_logits)
+
+
+class PropagationNet(nn.Module):
+    def __init__(self, config: PropagationNetConfig | None = None) -> None:
+        super().__init__()
+        self.config = config or PropagationNetConfig()
+        self.encoder = Encoder(self.config)
+        self.decoder = Decoder(self.config)
+        self.log_temperature = nn.Parameter(torch.tensor(2.3))  # softmax sharpness, starts at e^2.3 = 10
+
+    def encode(self, image: torch.Tensor) -> FrameFeatures:
+        return self.encoder(image)
+
+    def segment(self, query: FrameFeatures, long_keys: torch.Tensor, long_masks: torch.Tensor,
+                short_keys: torch.Tensor, short_masks: torch.Tensor, prior: torch.Tensor) -> Prediction:
+        """Segment O objects of one frame (B = 1) or of a batch of one object each (O = 1).
+
+        query: features of the current frame (B items). long_keys / short_keys: (B, C, M) reference
+        keys; long_masks / short_masks: (B, O, M) their masks on the key grid. prior: (B, O, H, W)
+        flow-warped previous masks. Returns logits for B * O items, object-major within a batch item.
+        """
+        b, o = prior.shape[:2]
+        temperature = self.log_temperature
+        long = match_references(query.key, long_keys, long_masks, temperature)
+        short = match_references(query.key, short_keys, short_masks, temperature)
+        matches = torch.cat([long, short], dim=2).flatten(0, 1)  # (B*O, 6, h, w)
+        return self.decoder(query.repeat(o), matches, prior.reshape(b * o, 1, *prior.shape[-2:]))
+
+    def forward(self, frames: torch.Tensor, ref_mask: torch.Tensor, prev_mask: torch.Tensor,
+                prior: torch.Tensor) -> Prediction:
+        """Training path, one object per clip.
+
+        frames: (B, 3, 3, H, W) as [reference, previous, current]; ref_mask, prev_mask, prior:
+        (B, 1, H, W). Returns the current frame's prediction.
+        """
+        b = frames.shape[0]
+        feats = self.encode(frames.flatten(0, 1))
+        keys = feats.key.view(b, 3, *feats.key.shape[1:])
+        current = FrameFeatures(*(t.view(b, 3, *t.shape[1:])[:, 2] for t in (feats.f2, feats.f4, feats.f8, feats.key)))
+        return self.segment(current, keys[:, 0].flatten(2), masks_to_key_grid(ref_mask),
+                            keys[:, 1].flatten(2), masks_to_key_grid(prev_mask), prior)
+
+    def head_parameters(self) -> list[nn.Parameter]:
+        """What online adaptation fine-tunes: the refine module."""
+        return list(self.decoder.refine.parameters())
+
+
+def _resize(mask: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """Area-resize a (N, 1, H, W) mask to ``like``'s spatial size (it only ever shrinks here)."""
+    return F.adaptive_avg_pool2d(mask, like.shape[-2:])
+
+
+def _check_image(image: torch.Tensor) -> None:
+    if image.ndim != 4 or image.shape[1] != 3:
+        raise ValueError(f"images must be (B, 3, H, W), got {tuple(image.shape)}")
+    if image.shape[-2] % STRIDE or image.shape[-1] % STRIDE:
+        raise ValueError(f"image sides must be multiples of {STRIDE}, got {tuple(image.shape[-2:])}")
