@@ -17,6 +17,7 @@ import numpy as np
 
 from tqdm import tqdm
 
+from vidseg.engine.presets import NetworkConfig
 from vidseg.engine.segmenter import VideoSegmenter
 from vidseg.errors import OutputError
 from vidseg.io.masks import write_index_png
@@ -36,6 +37,7 @@ class SegmentJob:
     preset: str = "fast"
     adapt: bool | None = None  # None: the preset's choice
     fusion: bool | None = None
+    network_config: NetworkConfig | None = None  # replaces the preset (benchmarks use it)
     overlay: Path | None = None
     alpha: Path | None = None
     rle: Path | None = None
@@ -60,7 +62,8 @@ def run_segment(job: SegmentJob) -> SegmentStats:
 
     Frames before the first mask get empty masks. Every file is written atomically.
     """
-    segmenter = VideoSegmenter(model=job.method, preset=job.preset, adapt=job.adapt, fusion=job.fusion)
+    segmenter = VideoSegmenter(model=job.method, preset=job.preset, adapt=job.adapt, fusion=job.fusion,
+                               config=job.network_config)
     with segmenter.open(job.input) as session:
         prompts = read_mask_prompts(job.mask, session.stems, session.source.height, session.source.width)
         for index, labels in prompts.masks.items():

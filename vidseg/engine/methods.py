@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vidseg.engine.flow_propagator import FlowPropagator
 from vidseg.engine.propagator import Propagator
 from vidseg.engine.static_propagator import StaticPropagator
 from vidseg.errors import InputError
+
+if TYPE_CHECKING:
+    from vidseg.engine.presets import NetworkConfig
 
 BASELINES: dict[str, Callable[[], Propagator]] = {"flow": FlowPropagator, "static": StaticPropagator}
 DEFAULT_WEIGHTS = Path(__file__).resolve().parents[1] / "weights" / "propagation.pt"
@@ -38,12 +42,15 @@ def weights_for(name: str) -> Path | None:
     return path
 
 
-def method_builder(name: str, preset: str = "fast", adapt: bool | None = None,
-                   fusion: bool | None = None) -> Callable[[], Propagator]:
-    """A factory of fresh per-video propagators; the network's weights are loaded once, here."""
-    from vidseg.engine.presets import preset_config
+def method_builder(name: str, preset: str = "fast", adapt: bool | None = None, fusion: bool | None = None,
+                   config: NetworkConfig | None = None) -> Callable[[], Propagator]:
+    """A factory of fresh per-video propagators; the network's weights are loaded once, here.
 
-    config = preset_config(preset, adapt=adapt, fusion=fusion)
+    config: a full network configuration instead of the preset (adapt and fusion still apply)."""
+    from vidseg.engine.presets import preset_config, with_switches
+
+    config = preset_config(preset) if config is None else config
+    config = with_switches(config, adapt=adapt, fusion=fusion)
     weights = weights_for(name)
     if weights is None:
         return BASELINES[name]

@@ -37,7 +37,11 @@ def preset_config(name: str, adapt: bool | None = None, fusion: bool | None = No
     """The named preset, with adaptation and fusion switched on or off when given."""
     if name not in PRESETS:
         raise InputError(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}")
-    config = PRESETS[name]
+    return with_switches(PRESETS[name], adapt=adapt, fusion=fusion)
+
+
+def with_switches(config: NetworkConfig, adapt: bool | None = None, fusion: bool | None = None) -> NetworkConfig:
+    """``config`` with adaptation and fusion switched on or off; None leaves a switch as it is."""
     if adapt is not None:
         config = replace(config, adapt=replace(config.adapt, enabled=adapt))
     if fusion is not None:

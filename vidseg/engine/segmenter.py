@@ -7,6 +7,7 @@ import os
 import numpy as np
 
 from vidseg.engine.methods import method_builder
+from vidseg.engine.presets import NetworkConfig
 from vidseg.engine.session import Session
 from vidseg.errors import InputError
 from vidseg.io.frames import ArraySource, FrameSource, open_frames
@@ -17,16 +18,16 @@ class VideoSegmenter:
 
     model: ``default`` (the shipped network), ``flow`` or ``static`` (baselines), or a checkpoint path.
     preset: ``fast`` or ``quality``. adapt, fusion: switch online adaptation or flow fusion on or
-    off (None keeps the preset's choice).
+    off (None keeps the preset's choice). config: a full network configuration instead of the preset.
     """
 
     def __init__(self, model: str = "default", preset: str = "fast", device: str = "cpu",
-                 adapt: bool | None = None, fusion: bool | None = None) -> None:
+                 adapt: bool | None = None, fusion: bool | None = None, config: NetworkConfig | None = None) -> None:
         if device != "cpu":
             raise InputError(f"device {device!r} is not supported yet; use device='cpu'")
         self.method = str(model)
         self.device = device
-        self._build = method_builder(self.method, preset, adapt=adapt, fusion=fusion)
+        self._build = method_builder(self.method, preset, adapt=adapt, fusion=fusion, config=config)
 
     def open(self, source: str | os.PathLike | np.ndarray | FrameSource) -> Session:
         """Open a video file, a folder of frames, a (T, H, W, 3) uint8 array, or a frame source."""
