@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from vidseg.engine.probs import one_hot, to_slots
 from vidseg.flow import FlowConfig, backward_warp, dense_flow, downscale_grey, forward_backward_occlusion, resize_flow
+from vidseg.flow.fill import fill_occluded
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class FlowPropagator:
         warped = backward_warp(objects, resize_flow(back, height, width)).reshape(objects.shape)
         if self.config.occlusion:
             occluded = forward_backward_occlusion(back, dense_flow(self._prev_grey, grey, self._flow))
-            warped = self._fill_occluded(warped, occluded)
+            warped = fill_occluded(warped, occluded, self.config.fill_size)
         warped = np.moveaxis(warped, -1, 0)
         background = np.clip(1.0 - warped.sum(axis=0, keepdims=True), 0.0, 1.0)
         return np.concatenate([background, warped], axis=0).astype(np.float32)
@@ -63,33 +63,3 @@ class FlowPropagator:
     def update(self, frame: np.ndarray, probs: np.ndarray, prompted: bool = False) -> None:
         self._prev_grey = downscale_grey(frame, self.config.scale)
         self._prev_probs = one_hot(to_slots(probs), probs.shape[0])
-
-    def _fill_occluded(self, warped: np.ndarray, occluded: np.ndarray) -> np.ndarray:
-        """warped (H, W, K) full resolution; occluded (h, w) at flow resolution."""
-        if not occluded.any():
-            return warped
-        height, width = warped.shape[:2]
-        h, w = occluded.shape
-        small = cv2.resize(warped, (w, h), interpolation=cv2.INTER_AREA).reshape(h, w, -1)
-        filled = fill_from_neighbours(small, occluded, self.config.fill_size)
-        filled = cv2.resize(filled, (width, height), interpolation=cv2.INTER_LINEAR).reshape(warped.shape)
-        mask = cv2.resize(occluded.astype(np.uint8), (width, height), interpolation=cv2.INTER_NEAREST) > 0
-        out = warped.copy()
-        out[mask] = filled[mask]
-        return out
-
-
-def fill_from_neighbours(values: np.ndarray, invalid: np.ndarray, size: int) -> np.ndarray:
-    """Replace ``values`` (H, W, K) at ``invalid`` (HxW bool) by the mean of valid pixels nearby.
-
-    Pixels with no valid neighbour in the ``size`` x ``size`` window keep their own value.
-    """
-    if not invalid.any():
-        return values
-    valid = (~invalid).astype(np.float32)
-    weights = cv2.boxFilter(valid, -1, (size, size), normalize=False)
-    sums = cv2.boxFilter(values * valid[..., None], -1, (size, size), normalize=False).reshape(values.shape)
-    has_support = invalid & (weights > 0.5)
-    out = values.copy()
-    out[has_support] = sums[has_support] / weights[has_support][:, None]
-    return out

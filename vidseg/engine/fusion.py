@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from vidseg.engine.flow_propagator import fill_from_neighbours
+from vidseg.flow.fill import fill_occluded
 from vidseg.engine.probs import pad_slots
 from vidseg.errors import InputError
 from vidseg.flow import (
@@ -139,7 +139,7 @@ class FlowFusion:
         if occluded is not None and occluded.any():
             consistent = self._consistent(occluded, height, width)
             if objects.shape[-1]:
-                objects = self._fill(objects, occluded, consistent)
+                objects = fill_occluded(objects, occluded, self.config.fill_size, keep=consistent)
             reliability = reliability * consistent
         probs = np.empty((objects.shape[-1] + 1, height, width), np.float32)
         probs[1:] = np.moveaxis(objects, -1, 0)
@@ -188,20 +188,6 @@ class FlowFusion:
         if margin:
             bad = cv2.dilate(bad, np.ones((2 * margin + 1, 2 * margin + 1), np.uint8))
         return cv2.resize(1.0 - bad.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
-
-    def _fill(self, objects: np.ndarray, occluded: np.ndarray, consistent: np.ndarray) -> np.ndarray:
-        """Blend (H, W, K) ``objects`` towards the labels of consistent neighbours where not ``consistent``.
-
-        The fill runs on the flow grid (occluded: (h, w) bool), which is plenty for a region whose
-        content is a guess anyway. Only the occlusions themselves are filled: the margin around
-        them usually warps right, and filling it too drags more of the wrong side in.
-        """
-        height, width, k = objects.shape
-        h, w = occluded.shape
-        small = cv2.resize(objects, (w, h), interpolation=cv2.INTER_AREA).reshape(h, w, k)
-        filled = fill_from_neighbours(small, occluded, self.config.fill_size)
-        filled = cv2.resize(filled, (width, height), interpolation=cv2.INTER_LINEAR).reshape(objects.shape)
-        return filled + consistent[..., None] * (objects - filled)
 
 
 def _check_frame(frame: np.ndarray, size: tuple[int, int]) -> None:
