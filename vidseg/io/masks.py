@@ -127,7 +127,8 @@ def write_index_png(path: str | os.PathLike, labels: np.ndarray, palette: bytes 
     image.putpalette(palette.ljust(768, b"\0"))
     try:
         with atomic_path(path) as tmp:
-            image.save(tmp, format="PNG")
+            # Level 3 is ~6x faster than the default 6 on label maps, for files ~1.5x as big (a few KB).
+            image.save(tmp, format="PNG", compress_level=3)
     except OSError as error:
         raise OutputError(f"cannot write {path} ({error}); check that its folder is writable") from error
 

@@ -59,6 +59,8 @@ class FrameFeatures:
 
     def repeat(self, times: int) -> FrameFeatures:
         """Repeat each batch item ``times`` times (one copy per object)."""
+        if times == 1:
+            return self
         return FrameFeatures(*(t.repeat_interleave(times, dim=0) for t in (self.f2, self.f4, self.f8, self.key)))
 
 
