@@ -12,18 +12,21 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from tqdm import tqdm
 
-from vidseg.engine.presets import NetworkConfig
 from vidseg.engine.segmenter import VideoSegmenter
 from vidseg.errors import OutputError
 from vidseg.io.masks import write_index_png
 from vidseg.io.prompts import read_mask_prompts
 from vidseg.io.rle import RleJsonWriter
 from vidseg.io.writers import AlphaWriter, OverlayVideoWriter
+
+if TYPE_CHECKING:
+    from vidseg.engine.presets import NetworkConfig
 
 DEFAULT_FPS = 24.0  # frame folders carry no rate; the overlay video needs one
 
@@ -117,5 +120,12 @@ def _open_extras(job: SegmentJob, fps: float | None, palette: bytes | None, stac
 
 
 def _peak_rss_mb() -> float:
-    # ru_maxrss is in KiB on Linux.
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    """This process's peak resident memory. VmHWM, not ru_maxrss: Linux carries ru_maxrss over
+    exec, so a process started by a big parent (a benchmark) would report the parent's peak."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux

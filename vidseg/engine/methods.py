@@ -47,14 +47,13 @@ def method_builder(name: str, preset: str = "fast", adapt: bool | None = None, f
     """A factory of fresh per-video propagators; the network's weights are loaded once, here.
 
     config: a full network configuration instead of the preset (adapt and fusion still apply)."""
-    from vidseg.engine.presets import preset_config, with_switches
-
-    config = preset_config(preset) if config is None else config
-    config = with_switches(config, adapt=adapt, fusion=fusion)
     weights = weights_for(name)
-    if weights is None:
+    if weights is None:  # baselines take no settings, and need no torch
         return BASELINES[name]
     from vidseg.engine.network_propagator import NetworkPropagator
+    from vidseg.engine.presets import preset_config, with_switches
+
+    config = with_switches(preset_config(preset) if config is None else config, adapt=adapt, fusion=fusion)
     from vidseg.nn.checkpoint import load_model
 
     model, _ = load_model(weights, "propagation")

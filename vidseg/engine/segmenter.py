@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from vidseg.engine.methods import method_builder
-from vidseg.engine.presets import NetworkConfig
 from vidseg.engine.session import Session
 from vidseg.errors import InputError
 from vidseg.io.frames import ArraySource, FrameSource, open_frames
+
+if TYPE_CHECKING:
+    from vidseg.engine.presets import NetworkConfig
 
 
 class VideoSegmenter:

@@ -1,0 +1,293 @@
+"""The ablation table of the propagation network: what each component adds, all rows from one run.
+
+Rows (:data:`ROWS`): the flow baseline; the network alone (no flow fusion, no online adaptation, no
+preset frame); then fusion, adaptation and the preset frame added one at a time (the last is the
+``fast`` preset's set of components); the ``fast`` and ``quality`` presets as shipped. Columns: J&F,
+J, F, flicker (:mod:`vidseg.eval.flicker`; the ground truth's flicker is the floor), FPS end to end
+(:func:`vidseg.apps.segment.run_segment`: decode, method, PNG encode; start-up excluded) and peak
+memory.
+
+Each (row, sequence) runs in a fresh spawned process, so peak memory is that run's own: the
+process's VmHWM (Linux), not ``ru_maxrss``, which after fork + exec still holds the parent's peak.
+The parent then scores J and F, and flicker with one set of flows per sequence shared by all rows.
+
+    python benchmarks/vos_ablation.py                            # our validation sequences
+    python benchmarks/vos_ablation.py --sequences dog-agility --frames 8 --rows "flow baseline,full fast"
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import re
+import tempfile
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from vidseg.apps.segment import SegmentJob, SegmentStats, run_segment
+from vidseg.engine.methods import DEFAULT_WEIGHTS
+from vidseg.engine.presets import PRESETS, NetworkConfig, with_switches
+from vidseg.errors import VidsegError
+from vidseg.eval import evaluate_roots
+from vidseg.eval.flicker import FLICKER_FLOW, SequenceFlows, sequence_flicker
+from vidseg.eval.splits import VALIDATION
+from vidseg.io.frames import IMAGE_EXTENSIONS, natural_sort_key
+
+DEFAULT_ROOT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "davis2016-train"
+MODEL = "<model>"  # a row's method that stands for the --model checkpoint
+GROUND_TRUTH = "ground truth"
+
+
+class RowSpec(NamedTuple):
+    """One row of the table: label, method (a baseline name or :data:`MODEL`), network settings or None."""
+
+    label: str
+    method: str
+    config: NetworkConfig | None
+
+
+def _component_configs() -> dict[str, NetworkConfig]:
+    """The network alone, then with the ``fast`` preset's fusion, adaptation and preset frame added in turn."""
+    fast = PRESETS["fast"]
+    alone = with_switches(replace(fast, memory=replace(fast.memory, threshold=10**9)), adapt=False, fusion=False)
+    fusion = replace(alone, fusion=fast.fusion)
+    adaptation = replace(fusion, adapt=fast.adapt)
+    return {"alone": alone, "fusion": fusion, "adaptation": adaptation,
+            "preset frame": replace(adaptation, memory=fast.memory)}
+
+
+_STEPS = _component_configs()
+ROWS: list[RowSpec] = [
+    RowSpec("flow baseline", "flow", None),
+    RowSpec("network alone", MODEL, _STEPS["alone"]),
+    RowSpec("+ fusion", MODEL, _STEPS["fusion"]),
+    RowSpec("+ adaptation", MODEL, _STEPS["adaptation"]),
+    RowSpec("+ preset frame", MODEL, _STEPS["preset frame"]),
+    RowSpec("full fast", MODEL, PRESETS["fast"]),
+    RowSpec("full quality", MODEL, PRESETS["quality"]),
+]
+
+
+@dataclass
+class RowResult:
+    """Scores of one row over the sequences (percent; flicker is the mean over sequences)."""
+
+    label: str
+    method: str
+    jf: float
+    j: float
+    f: float
+    flicker: float
+    fps: float
+    peak_mb: float
+    jf_per_sequence: dict[str, float]
+    flicker_per_sequence: dict[str, float]
+
+
+def row_dir_name(label: str) -> str:
+    """A folder name for a row's masks: "+ preset frame" -> "preset-frame"."""
+    return re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
+
+
+def resolve_method(row: RowSpec, model: Path) -> str:
+    """The method name or checkpoint path the row runs."""
+    return str(model) if row.method == MODEL else row.method
+
+
+# --- segmentation, one fresh process per (row, sequence) -------------------------------------------
+
+
+def segment_in_this_process(job: SegmentJob) -> SegmentStats:
+    """Run one job; top level so that a spawned process can import it. Peak memory is this process's."""
+    stats = run_segment(job)
+    return replace(stats, peak_rss_mb=_own_peak_rss_mb(stats.peak_rss_mb))
+
+
+def _own_peak_rss_mb(fallback: float) -> float:
+    """VmHWM of this process image in MB (reset by exec, unlike ru_maxrss); ``fallback`` off Linux."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return fallback
+
+
+def segment_in_fresh_process(job: SegmentJob) -> SegmentStats:
+    """Run ``job`` in a new spawned interpreter that does only this job."""
+    with multiprocessing.get_context("spawn").Pool(1, maxtasksperchild=1) as pool:
+        return pool.apply(segment_in_this_process, (job,))
+
+
+def segment_row(row: RowSpec, model: Path, root: Path, sequences: list[str], out_root: Path) -> list[SegmentStats]:
+    """Segment every sequence with one row's method, from its first annotation; masks in out_root/<row>/<seq>."""
+    method = resolve_method(row, model)
+    stats = []
+    for seq in sequences:
+        first_mask = sorted((root / "Annotations" / seq).glob("*.png"))[0]
+        job = SegmentJob(input=root / "JPEGImages" / seq, mask=first_mask,
+                         out_dir=out_root / row_dir_name(row.label) / seq, method=method,
+                         network_config=row.config, progress=False)
+        try:
+            stats.append(segment_in_fresh_process(job))
+        except VidsegError as error:
+            raise SystemExit(f"{row.label} failed on {seq}: {error}") from error
+    return stats
+
+
+# --- scoring ---------------------------------------------------------------------------------------
+
+
+def flicker_by_sequence(root: Path, sequences: list[str], mask_roots: dict[str, Path]) -> dict[str, dict[str, float]]:
+    """Flicker (percent) of each mask root's masks per sequence: {name: {sequence: flicker}}.
+
+    The flows of a sequence are computed once, used for every mask root, and dropped before the next.
+    """
+    result: dict[str, dict[str, float]] = {name: {} for name in mask_roots}
+    for seq in sequences:
+        frames = root / "JPEGImages" / seq
+        flows = SequenceFlows(frames, FLICKER_FLOW)
+        for name, mask_root in mask_roots.items():
+            result[name][seq] = sequence_flicker(frames, mask_root / seq, flows)
+    return result
+
+
+def score_row(row: RowSpec, method: str, stats: list[SegmentStats], root: Path, sequences: list[str],
+              masks: Path, flicker: dict[str, float]) -> RowResult:
+    """J, F, J&F of ``masks`` (one folder per sequence), with the run's speed and flicker per sequence."""
+    scores = evaluate_roots(root / "Annotations", masks, sequences=sequences).to_json()
+    frames = sum(s.frames for s in stats)
+    seconds = sum(s.seconds for s in stats)
+    return RowResult(
+        label=row.label, method=method, jf=scores["J&F"], j=scores["J"], f=scores["F"],
+        flicker=float(np.mean([flicker[seq] for seq in sequences])), fps=frames / max(seconds, 1e-9),
+        peak_mb=max(s.peak_rss_mb for s in stats),
+        jf_per_sequence={seq: scores["sequences"][seq]["J&F"] for seq in sequences},
+        flicker_per_sequence=dict(flicker),
+    )
+
+
+def run_ablation(rows: list[RowSpec], model: Path, root: Path, sequences: list[str],
+                 out_root: Path) -> tuple[list[RowResult], dict[str, float]]:
+    """Segment with every row, then score them all; returns the rows and the ground truth's flicker per sequence."""
+    stats = {row.label: segment_row(row, model, root, sequences, out_root) for row in rows}
+    mask_roots = {GROUND_TRUTH: root / "Annotations", **{r.label: out_root / row_dir_name(r.label) for r in rows}}
+    flicker = flicker_by_sequence(root, sequences, mask_roots)
+    results = [score_row(r, resolve_method(r, model), stats[r.label], root, sequences, mask_roots[r.label],
+                         flicker[r.label]) for r in rows]
+    return results, flicker[GROUND_TRUTH]
+
+
+# --- data ------------------------------------------------------------------------------------------
+
+
+def first_frames_layout(root: Path, sequences: list[str], n_frames: int, dest: Path) -> Path:
+    """A DAVIS layout under ``dest`` of symlinks to the first ``n_frames`` frames (and their masks)."""
+    for seq in sequences:
+        frames = sorted((p for p in (root / "JPEGImages" / seq).iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS),
+                        key=lambda p: natural_sort_key(p.stem))[:n_frames]
+        for kind, paths in (("JPEGImages", frames),
+                            ("Annotations", [root / "Annotations" / seq / f"{p.stem}.png" for p in frames])):
+            folder = dest / kind / seq
+            folder.mkdir(parents=True)
+            for path in paths:
+                if not path.is_file():
+                    raise SystemExit(f"{seq}: {path} is missing; every frame needs its annotation")
+                (folder / path.name).symlink_to(path.resolve())
+    return dest
+
+
+def check_inputs(root: Path, sequences: list[str], rows: list[RowSpec], model: Path) -> None:
+    if not (root / "JPEGImages").is_dir() or not (root / "Annotations").is_dir():
+        raise SystemExit(f"no DAVIS layout (JPEGImages/, Annotations/) at {root}; pass --root")
+    missing = [s for s in sequences if not (root / "JPEGImages" / s).is_dir()]
+    if missing:
+        raise SystemExit(f"sequences not in {root / 'JPEGImages'}: {', '.join(missing)}")
+    if any(r.method == MODEL for r in rows) and not model.is_file():
+        raise SystemExit(f"no checkpoint at {model}; pass --model or leave the network rows out with --rows")
+
+
+def select_rows(labels: str | None) -> list[RowSpec]:
+    if labels is None:
+        return list(ROWS)
+    by_label = {r.label: r for r in ROWS}
+    wanted = [label.strip() for label in labels.split(",") if label.strip()]
+    unknown = [label for label in wanted if label not in by_label]
+    if unknown:
+        raise SystemExit(f"unknown rows: {', '.join(unknown)}; choose from: {', '.join(by_label)}")
+    return [by_label[label] for label in wanted]
+
+
+# --- report ----------------------------------------------------------------------------------------
+
+
+def format_table(rows: list[RowResult], gt_flicker: dict[str, float], sequences: list[str]) -> str:
+    width = max(len(GROUND_TRUTH), *(len(r.label) for r in rows))
+    head = f"| {'row':<{width}} | {'J&F':>5} | {'J':>5} | {'F':>5} | {'flicker':>7} | {'FPS':>6} | {'peak MB':>7} |"
+    lines = [head, "|" + "|".join("-" * len(c) for c in head.split("|")[1:-1]) + "|"]
+    for r in rows:
+        lines.append(f"| {r.label:<{width}} | {r.jf:5.1f} | {r.j:5.1f} | {r.f:5.1f} | {r.flicker:7.1f} "
+                     f"| {r.fps:6.1f} | {r.peak_mb:7.0f} |")
+    gt_mean = float(np.mean([gt_flicker[s] for s in sequences]))
+    lines.append(f"| {GROUND_TRUTH:<{width}} | {'-':>5} | {'-':>5} | {'-':>5} | {gt_mean:7.1f} | {'-':>6} | {'-':>7} |")
+    labels = " / ".join(r.label for r in rows)
+    lines += ["", f"J&F per sequence ({labels}): " + "; ".join(
+        f"{seq} " + " / ".join(f"{r.jf_per_sequence[seq]:.1f}" for r in rows) for seq in sequences)]
+    lines.append(f"flicker per sequence ({labels} / {GROUND_TRUTH}): " + "; ".join(
+        f"{seq} " + " / ".join(f"{v:.1f}" for v in [*(r.flicker_per_sequence[seq] for r in rows), gt_flicker[seq]])
+        for seq in sequences))
+    return "\n".join(lines)
+
+
+def write_json(path: Path, rows: list[RowResult], gt_flicker: dict[str, float], args: argparse.Namespace,
+               sequences: list[str]) -> None:
+    data = {
+        "root": str(args.root), "sequences": sequences, "frames": args.frames, "model": str(args.model),
+        "flicker_flow": asdict(FLICKER_FLOW), "rows": [asdict(r) for r in rows],
+        GROUND_TRUTH: {"flicker": float(np.mean(list(gt_flicker.values()))), "flicker_per_sequence": gt_flicker},
+    }
+    path.write_text(json.dumps(data, indent=2) + "\n")
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--root", type=Path, default=DEFAULT_ROOT, help="DAVIS-layout root (JPEGImages/, Annotations/)")
+    parser.add_argument("--sequences", default=",".join(VALIDATION), help="comma-separated (default: our validation split)")
+    parser.add_argument("--model", type=Path, default=DEFAULT_WEIGHTS, help="propagation checkpoint for the network rows")
+    parser.add_argument("--rows", help=f"comma-separated row labels (default: all: {', '.join(r.label for r in ROWS)})")
+    parser.add_argument("--frames", type=int, help="only the first N frames of each sequence (N >= 3; smoke tests)")
+    parser.add_argument("--out", type=Path, help="keep the masks here, in <row>/<sequence> (default: a temporary folder)")
+    parser.add_argument("--json", type=Path, help="also write the results as JSON")
+    args = parser.parse_args()
+    if args.frames is not None and args.frames < 3:
+        parser.error("--frames must be >= 3: evaluation skips the first and last frame")
+    return args
+
+
+def main() -> None:
+    args = parse_args()
+    sequences = [s.strip() for s in args.sequences.split(",") if s.strip()]
+    rows = select_rows(args.rows)
+    check_inputs(args.root, sequences, rows, args.model)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = args.root
+        if args.frames is not None:
+            root = first_frames_layout(args.root, sequences, args.frames, Path(tmp) / "data")
+        out_root = args.out or Path(tmp) / "masks"
+        results, gt_flicker = run_ablation(rows, args.model.resolve(), root, sequences, out_root)
+    clipped = f", first {args.frames} frames each" if args.frames is not None else ""
+    print(f"{len(sequences)} sequences of {args.root.name}{clipped}: {', '.join(sequences)}")
+    print(f"model: {args.model}; flicker flow: DIS {FLICKER_FLOW.preset} at scale {FLICKER_FLOW.scale}")
+    print(format_table(results, gt_flicker, sequences))
+    if args.json:
+        write_json(args.json, results, gt_flicker, args, sequences)
+
+
+if __name__ == "__main__":
+    main()
