@@ -26,3 +26,10 @@ def test_prompt_wins_and_leaves_other_objects_alone():
     out = apply_prompt(probs, prompt, [1])
     assert to_slots(out).tolist() == [[1, 1], [0, 2]]
     assert np.allclose(out.sum(axis=0), 1.0)
+
+
+def test_to_slots_matches_argmax_including_ties():
+    rng = np.random.default_rng(0)
+    probs = rng.random((4, 30, 40)).astype(np.float32)
+    probs[:, :5] = 0.25  # ties everywhere: the lowest slot wins, as with argmax
+    assert np.array_equal(to_slots(probs), np.argmax(probs, axis=0).astype(np.uint8))

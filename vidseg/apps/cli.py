@@ -91,10 +91,15 @@ def _add_eval(commands: argparse._SubParsersAction) -> None:
 
 
 def _run_eval(args: argparse.Namespace) -> int:
-    from vidseg.eval import evaluate_roots
+    from vidseg.eval import evaluate_roots, resolve_gt_root
     from vidseg.io.atomic import write_text_atomic
 
-    result = evaluate_roots(args.gt_root, args.pred_root)
+    result = evaluate_roots(args.gt_root, args.pred_root, strict=False)
+    scored = {s.name for s in result.sequences}
+    missing = sorted(p.name for p in resolve_gt_root(args.gt_root).iterdir() if p.is_dir() and p.name not in scored)
+    if missing:
+        print(f"scored {len(scored)} sequences with predictions; no predictions for {len(missing)}: "
+              f"{', '.join(missing[:8])}{' ...' if len(missing) > 8 else ''}", file=sys.stderr)
     print(result.format_table())
     if args.json:
         write_text_atomic(args.json, json.dumps(result.to_json(), indent=2) + "\n")

@@ -83,6 +83,11 @@ class HeadAdapter:
         return loss_value
 
     def _loss(self, example: AdaptExample) -> torch.Tensor:
+        """Weighted BCE + Dice, as in training: BCE alone on a small object teaches the head that
+        everything is background, and self-training on its own masks then shrinks them frame by frame."""
         logits = self.head(example.inputs)
-        losses = F.binary_cross_entropy_with_logits(logits, example.target, reduction="none")
-        return (losses * example.weight).sum() / example.weight.sum().clamp(min=1.0)
+        w, t = example.weight, example.target
+        bce = (F.binary_cross_entropy_with_logits(logits, t, reduction="none") * w).sum() / w.sum().clamp(min=1.0)
+        p = torch.sigmoid(logits) * w
+        dice = 1 - (2 * (p * t).sum() + 1) / (p.sum() + (t * w).sum() + 1)
+        return bce + dice

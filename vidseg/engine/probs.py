@@ -11,8 +11,17 @@ def one_hot(slots: np.ndarray, num_slots: int) -> np.ndarray:
 
 
 def to_slots(probs: np.ndarray) -> np.ndarray:
-    """Probabilities (K+1, H, W) -> slot map (HxW uint8) by arg-max; slot 0 is background."""
-    return np.argmax(probs, axis=0).astype(np.uint8)
+    """Probabilities (K+1, H, W) -> slot map (HxW uint8) by arg-max; slot 0 is background.
+
+    A running comparison over channels: np.argmax along the first axis strides across memory and
+    costs several times more for the few objects a video has. Ties go to the lower slot, as in argmax."""
+    slots = np.zeros(probs.shape[1:], dtype=np.uint8)
+    best = probs[0].copy()
+    for k in range(1, probs.shape[0]):
+        better = probs[k] > best
+        np.copyto(slots, k, where=better)
+        np.maximum(best, probs[k], out=best)
+    return slots
 
 
 def pad_slots(probs: np.ndarray, num_slots: int) -> np.ndarray:

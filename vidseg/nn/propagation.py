@@ -119,9 +119,12 @@ def match_references(query_key: torch.Tensor, ref_keys: torch.Tensor, ref_masks:
     query_key: (B, C, h, w). ref_keys: (B, C, M) keys of every reference position. ref_masks:
     (B, O, M) soft masks at those positions. Returns (B, O, 3, h, w): the reference masks weighted
     by the soft-maxed similarity (the reference segmentation), and the best cosine similarity to a
-    position of the object and to one of the rest (high where the object's appearance recurs).
+    position of the object and to one of the rest (high where the object's appearance recurs),
+    where a position counts for the object with a penalty of 2 (1 - mask), for the rest of 2 mask.
     """
     b, c, h, w = query_key.shape
+    if b == 1 and ref_masks.shape[1] == 1 and not torch.is_grad_enabled():
+        return _match_one_object(query_key, ref_keys, ref_masks, log_temperature)
     sim = torch.einsum("bcn,bcm->bnm", query_key.flatten(2), ref_keys)  # cosine, (B, N, M)
     weights = torch.softmax(sim * log_temperature.exp(), dim=-1)
     soft = torch.einsum("bnm,bom->bon", weights, ref_masks)
@@ -132,6 +135,43 @@ def match_references(query_key: torch.Tensor, ref_keys: torch.Tensor, ref_masks:
         best_bg.append((sim - 2.0 * mask).amax(dim=-1))
     out = torch.stack([soft, torch.stack(best_fg, 1), torch.stack(best_bg, 1)], dim=2)
     return out.view(b, ref_masks.shape[1], MATCH_CHANNELS, h, w)
+
+
+def _match_one_object(query_key: torch.Tensor, ref_keys: torch.Tensor, ref_masks: torch.Tensor,
+                      log_temperature: torch.Tensor) -> torch.Tensor:
+    """``match_references`` for B = O = 1 at inference, without (N, M) temporaries.
+
+    Reference positions are ordered object | partly object | rest before the product, so the best
+    matches are maxima over contiguous slices; only partly covered positions need the penalty.
+    The result equals the general path's (a test checks it)."""
+    _, c, h, w = query_key.shape
+    mask = ref_masks[0, 0]
+    inside, outside = mask >= 1.0, mask <= 0.0
+    partial = ~(inside | outside)
+    order = torch.cat([inside.nonzero()[:, 0], partial.nonzero()[:, 0], outside.nonzero()[:, 0]])
+    n_in, n_part = int(inside.sum()), int(partial.sum())
+    sim = query_key.flatten(2)[0].t() @ ref_keys[0][:, order]  # (N, M), columns reordered
+    part_mask = mask[order[n_in : n_in + n_part]]
+    part = sim[:, n_in : n_in + n_part]  # few columns: the object's outline
+    # Each candidate: (row-wise max of a slice, offset added after the reduction) or a small tensor.
+    in_max = sim[:, :n_in].amax(dim=1) if n_in else None
+    out_max = sim[:, n_in + n_part :].amax(dim=1) if n_in + n_part < sim.shape[1] else None
+    part_fg = (part - 2.0 * (1.0 - part_mask)).amax(dim=1) if n_part else None
+    part_bg = (part - 2.0 * part_mask).amax(dim=1) if n_part else None
+    best_fg = _max_of([in_max, part_fg, None if out_max is None else out_max - 2.0])
+    best_bg = _max_of([None if in_max is None else in_max - 2.0, part_bg, out_max])
+    weights = torch.softmax(sim.mul_(log_temperature.exp()), dim=-1)  # sim is not needed after this
+    soft = weights @ mask[order]
+    return torch.stack([soft, best_fg, best_bg]).view(1, 1, MATCH_CHANNELS, h, w)
+
+
+def _max_of(values: list[torch.Tensor | None]) -> torch.Tensor:
+    """Element-wise max of the given (N,) tensors, skipping None."""
+    present = [v for v in values if v is not None]
+    best = present[0]
+    for value in present[1:]:
+        best = torch.maximum(best, value)
+    return best
 
 
 def masks_to_key_grid(masks: torch.Tensor) -> torch.Tensor:
