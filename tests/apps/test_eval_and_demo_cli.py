@@ -27,8 +27,8 @@ def test_demo_segments_the_example_and_reports_jf(capsys, tmp_path, monkeypatch)
     from vidseg.data import ClipConfig
 
     monkeypatch.setattr(demo, "DEMO_CLIP", ClipConfig(height=120, width=214, num_frames=8))
-    assert main(["demo", "-o", str(tmp_path), "--method", "flow"]) == 0
+    assert main(["demo", "-o", str(tmp_path)]) == 0  # the shipped default network, and the baseline
     out, _ = capsys.readouterr()
-    assert "J&F" in out and str(tmp_path / "masks" / "example") in out
+    assert " default: J&F" in out and "    flow: J&F" in out and str(tmp_path / "masks" / "example") in out
     assert len(list((tmp_path / "masks" / "example").glob("*.png"))) == 8
     assert (tmp_path / "overlay.mp4").stat().st_size > 0

@@ -99,3 +99,10 @@ def test_bad_config_is_refused(kwargs):
 def test_steps_before_first_are_refused():
     with pytest.raises(ValueError):
         MemoryPolicy().select(3, first=5)
+
+
+def test_without_the_preset_frame_only_first_and_previous_are_used_and_kept():
+    policy = MemoryPolicy(MemoryConfig(preset_frame=False))
+    assert policy.select(500, 0) == [0, 499]
+    assert policy.needed_after(500, 0) == {0, 500}
+    assert policy.preset(500, 0) is None

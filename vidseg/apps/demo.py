@@ -13,35 +13,55 @@ CLIP_NAME = "example"
 DEMO_CLIP = ClipConfig(height=480, width=854, num_frames=60, num_objects=3)
 
 
+BASELINE = "flow"
+
+
 @dataclass(frozen=True)
-class DemoReport:
-    frames_dir: Path
-    masks_dir: Path
-    overlay: Path
+class MethodScore:
     method: str
     jf: float
     j: float
     f: float
     stats: SegmentStats
 
+    def line(self) -> str:
+        return (f"{self.method:>8}: J&F {self.jf:5.1f}  (J {self.j:.1f}, F {self.f:.1f})  "
+                f"at {self.stats.fps:.1f} FPS")
+
+
+@dataclass(frozen=True)
+class DemoReport:
+    frames_dir: Path
+    masks_dir: Path
+    overlay: Path
+    scores: list[MethodScore]  # the method asked for, then the baseline measured in the same run
+
     def summary(self) -> str:
         return "\n".join([
-            f"example clip:  {self.frames_dir} ({self.stats.frames} frames, ground truth beside it)",
+            f"example clip:  {self.frames_dir} ({self.scores[0].stats.frames} frames, 3 objects, ground truth beside it)",
             f"masks:         {self.masks_dir}",
             f"overlay video: {self.overlay}",
-            f"method {self.method}: J&F {self.jf:.1f}  (J {self.j:.1f}, F {self.f:.1f})  at {self.stats.fps:.1f} FPS",
+            *(score.line() for score in self.scores),
         ])
 
 
 def run_demo(out_dir: Path, method: str = "default", seed: int = 0, progress: bool = True) -> DemoReport:
-    """Write the clip under ``out_dir/data``, masks under ``out_dir/masks``; returns the scores."""
+    """Write the clip under ``out_dir/data`` and masks under ``out_dir/masks``; score ``method``
+    and, unless it is the baseline itself, the flow baseline on the same clip."""
     clip = render_clip(ClipConfig(**{**DEMO_CLIP.__dict__, "seed": seed}))
     frames_dir = write_clip(clip, out_dir / "data", name=CLIP_NAME)
     gt_dir = out_dir / "data" / "Annotations" / CLIP_NAME
-    masks_dir = out_dir / "masks" / CLIP_NAME
     overlay = out_dir / "overlay.mp4"
-    job = SegmentJob(input=frames_dir, mask=gt_dir / "00000.png", out_dir=masks_dir, method=method,
+    scores = [_score(frames_dir, gt_dir, out_dir / "masks", method, overlay, progress)]
+    if method != BASELINE:
+        scores.append(_score(frames_dir, gt_dir, out_dir / "baseline", BASELINE, None, progress))
+    return DemoReport(frames_dir, out_dir / "masks" / CLIP_NAME, overlay, scores)
+
+
+def _score(frames_dir: Path, gt_dir: Path, masks_root: Path, method: str, overlay: Path | None,
+           progress: bool) -> MethodScore:
+    job = SegmentJob(input=frames_dir, mask=gt_dir / "00000.png", out_dir=masks_root / CLIP_NAME, method=method,
                      overlay=overlay, overwrite=True, progress=progress)
     stats = run_segment(job)
-    scores = evaluate_roots(gt_dir.parent, masks_dir.parent).to_json()
-    return DemoReport(frames_dir, masks_dir, overlay, method, scores["J&F"], scores["J"], scores["F"], stats)
+    s = evaluate_roots(gt_dir.parent, masks_root).to_json()
+    return MethodScore(method, s["J&F"], s["J"], s["F"], stats)

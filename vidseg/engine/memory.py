@@ -35,13 +35,15 @@ from vidseg.errors import InputError
 
 @dataclass(frozen=True)
 class MemoryConfig:
-    """threshold (T): frames segmented before the preset frame is used.
+    """preset_frame: use the preset frame at all (seed 000's rule below); off keeps first and previous.
+    threshold (T): frames segmented before the preset frame is used.
     ratio (r): the preset frame is at ``round(n * r)``, r in 0.6..0.9 (seed 000).
     every (k): also keep every k-th frame (0: off); max_every: at most this many of them, the latest.
     preset_spacing: relative spacing of the candidate steps kept for the preset frame (see the module
         docstring): smaller is more exact and keeps more frames.
     """
 
+    preset_frame: bool = True
     threshold: int = 10
     ratio: float = 0.8
     every: int = 0
@@ -94,7 +96,7 @@ class MemoryPolicy:
         """The preset step used at ``t`` (None while ``n <= threshold``): the kept candidate nearest
         to ``first + round(n * ratio)``, ``n = t - first``."""
         n = self._segmented(t, first)
-        if n <= self.config.threshold:
+        if not self.config.preset_frame or n <= self.config.threshold:
             return None
         target = self._target(n)
         if target < 1:
@@ -113,6 +115,8 @@ class MemoryPolicy:
         """
         n = self._segmented(t, first)
         keep = {first, t, *self._every_steps(n, first)}
+        if not self.config.preset_frame:
+            return keep
         # Candidates from the one just below the next target on: targets never move back.
         target = self._target(max(n + 1, self.config.threshold + 1))
         low = self._grid_floor(target) if target >= 1 else 1
