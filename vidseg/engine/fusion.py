@@ -110,6 +110,7 @@ class FlowFusion:
         self._flow = FlowConfig(preset=self.config.preset, scale=1.0)  # frames arrive downscaled
         self._prev_grey: np.ndarray | None = None
         self._prev_stack: np.ndarray | None = None  # (H, W, K+1): the K objects, then ones
+        self._grey: tuple[np.ndarray, np.ndarray] | None = None  # (frame, its grey) from warp_previous
 
     @property
     def has_previous(self) -> bool:
@@ -118,6 +119,7 @@ class FlowFusion:
     def reset(self) -> None:
         self._prev_grey = None
         self._prev_stack = None
+        self._grey = None
 
     def warp_previous(self, frame: np.ndarray) -> WarpedPrior:
         """Carry the previous fused mask into ``frame`` (HxWx3 uint8 RGB or HxW uint8 grey)."""
@@ -126,6 +128,7 @@ class FlowFusion:
         height, width = self._prev_stack.shape[:2]
         _check_frame(frame, (height, width))
         grey = downscale_grey(frame, self.config.scale)
+        self._grey = (frame, grey)  # update() gets the same frame next: no second conversion
         back = dense_flow(grey, self._prev_grey, self._flow)
         occluded = None
         if self.config.occlusion:
@@ -178,7 +181,8 @@ class FlowFusion:
         stack[..., :-1] = np.moveaxis(probs[1:], 0, -1)
         stack[..., -1] = 1.0
         self._prev_stack = stack
-        self._prev_grey = downscale_grey(frame, self.config.scale)
+        cached, self._grey = self._grey, None
+        self._prev_grey = cached[1] if cached is not None and cached[0] is frame else downscale_grey(frame, self.config.scale)
 
     def _consistent(self, occluded: np.ndarray, height: int, width: int) -> np.ndarray:
         """occluded (h, w) bool on the flow grid -> (H, W) float32: 0 on occlusions grown by the
