@@ -23,7 +23,7 @@ from vidseg.engine.memory import MemoryPolicy
 from vidseg.engine.presets import NetworkConfig
 from vidseg.engine.probs import pad_slots, soft_aggregate
 from vidseg.nn.guided_filter import guided_upsample
-from vidseg.nn.propagation import KEY_STRIDE, STRIDE, FrameFeatures, PropagationNet, RefineInputs, match_references
+from vidseg.nn.propagation import KEY_STRIDE, STRIDE, FrameFeatures, PropagationNet, RefineInputs, match_groups
 
 
 @dataclass
@@ -112,10 +112,8 @@ class NetworkPropagator:
         long_steps = [s for s in self._long_steps() if s >= start] or [self._step - 1]
         long_keys = torch.cat([self._entries[s].key for s in long_steps], dim=1)[None]
         long_masks = torch.cat([self._slot_mask(self._entries[s], slot) for s in long_steps], dim=1)[None]
-        long = match_references(feats.key, long_keys, long_masks, self.model.log_temperature)
-        short = match_references(feats.key, previous.key[None], self._slot_mask(previous, slot)[None],
-                                 self.model.log_temperature)
-        return torch.cat([long, short], dim=2)[0]
+        return match_groups(feats.key, long_keys, long_masks, previous.key[None], self._slot_mask(previous, slot)[None],
+                            self.model.log_temperature)[0]
 
     def _long_steps(self) -> list[int]:
         chosen = set(self.policy.select(self._step, 0)) | set(self._pinned)
@@ -166,11 +164,10 @@ class NetworkPropagator:
             aug_masks = _affine(full_masks, theta)
             prior = _affine(aug_masks, _random_affine(generator, 0.03, 0.05, 4.0))
             feats = self.model.encode(aug_image)
-            long_key, short_key = entry.key[None], entry.key[None]
+            key = entry.key[None]  # the original frame is both the long- and the short-term reference
             matches = torch.cat([
-                torch.cat([match_references(feats.key, long_key, entry.masks[o : o + 1][None], self.model.log_temperature),
-                           match_references(feats.key, short_key, entry.masks[o : o + 1][None], self.model.log_temperature)],
-                          dim=2)[0]
+                match_groups(feats.key, key, entry.masks[o : o + 1][None], key, entry.masks[o : o + 1][None],
+                             self.model.log_temperature)[0]
                 for o in range(entry.masks.shape[0])
             ])
             inputs = self.model.decoder.trunk(feats.repeat(entry.masks.shape[0]), matches, prior)

@@ -174,6 +174,14 @@ def _max_of(values: list[torch.Tensor | None]) -> torch.Tensor:
     return best
 
 
+def match_groups(query_key: torch.Tensor, long_keys: torch.Tensor, long_masks: torch.Tensor,
+                 short_keys: torch.Tensor, short_masks: torch.Tensor, log_temperature: torch.Tensor) -> torch.Tensor:
+    """Long- and short-term matching side by side: (B, O, 6, h, w), each group as ``match_references``."""
+    long = match_references(query_key, long_keys, long_masks, log_temperature)
+    short = match_references(query_key, short_keys, short_masks, log_temperature)
+    return torch.cat([long, short], dim=2)
+
+
 def masks_to_key_grid(masks: torch.Tensor) -> torch.Tensor:
     """(B, O, H, W) masks -> (B, O, H/8 * W/8): the share of each key cell the object covers."""
     return F.avg_pool2d(masks, KEY_STRIDE).flatten(2)
@@ -246,10 +254,8 @@ class PropagationNet(nn.Module):
         flow-warped previous masks. Returns logits for B * O items, object-major within a batch item.
         """
         b, o = prior.shape[:2]
-        temperature = self.log_temperature
-        long = match_references(query.key, long_keys, long_masks, temperature)
-        short = match_references(query.key, short_keys, short_masks, temperature)
-        matches = torch.cat([long, short], dim=2).flatten(0, 1)  # (B*O, 6, h, w)
+        matches = match_groups(query.key, long_keys, long_masks, short_keys, short_masks,
+                               self.log_temperature).flatten(0, 1)  # (B*O, 6, h, w)
         return self.decoder(query.repeat(o), matches, prior.reshape(b * o, 1, *prior.shape[-2:]))
 
     def forward(self, frames: torch.Tensor, ref_mask: torch.Tensor, prev_mask: torch.Tensor,
