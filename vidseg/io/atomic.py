@@ -51,3 +51,23 @@ def write_bytes_atomic(target: str | os.PathLike, data: bytes) -> None:
 def write_text_atomic(target: str | os.PathLike, text: str) -> None:
     """Write ``text`` (UTF-8) to ``target`` atomically."""
     write_bytes_atomic(target, text.encode("utf-8"))
+
+
+class CommitOnExit:
+    """The writers' context-manager protocol: a block that ends normally commits the output
+    (``close``); one that raises discards what is pending (``abort``), so nothing half-written stays."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def abort(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()

@@ -15,7 +15,7 @@ from typing import TypedDict
 import numpy as np
 
 from vidseg.errors import InputError, OutputError
-from vidseg.io.atomic import write_text_atomic
+from vidseg.io.atomic import CommitOnExit, write_text_atomic
 
 
 
@@ -102,7 +102,7 @@ def _string_to_counts(text: str) -> list[int]:
     return runs
 
 
-class RleJsonWriter:
+class RleJsonWriter(CommitOnExit):
     """Accumulate per-frame label maps as RLE and write one JSON file on ``close()``.
 
     File layout::
@@ -145,14 +145,9 @@ class RleJsonWriter:
         except OSError as error:
             raise OutputError(f"cannot write {self.path} ({error}); check that its folder is writable") from error
 
-    def __enter__(self) -> RleJsonWriter:
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self._closed = True
+    def abort(self) -> None:
+        """Write nothing: an interrupted run leaves no JSON of part of the video."""
+        self._closed = True
 
 
 def write_rle_json(path: str | os.PathLike, frames) -> None:
