@@ -107,21 +107,9 @@ def resolve_method(row: RowSpec, model: Path) -> str:
 
 
 def segment_in_this_process(job: SegmentJob) -> SegmentStats:
-    """Run one job; top level so that a spawned process can import it. Peak memory is this process's."""
-    stats = run_segment(job)
-    return replace(stats, peak_rss_mb=_own_peak_rss_mb(stats.peak_rss_mb))
-
-
-def _own_peak_rss_mb(fallback: float) -> float:
-    """VmHWM of this process image in MB (reset by exec, unlike ru_maxrss); ``fallback`` off Linux."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024.0
-    except OSError:
-        pass
-    return fallback
+    """Run one job; top level so that a spawned process can import it. Its peak memory is this
+    process's own (``run_segment`` reads VmHWM, which exec resets, unlike ru_maxrss)."""
+    return run_segment(job)
 
 
 def segment_in_fresh_process(job: SegmentJob) -> SegmentStats:

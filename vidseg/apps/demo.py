@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from vidseg.apps.segment import SegmentJob, SegmentStats, run_segment
@@ -48,7 +48,7 @@ class DemoReport:
 def run_demo(out_dir: Path, method: str = "default", seed: int = 0, progress: bool = True) -> DemoReport:
     """Write the clip under ``out_dir/data`` and masks under ``out_dir/masks``; score ``method``
     and, unless it is the baseline itself, the flow baseline on the same clip."""
-    clip = render_clip(ClipConfig(**{**DEMO_CLIP.__dict__, "seed": seed}))
+    clip = render_clip(replace(DEMO_CLIP, seed=seed))
     frames_dir = write_clip(clip, out_dir / "data", name=CLIP_NAME)
     gt_dir = out_dir / "data" / "Annotations" / CLIP_NAME
     overlay = out_dir / "overlay.mp4"

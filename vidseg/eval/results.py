@@ -80,43 +80,10 @@ class ObjectResult:
         return {"J": self.j.to_json(), "F": self.f.to_json()}
 
 
-@dataclass(frozen=True)
-class SequenceResult:
-    """One sequence: its objects, in increasing id order; J and F are means over them."""
+class _ObjectAverages:
+    """J, F and J&F as DAVIS 2017 reports them: plain means over ``self.objects``."""
 
-    name: str
-    objects: tuple[ObjectResult, ...]
-
-    @property
-    def j(self) -> float:
-        return float(np.mean([o.j.mean for o in self.objects]))
-
-    @property
-    def f(self) -> float:
-        return float(np.mean([o.f.mean for o in self.objects]))
-
-    @property
-    def jf(self) -> float:
-        return (self.j + self.f) / 2
-
-    def to_json(self) -> dict:
-        return {
-            "J&F": self.jf,
-            "J": self.j,
-            "F": self.f,
-            "objects": {str(o.obj_id): o.to_json() for o in self.objects},
-        }
-
-
-@dataclass(frozen=True)
-class EvalResult:
-    """All evaluated sequences, in name order; global scores average over every object."""
-
-    sequences: tuple[SequenceResult, ...]
-
-    @property
-    def objects(self) -> list[ObjectResult]:
-        return [o for s in self.sequences for o in s.objects]
+    objects: tuple[ObjectResult, ...] | list[ObjectResult]  # provided by the subclass
 
     @property
     def j_stats(self) -> MetricStats:
@@ -138,13 +105,33 @@ class EvalResult:
     def jf(self) -> float:
         return (self.j + self.f) / 2
 
+    def _scores_json(self) -> dict:
+        return {"J&F": self.jf, "J": self.j, "F": self.f}
+
+
+@dataclass(frozen=True)
+class SequenceResult(_ObjectAverages):
+    """One sequence: its objects, in increasing id order; J and F are means over them."""
+
+    name: str
+    objects: tuple[ObjectResult, ...]
+
     def to_json(self) -> dict:
-        return {
-            "J&F": self.jf,
-            "J": self.j,
-            "F": self.f,
-            "sequences": {s.name: s.to_json() for s in self.sequences},
-        }
+        return {**self._scores_json(), "objects": {str(o.obj_id): o.to_json() for o in self.objects}}
+
+
+@dataclass(frozen=True)
+class EvalResult(_ObjectAverages):
+    """All evaluated sequences, in name order; global scores average over every object."""
+
+    sequences: tuple[SequenceResult, ...]
+
+    @property
+    def objects(self) -> list[ObjectResult]:
+        return [o for s in self.sequences for o in s.objects]
+
+    def to_json(self) -> dict:
+        return {**self._scores_json(), "sequences": {s.name: s.to_json() for s in self.sequences}}
 
     def write_json(self, path: str | os.PathLike) -> None:
         """Write ``to_json()`` to ``path`` (atomically, indented)."""
