@@ -1,0 +1,232 @@
+"""Interactive segmentation, ours vs OpenCV GrabCut: IoU after the box and after clicks, NoC, latency.
+
+On every 10th frame of each sequence (full resolution, 854x480 on DAVIS), the object (every mask id
+> 0; frames whose object has fewer than 100 pixels are skipped) is selected with its tight bounding
+box, then corrected with up to 20 simulated clicks, each placed by the protocol of DESIGN.md
+(:mod:`vidseg.eval.click_protocol`). Both methods get the same box, and each click goes at the error
+of that method's own current mask. GrabCut (:mod:`vidseg.eval.grabcut`) runs on a region of interest
+around the box and marks each click as a sure foreground / background disk of radius 5.
+
+Columns: mean IoU (percent) from the box alone and after 1, 3 and 5 clicks; mean NoC@85 and NoC@90
+(the box is not a click; a frame that never reaches the IoU counts 20); median latency of the first
+mask (the box call) and the median and 95th percentile of a correction click, in milliseconds, after
+one untimed warm-up box and click. A frame's run stops once IoU >= 0.90 after at least 5 clicks
+(``--all-clicks`` runs all 20); later IoUs repeat the last, which leaves every column above unchanged.
+
+    python benchmarks/interactive.py                                   # our validation sequences
+    python benchmarks/interactive.py --sequences car-turn --max-frames 3 --methods grabcut
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from vidseg.errors import VidsegError
+from vidseg.eval.click_protocol import ClickModel, ClickRun, clicks_to_reach, next_click, run_clicks
+from vidseg.eval.grabcut import GrabCutSegmenter
+from vidseg.eval.splits import VALIDATION
+from vidseg.io.frames import open_frames
+from vidseg.io.masks import read_mask
+
+DEFAULT_ROOT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "davis2016-train"
+MAX_CLICKS = 20
+STOP_AT = 0.90  # the highest NoC threshold reported: stopping there changes no column
+MIN_PIXELS = 100
+LABELS = {"vidseg": "vidseg interactive", "grabcut": "GrabCut"}
+
+
+@dataclass
+class FrameRun:
+    """One method on one frame: where, the object's size and box, and the click run."""
+
+    sequence: str
+    frame: str
+    pixels: int
+    box: tuple[int, int, int, int]
+    run: ClickRun
+
+
+@dataclass
+class Row:
+    """A method's summary over all frames: IoU in percent, NoC in clicks, latency in milliseconds."""
+
+    label: str
+    frames: int
+    iou_box: float
+    iou_1: float
+    iou_3: float
+    iou_5: float
+    noc_85: float
+    noc_90: float
+    first_ms_median: float
+    click_ms_median: float
+    click_ms_p95: float
+    iou_by_clicks: list[float]  # mean IoU after 0..MAX_CLICKS clicks
+
+
+def tight_box(mask: np.ndarray) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1) of a non-empty (H, W) bool mask, x1 / y1 exclusive."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    cols = np.flatnonzero(mask.any(axis=0))
+    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+
+
+def make_segmenters(methods: list[str], model: str) -> dict[str, ClickModel]:
+    """One segmenter per method name, built once and reused for every frame."""
+    segmenters: dict[str, ClickModel] = {}
+    for method in methods:
+        if method == "grabcut":
+            segmenters[method] = GrabCutSegmenter()
+        else:
+            try:
+                # Imported here so that the GrabCut row runs without the network's dependencies.
+                from vidseg.engine.click_segmenter import ClickSegmenter
+
+                segmenters[method] = ClickSegmenter(model=model)
+            except (ImportError, VidsegError) as error:
+                raise SystemExit(f"cannot load our interactive model ({error}); "
+                                 "pass --model PATH, or --methods grabcut for the baseline alone") from error
+    return segmenters
+
+
+def warm_up(segmenters: dict[str, ClickModel], image: np.ndarray, gt: np.ndarray,
+            box: tuple[int, int, int, int]) -> None:
+    """One untimed box and click per segmenter, so that one-off start-up costs (lazy initialisation,
+    first-call allocations) stay out of the latencies, as start-up stays out of our other benchmarks."""
+    for segmenter in segmenters.values():
+        mask = segmenter.start(image, box=box)
+        click = next_click(mask, gt)
+        if click is not None:
+            segmenter.click(click.x, click.y, click.positive)
+
+
+def run_benchmark(root: Path, sequences: list[str], segmenters: dict[str, ClickModel], every: int,
+                  max_frames: int | None, stop_at: float | None) -> dict[str, list[FrameRun]]:
+    """Every ``every``-th frame of each sequence (at most ``max_frames`` in all) through every segmenter."""
+    results: dict[str, list[FrameRun]] = {name: [] for name in segmenters}
+    done = 0
+    for seq in sequences:
+        with open_frames(root / "JPEGImages" / seq) as frames:
+            for i in range(0, len(frames), every):
+                if max_frames is not None and done >= max_frames:
+                    return results
+                stem = frames.stems[i]
+                gt = read_mask(root / "Annotations" / seq / f"{stem}.png").labels > 0
+                pixels = int(np.count_nonzero(gt))
+                if pixels < MIN_PIXELS:
+                    print(f"{seq}/{stem}: object of {pixels} pixels, skipped", file=sys.stderr)
+                    continue
+                image = frames.read(i)
+                box = tight_box(gt)
+                if done == 0:
+                    warm_up(segmenters, image, gt, box)
+                notes = []
+                for name, segmenter in segmenters.items():
+                    run = run_clicks(segmenter, image, gt, box, max_clicks=MAX_CLICKS, stop_at=stop_at)
+                    results[name].append(FrameRun(seq, stem, pixels, box, run))
+                    notes.append(f"{name} box {100 * run.ious[0]:.1f} 5 clicks {100 * run.ious[5]:.1f} "
+                                 f"NoC@90 {clicks_to_reach(run.ious, 0.90, MAX_CLICKS)}")
+                done += 1
+                print(f"{seq}/{stem}: " + "; ".join(notes), file=sys.stderr, flush=True)
+    return results
+
+
+def summarise(label: str, runs: list[FrameRun]) -> Row:
+    ious = np.array([r.run.ious for r in runs])  # (frames, MAX_CLICKS + 1)
+    clicks_ms = 1000 * np.array([s for r in runs for s in r.run.click_seconds])
+    first_ms = 1000 * np.array([r.run.start_seconds for r in runs])
+    click_median, click_p95 = (np.percentile(clicks_ms, [50, 95]) if clicks_ms.size else (np.nan, np.nan))
+    return Row(
+        label=label, frames=len(runs),
+        iou_box=100 * ious[:, 0].mean(), iou_1=100 * ious[:, 1].mean(),
+        iou_3=100 * ious[:, 3].mean(), iou_5=100 * ious[:, 5].mean(),
+        noc_85=float(np.mean([clicks_to_reach(r.run.ious, 0.85, MAX_CLICKS) for r in runs])),
+        noc_90=float(np.mean([clicks_to_reach(r.run.ious, 0.90, MAX_CLICKS) for r in runs])),
+        first_ms_median=float(np.median(first_ms)), click_ms_median=float(click_median),
+        click_ms_p95=float(click_p95), iou_by_clicks=[float(v) for v in 100 * ious.mean(axis=0)],
+    )
+
+
+def format_table(rows: list[Row]) -> str:
+    width = max(len("method"), *(len(r.label) for r in rows))
+    head = (f"| {'method':<{width}} | frames | IoU box | 1 click | 3 clicks | 5 clicks | NoC@85 | NoC@90 "
+            f"| first mask ms | click ms median | click ms p95 |")
+    lines = [head, "|" + "|".join("-" * len(c) for c in head.split("|")[1:-1]) + "|"]
+    for r in rows:
+        lines.append(f"| {r.label:<{width}} | {r.frames:6d} | {r.iou_box:7.1f} | {r.iou_1:7.1f} | {r.iou_3:8.1f} "
+                     f"| {r.iou_5:8.1f} | {r.noc_85:6.2f} | {r.noc_90:6.2f} | {r.first_ms_median:13.0f} "
+                     f"| {r.click_ms_median:15.0f} | {r.click_ms_p95:12.0f} |")
+    return "\n".join(lines)
+
+
+def write_json(path: Path, rows: list[Row], results: dict[str, list[FrameRun]], args: argparse.Namespace,
+               sequences: list[str]) -> None:
+    data = {
+        "data": str(args.data), "sequences": sequences, "every": args.every, "max_frames": args.max_frames,
+        "model": args.model, "max_clicks": MAX_CLICKS, "stop_at": None if args.all_clicks else STOP_AT,
+        "rows": [asdict(r) for r in rows],
+        "frames": {LABELS[name]: [{"sequence": f.sequence, "frame": f.frame, "pixels": f.pixels, "box": f.box,
+                                   "ious": f.run.ious, "start_seconds": f.run.start_seconds,
+                                   "click_seconds": f.run.click_seconds,
+                                   "clicks": [asdict(c) for c in f.run.clicks]} for f in runs]
+                   for name, runs in results.items()},
+    }
+    path.write_text(json.dumps(data, indent=2) + "\n")
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", "--root", dest="data", type=Path, default=DEFAULT_ROOT,
+                        help="DAVIS-layout root (JPEGImages/, Annotations/)")
+    parser.add_argument("--sequences", default=",".join(VALIDATION),
+                        help="comma-separated (default: our validation split)")
+    parser.add_argument("--every", type=int, default=10, help="use every N-th frame (default 10)")
+    parser.add_argument("--max-frames", type=int, help="stop after N frames in all (quick trials)")
+    parser.add_argument("--model", default="default", help='interactive model: "default" or a checkpoint path')
+    parser.add_argument("--methods", default="vidseg,grabcut", help="comma-separated: vidseg, grabcut")
+    parser.add_argument("--all-clicks", action="store_true", help=f"always make {MAX_CLICKS} clicks (no early stop)")
+    parser.add_argument("--json", type=Path, help="also write the summary and per-frame IoUs as JSON")
+    args = parser.parse_args()
+    if args.every < 1:
+        parser.error("--every must be >= 1")
+    if args.max_frames is not None and args.max_frames < 1:
+        parser.error("--max-frames must be >= 1")
+    return args
+
+
+def main() -> None:
+    args = parse_args()
+    sequences = [s.strip() for s in args.sequences.split(",") if s.strip()]
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    unknown = [m for m in methods if m not in LABELS]
+    if unknown or not methods:
+        raise SystemExit(f"unknown methods: {', '.join(unknown) or '(none)'}; choose from: {', '.join(LABELS)}")
+    if not (args.data / "JPEGImages").is_dir() or not (args.data / "Annotations").is_dir():
+        raise SystemExit(f"no DAVIS layout (JPEGImages/, Annotations/) at {args.data}; pass --data")
+    missing = [s for s in sequences if not (args.data / "JPEGImages" / s).is_dir()]
+    if missing:
+        raise SystemExit(f"sequences not in {args.data / 'JPEGImages'}: {', '.join(missing)}")
+    segmenters = make_segmenters(methods, args.model)
+    began = time.perf_counter()
+    results = run_benchmark(args.data, sequences, segmenters, args.every, args.max_frames,
+                            None if args.all_clicks else STOP_AT)
+    rows = [summarise(LABELS[name], runs) for name, runs in results.items() if runs]
+    if not rows:
+        raise SystemExit("no frame with an object of at least 100 pixels; check --sequences and --every")
+    clipped = f", first {args.max_frames} such frames" if args.max_frames is not None else ""
+    print(f"{len(sequences)} sequences of {args.data.name}, every {args.every}th frame{clipped}: "
+          f"{', '.join(sequences)}; model: {args.model}; {time.perf_counter() - began:.0f} s")
+    print(format_table(rows))
+    if args.json:
+        write_json(args.json, rows, results, args, sequences)
+
+
+if __name__ == "__main__":
+    main()
