@@ -22,13 +22,11 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from vidseg.nn.backbone import STRIDE, Backbone
 from vidseg.nn.blocks import SeparableBlock, conv_bn_relu, upsample_to
 
-STRIDE = 16  # input sides must be multiples of this
 KEY_STRIDE = 8
 MATCH_CHANNELS = 3  # per reference group: soft segmentation, best match to object, best match to rest
-_RGB_MEAN = (0.485, 0.456, 0.406)
-_RGB_STD = (0.229, 0.224, 0.225)
 
 
 @dataclass(frozen=True)
@@ -87,28 +85,16 @@ class Prediction:
     pre_logits: torch.Tensor
 
 
-class Encoder(nn.Module):
+class Encoder(Backbone):
+    """The backbone plus the matching key: (B, 3, H, W) -> FrameFeatures."""
+
     def __init__(self, config: PropagationNetConfig) -> None:
-        super().__init__()
-        w2, w4, w8, w16 = config.widths
-        self.register_buffer("mean", torch.tensor(_RGB_MEAN).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer("std", torch.tensor(_RGB_STD).view(1, 3, 1, 1), persistent=False)
-        self.stage2 = nn.Sequential(conv_bn_relu(3, w2, stride=2), SeparableBlock(w2, w2))
-        self.stage4 = nn.Sequential(SeparableBlock(w2, w4, stride=2), SeparableBlock(w4, w4))
-        self.stage8 = nn.Sequential(SeparableBlock(w4, w8, stride=2), SeparableBlock(w8, w8),
-                                    SeparableBlock(w8, w8, dilation=2))
-        # A coarser stage widens the receptive field cheaply; it is folded back into stride 8.
-        self.stage16 = nn.Sequential(SeparableBlock(w8, w16, stride=2), SeparableBlock(w16, w16, dilation=2))
-        self.context = nn.Conv2d(w16, w8, 1)
-        self.key = nn.Conv2d(w8, config.key_dim, 1)
+        super().__init__(config.widths)
+        self.key = nn.Conv2d(config.widths[2], config.key_dim, 1)
 
     def forward(self, image: torch.Tensor) -> FrameFeatures:
         """image: (B, 3, H, W) RGB in [0, 1], H and W multiples of 16."""
-        _check_image(image)
-        f2 = self.stage2((image - self.mean) / self.std)
-        f4 = self.stage4(f2)
-        f8 = self.stage8(f4)
-        f8 = f8 + upsample_to(self.context(self.stage16(f8)), f8)
+        f2, f4, f8 = self.features(image)
         return FrameFeatures(f2, f4, f8, F.normalize(self.key(f8), dim=1))
 
 
@@ -280,10 +266,3 @@ class PropagationNet(nn.Module):
 def _resize(mask: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     """Area-resize a (N, 1, H, W) mask to ``like``'s spatial size (it only ever shrinks here)."""
     return F.adaptive_avg_pool2d(mask, like.shape[-2:])
-
-
-def _check_image(image: torch.Tensor) -> None:
-    if image.ndim != 4 or image.shape[1] != 3:
-        raise ValueError(f"images must be (B, 3, H, W), got {tuple(image.shape)}")
-    if image.shape[-2] % STRIDE or image.shape[-1] % STRIDE:
-        raise ValueError(f"image sides must be multiples of {STRIDE}, got {tuple(image.shape[-2:])}")

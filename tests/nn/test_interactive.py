@@ -1,0 +1,49 @@
+import pytest
+import torch
+
+from vidseg.nn.interactive import (InteractiveNet, InteractiveNetConfig, box_at, region_loss,
+                                   region_targets)
+
+TINY = InteractiveNetConfig(widths=(8, 8, 16, 16), upper_width=16, decoder_width=8, crop=64)
+
+
+def test_forward_shapes_and_every_parameter_gets_a_gradient():
+    net = InteractiveNet(TINY)
+    crops, maps = torch.rand(2, 3, 64, 64), torch.rand(2, 3, 64, 64)
+    logits, region = net(crops, maps)
+    assert logits.shape == (2, 1, 32, 32) and region.shape == (2, 5, 8, 8)
+    assert (region[:, 1:] >= 0).all()  # distances are non-negative
+    masks = (torch.rand(2, 1, 64, 64) > 0.5).float()
+    (logits.mean() + region_loss(region, masks)).backward()
+    assert all(p.grad is not None for p in net.parameters())
+
+
+def test_upper_part_reuses_cached_lower_features():
+    net = InteractiveNet(TINY).eval()
+    crops = torch.rand(1, 3, 64, 64)
+    lower = net.lower(crops)
+    a = net.upper(lower, torch.zeros(1, 3, 64, 64))
+    b = net.upper(lower, torch.ones(1, 3, 64, 64))
+    assert not torch.equal(a, b)  # the correction maps change the mask
+    assert torch.allclose(net(crops, torch.zeros(1, 3, 64, 64))[0], a)
+
+
+def test_upper_refuses_maps_of_the_wrong_shape():
+    net = InteractiveNet(TINY)
+    with pytest.raises(ValueError, match="maps must be"):
+        net.upper(net.lower(torch.rand(1, 3, 64, 64)), torch.rand(1, 2, 64, 64))
+
+
+def test_region_targets_and_box_at_recover_a_known_box():
+    masks = torch.zeros(1, 1, 64, 64)
+    masks[0, 0, 16:48, 8:40] = 1  # box x 8..40, y 16..48
+    objectness, dist = region_targets(masks, 8)
+    assert objectness[0, 0, 3, 3] == 1 and objectness[0, 0, 0, 7] == 0
+    # A region map equal to the targets (objectness as a large logit) gives the box back exactly.
+    region = torch.cat([(objectness * 20 - 10), dist], dim=1)[0]
+    assert box_at(region, 20, 30, 64) == pytest.approx((8, 16, 40, 48), abs=1e-4)
+
+
+def test_config_rejects_a_crop_that_is_not_a_multiple_of_16():
+    with pytest.raises(ValueError, match="multiple of 16"):
+        InteractiveNetConfig(crop=100)
