@@ -1,0 +1,33 @@
+import numpy as np
+import pytest
+
+from vidseg.engine.crops import MIN_SIDE, CropWindow, cut, paste
+
+
+def test_around_is_a_square_centred_on_the_box_with_its_margin():
+    w = CropWindow.around((10, 20, 50, 40), margin=0.25)  # 40 x 20 box
+    assert w.side == 60 and (w.x0, w.y0) == (0, 0)
+    assert CropWindow.around((5, 5, 6, 6), 0.0).side == MIN_SIDE
+
+
+def test_cut_then_paste_gives_back_the_region_exactly_at_scale_one():
+    image = np.zeros((50, 80), np.float32)
+    image[10:30, 20:45] = 1
+    window = CropWindow(12.0, 5.0, 40.0)
+    crop = cut(image, window, 40)
+    assert crop[5:25, 8:33].min() == 1 and crop.sum() == image.sum()
+    back = paste(crop, window, image.shape)
+    np.testing.assert_allclose(back, image)
+
+
+def test_cut_pads_with_zeros_past_the_image_edge():
+    image = np.full((20, 20, 3), 200, np.uint8)
+    crop = cut(image, CropWindow(-10.0, -10.0, 20.0), 20)
+    assert (crop[:10, :10] == 0).all() and (crop[10:, 10:] == 200).all()
+
+
+def test_to_crop_and_to_image_box_are_inverse():
+    window = CropWindow(30.0, 40.0, 100.0)
+    corners = window.to_crop([[30, 40]], 50)
+    assert corners[0] == pytest.approx((-0.25, -0.25))
+    assert window.to_image_box((0, 0, 50, 50), 50) == (30, 40, 130, 140)

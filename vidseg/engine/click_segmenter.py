@@ -1,0 +1,172 @@
+"""``ClickSegmenter``: a box or a click gives a mask; correction clicks fix it, each in milliseconds.
+
+The first part of the interactive network runs once per selection, on a square crop around it;
+each correction reruns only the second part on the cached features (seed 003). A single click
+first runs the first part on a wide crop around the click, reads the object's box from the region
+branch there, and then crops around that box.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from vidseg.engine.clicks import Click, check_box, check_click, distance_maps
+from vidseg.engine.crops import CropWindow, cut, paste
+from vidseg.errors import InputError
+from vidseg.nn.interactive import InteractiveNet, LowerFeatures, box_at
+
+DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "interactive.pt"
+BOX_MARGIN = 0.2  # the crop around a box: its longer side grown by this much on each side
+CLICK_WINDOW = 0.75  # the wide crop around a single click: this share of the image's shorter side
+
+
+@dataclass
+class ClickState:
+    """One selection on one image: the crop, the cached first-part features, the clicks so far and
+    the probability map after each of them (the last is the current one; undo pops)."""
+
+    image: np.ndarray  # (H, W, 3) uint8 RGB
+    window: CropWindow
+    lower: LowerFeatures
+    clicks: list[Click] = field(default_factory=list)
+    probs: list[np.ndarray] = field(default_factory=list)  # each (H, W) float32 in [0, 1]
+
+
+class ClickSegmenter:
+    """Interactive segmentation of one image at a time.
+
+    ``model``: "default" (the shipped weights), a checkpoint path, or an ``InteractiveNet``.
+    Masks are (H, W) bool in the image's pixels.
+    """
+
+    def __init__(self, model: str | os.PathLike | InteractiveNet = "default", device: str = "cpu") -> None:
+        self.net = _load(model).to(device).eval()
+        self.device = torch.device(device)
+        self.state: ClickState | None = None
+
+    @property
+    def crop(self) -> int:
+        return self.net.config.crop
+
+    def start(self, image: np.ndarray, box: tuple[float, float, float, float] | None = None,
+              click: tuple[float, float] | None = None) -> np.ndarray:
+        """Select the object in ``image`` (H, W, 3 uint8 RGB) by a box (x0, y0, x1, y1; x1, y1
+        exclusive) or by one click (x, y) on it; returns its mask."""
+        image = check_image(image)
+        h, w = image.shape[:2]
+        if (box is None) == (click is None):
+            raise InputError("give either a box or a click to start a selection, not both or neither")
+        if box is not None:
+            window = CropWindow.around(check_box(box, w, h), BOX_MARGIN)
+            first: list[Click] = []
+        else:
+            x, y = check_click(click[0], click[1], w, h)
+            window = self._window_from_click(image, x, y)
+            first = [Click(x, y, True)]
+        self.state = ClickState(image, window, self._lower(image, window))
+        self.state.probs.append(self._predict(first, np.zeros((h, w), np.float32)))
+        self.state.clicks.extend(first)
+        return self.mask
+
+    def click(self, x: float, y: float, positive: bool = True) -> np.ndarray:
+        """Add a correction click at pixel (x, y): on the object (positive) or off it; returns the mask."""
+        state = self._require_state()
+        h, w = state.image.shape[:2]
+        x, y = check_click(x, y, w, h)
+        if not state.window.contains(x, y):
+            # A click outside the crop: grow the crop to take it in (the first part runs again).
+            x0, y0, x1, y1 = state.window.box
+            state.window = CropWindow.around((min(x0, x - 16), min(y0, y - 16), max(x1, x + 17), max(y1, y + 17)), 0.0)
+            state.lower = self._lower(state.image, state.window)
+        clicks = [*state.clicks, Click(x, y, bool(positive))]
+        state.probs.append(self._predict(clicks, state.probs[-1]))
+        state.clicks = clicks
+        return self.mask
+
+    def undo(self) -> np.ndarray:
+        """Take back the last click; returns the mask as it was before it."""
+        state = self._require_state()
+        if len(state.probs) < 2:
+            raise InputError("nothing to undo: no correction click has been made since the selection started")
+        state.probs.pop()
+        state.clicks.pop()
+        return self.mask
+
+    @property
+    def mask(self) -> np.ndarray:
+        """The current mask, (H, W) bool."""
+        return self._require_state().probs[-1] > 0.5
+
+    def cutout(self) -> np.ndarray:
+        """(H, W, 4) uint8 RGBA: the object's pixels with alpha 255, everything else transparent black."""
+        state = self._require_state()
+        keep = self.mask
+        rgba = np.zeros((*keep.shape, 4), np.uint8)
+        rgba[keep, :3] = state.image[keep]
+        rgba[keep, 3] = 255
+        return rgba
+
+    def _require_state(self) -> ClickState:
+        if self.state is None:
+            raise InputError("no selection yet: call start(image, box=...) or start(image, click=...) first")
+        return self.state
+
+    def _window_from_click(self, image: np.ndarray, x: int, y: int) -> CropWindow:
+        """The crop around the object under a click, from the region branch on a wide crop."""
+        wide = CropWindow.centred(x, y, CLICK_WINDOW * min(image.shape[:2]))
+        lower = self._lower(image, wide)
+        cx, cy = wide.to_crop([[x, y]], self.crop)[0]
+        box = wide.to_image_box(box_at(lower.region[0], cx, cy, self.crop), self.crop)
+        # The proposal must contain the click; a box that misses it is grown to take it in.
+        x0, y0, x1, y1 = min(box[0], x), min(box[1], y), max(box[2], x + 1), max(box[3], y + 1)
+        return CropWindow.around((x0, y0, x1, y1), BOX_MARGIN)
+
+    @torch.inference_mode()
+    def _lower(self, image: np.ndarray, window: CropWindow) -> LowerFeatures:
+        crop = cut(image, window, self.crop)
+        tensor = torch.from_numpy(crop).permute(2, 0, 1)[None].float().div_(255).to(self.device)
+        return self.net.lower(tensor)
+
+    @torch.inference_mode()
+    def _predict(self, clicks: list[Click], previous: np.ndarray) -> np.ndarray:
+        """The (H, W) probability map for these clicks, given the previous one."""
+        state = self.state
+        maps = correction_maps(clicks, state.window, cut(previous, state.window, self.crop), self.crop)
+        logits = self.net.upper(state.lower, torch.from_numpy(maps)[None].to(self.device))
+        logits = torch.nn.functional.interpolate(logits, size=(self.crop, self.crop), mode="bilinear",
+                                                 align_corners=False)
+        probs = torch.sigmoid(logits)[0, 0].cpu().numpy()
+        return paste(probs, state.window, state.image.shape[:2])
+
+
+def correction_maps(clicks: list[Click], window: CropWindow, previous_crop: np.ndarray, size: int) -> np.ndarray:
+    """(3, S, S) float32: closeness to positive clicks, to negative clicks, and the previous mask."""
+    points = window.to_crop([(c.x, c.y) for c in clicks], size) if clicks else np.zeros((0, 2), np.float32)
+    positive = np.array([c.positive for c in clicks], bool)
+    return np.concatenate([distance_maps(points, positive, (size, size)), previous_crop[None].astype(np.float32)])
+
+
+def check_image(image: np.ndarray) -> np.ndarray:
+    image = np.asarray(image)
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise InputError(f"image must be HxWx3 uint8 RGB, got shape {image.shape} of {image.dtype}")
+    if min(image.shape[:2]) < 8:
+        raise InputError(f"image is {image.shape[1]}x{image.shape[0]} pixels; give one at least 8x8")
+    return image
+
+
+def _load(model: str | os.PathLike | InteractiveNet) -> InteractiveNet:
+    if isinstance(model, InteractiveNet):
+        return model
+    from vidseg.nn.checkpoint import load_model
+
+    path = DEFAULT_WEIGHTS if str(model) == "default" else Path(model)
+    if str(model) == "default" and not path.is_file():
+        raise InputError(f"the default interactive weights {path} are missing; reinstall vidseg or pass a "
+                         "checkpoint from 'vidseg train interactive'")
+    return load_model(path, "interactive")[0]

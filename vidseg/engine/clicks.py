@@ -1,0 +1,72 @@
+"""Clicks and selection boxes: validation, and the distance maps the interactive network reads.
+
+Coordinates are pixels, x to the right and y down; a box is (x0, y0, x1, y1) with x1 and y1
+exclusive, so (0, 0, W, H) is the whole image.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from vidseg.errors import InputError
+
+# Distances are truncated here (in pixels of the network's crop): beyond it a click says nothing.
+DISTANCE_CAP = 40.0
+
+
+@dataclass(frozen=True)
+class Click:
+    """One user tap: at pixel (x, y), on the object (positive) or on the background (negative)."""
+
+    x: int
+    y: int
+    positive: bool = True
+
+
+def check_box(box: tuple[float, float, float, float], width: int, height: int) -> tuple[int, int, int, int]:
+    """``box`` as whole pixels clipped to the image; InputError when it has no area inside it."""
+    try:
+        x0, y0, x1, y1 = (float(v) for v in box)
+    except (TypeError, ValueError):
+        raise InputError(f"box is {box!r}; give four numbers x0,y0,x1,y1 in pixels") from None
+    if not (x1 > x0 and y1 > y0):
+        raise InputError(f"box {box!r} has zero area; give x0,y0,x1,y1 with x1 > x0 and y1 > y0")
+    cx0, cy0 = max(0, int(np.floor(x0))), max(0, int(np.floor(y0)))
+    cx1, cy1 = min(width, int(np.ceil(x1))), min(height, int(np.ceil(y1)))
+    if cx1 <= cx0 or cy1 <= cy0:
+        raise InputError(f"box {box!r} lies outside the {width}x{height} image; "
+                         f"give x0,y0,x1,y1 within 0..{width} and 0..{height}")
+    return cx0, cy0, cx1, cy1
+
+
+def check_click(x: float, y: float, width: int, height: int) -> tuple[int, int]:
+    """(x, y) as whole pixels; InputError when the point is outside the image."""
+    if not (0 <= x < width and 0 <= y < height):
+        raise InputError(f"click ({x}, {y}) is outside the {width}x{height} image; "
+                         f"use 0 <= x < {width} and 0 <= y < {height}")
+    return int(x), int(y)
+
+
+def distance_maps(points: np.ndarray, positive: np.ndarray, size_hw: tuple[int, int],
+                  cap: float = DISTANCE_CAP) -> np.ndarray:
+    """(2, H, W) float32 closeness maps of the positive and the negative clicks.
+
+    points: (N, 2) float (x, y) in the map's pixels (may lie outside it); positive: (N,) bool.
+    Each map is ``1 - min(d, cap) / cap`` with d the distance to the nearest click of its kind:
+    1 on a click, 0 far from every click (and everywhere when there is none).
+    """
+    h, w = size_hw
+    out = np.zeros((2, h, w), np.float32)
+    ys = np.arange(h, dtype=np.float32)[:, None]
+    xs = np.arange(w, dtype=np.float32)[None, :]
+    for channel, wanted in enumerate((True, False)):
+        chosen = points[np.asarray(positive, bool) == wanted]
+        if len(chosen) == 0:
+            continue
+        nearest = np.full((h, w), np.inf, np.float32)
+        for px, py in chosen:
+            np.minimum(nearest, (xs - px) ** 2 + (ys - py) ** 2, out=nearest)
+        out[channel] = 1 - np.minimum(np.sqrt(nearest), cap) / cap
+    return out

@@ -1,0 +1,80 @@
+"""Square crop windows around a selection: cut the network's input out, paste its output back.
+
+A window is a square in image pixels that may reach past the image's edges (there the crop is
+black and the mask empty), so an object at the border keeps its place in the crop. Training and
+inference cut crops with these same functions, so the network sees the same geometry in both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+MIN_SIDE = 24.0  # pixels: a smaller window would magnify a few pixels into the whole crop
+
+
+@dataclass(frozen=True)
+class CropWindow:
+    """A square of side ``side`` pixels whose top-left corner is at image pixel (x0, y0)."""
+
+    x0: float
+    y0: float
+    side: float
+
+    @classmethod
+    def around(cls, box: tuple[float, float, float, float], margin: float) -> CropWindow:
+        """The square centred on ``box`` (x0, y0, x1, y1), its longer side grown by ``margin`` of
+        itself on each side."""
+        x0, y0, x1, y1 = box
+        side = max(x1 - x0, y1 - y0, 1.0) * (1 + 2 * margin)
+        side = max(side, MIN_SIDE)
+        return cls((x0 + x1 - side) / 2, (y0 + y1 - side) / 2, side)
+
+    @classmethod
+    def centred(cls, x: float, y: float, side: float) -> CropWindow:
+        side = max(side, MIN_SIDE)
+        return cls(x + 0.5 - side / 2, y + 0.5 - side / 2, side)
+
+    @property
+    def box(self) -> tuple[float, float, float, float]:
+        return self.x0, self.y0, self.x0 + self.side, self.y0 + self.side
+
+    def contains(self, x: float, y: float) -> bool:
+        return self.x0 <= x < self.x0 + self.side and self.y0 <= y < self.y0 + self.side
+
+    def to_crop(self, points: np.ndarray, size: int) -> np.ndarray:
+        """(N, 2) image pixel coordinates (x, y) -> crop pixel coordinates."""
+        scale = size / self.side
+        return (np.asarray(points, np.float32).reshape(-1, 2) + 0.5 - (self.x0, self.y0)) * scale - 0.5
+
+    def to_image_box(self, box: tuple[float, float, float, float], size: int) -> tuple[float, float, float, float]:
+        """A box in crop pixels -> the same box in image pixels."""
+        scale = self.side / size
+        x0, y0, x1, y1 = box
+        return self.x0 + x0 * scale, self.y0 + y0 * scale, self.x0 + x1 * scale, self.y0 + y1 * scale
+
+    def matrix(self, size: int) -> np.ndarray:
+        """(2, 3) affine from image to crop pixel coordinates (pixel centres map to centres)."""
+        scale = size / self.side
+        return np.array([[scale, 0, (0.5 - self.x0) * scale - 0.5],
+                         [0, scale, (0.5 - self.y0) * scale - 0.5]], np.float64)
+
+
+def cut(image: np.ndarray, window: CropWindow, size: int, interpolation: int = cv2.INTER_LINEAR) -> np.ndarray:
+    """The window of ``image`` (H, W[, C]) resized to (size, size[, C]); zero outside the image.
+
+    Shrinking by more than 2x averages over the source pixels (area), so detail does not alias.
+    """
+    matrix = window.matrix(size)
+    if interpolation == cv2.INTER_LINEAR and matrix[0, 0] < 0.5:
+        interpolation = cv2.INTER_AREA
+    return cv2.warpAffine(image, matrix, (size, size), flags=interpolation, borderMode=cv2.BORDER_CONSTANT)
+
+
+def paste(crop: np.ndarray, window: CropWindow, image_hw: tuple[int, int]) -> np.ndarray:
+    """A (size, size) float map of the crop back in image pixels (H, W); zero outside the window."""
+    size = crop.shape[0]
+    return cv2.warpAffine(crop, window.matrix(size), (image_hw[1], image_hw[0]),
+                          flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_CONSTANT)
