@@ -127,30 +127,48 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser("train", help="train a network on DAVIS-layout data (resumable)")
     models = p.add_subparsers(dest="model", required=True, metavar="MODEL")
     vos = models.add_parser("vos", help="the propagation network behind 'vidseg segment'")
-    vos.add_argument("--data", type=Path, required=True, help="DAVIS-layout root (JPEGImages/, Annotations/)")
-    vos.add_argument("--out", type=Path, default=Path("runs/vos/propagation.pt"), help="weights file (default: %(default)s)")
-    vos.add_argument("--sequences", default="train",
-                     help="'train' (our split, validation held out), 'all', or comma-separated names (default: %(default)s)")
-    vos.add_argument("--steps", type=int, default=3000, help="optimiser steps (default: %(default)s)")
-    vos.add_argument("--batch-size", type=int, default=8)
-    vos.add_argument("--lr", type=float, default=2e-3)
-    vos.add_argument("--minutes", type=float, help="stop after this long; the same command resumes")
-    vos.add_argument("--workers", type=int, default=1, help="data-loading processes (default: %(default)s)")
-    vos.add_argument("--seed", type=int, default=0)
-    vos.add_argument("--restart", action="store_true", help="ignore a saved training state and start over")
+    _add_train_options(vos, "runs/vos/propagation.pt", steps=3000)
     vos.set_defaults(run=_run_train_vos)
+    interactive = models.add_parser("interactive", help="the click/box network behind 'vidseg click'")
+    _add_train_options(interactive, "runs/interactive/interactive.pt", steps=3000)
+    interactive.set_defaults(run=_run_train_interactive)
 
 
-def _run_train_vos(args: argparse.Namespace) -> int:
+def _add_train_options(p: argparse.ArgumentParser, out: str, steps: int) -> None:
+    p.add_argument("--data", type=Path, required=True, help="DAVIS-layout root (JPEGImages/, Annotations/)")
+    p.add_argument("--out", type=Path, default=Path(out), help="weights file (default: %(default)s)")
+    p.add_argument("--sequences", default="train",
+                   help="'train' (our split, validation held out), 'all', or comma-separated names (default: %(default)s)")
+    p.add_argument("--steps", type=int, default=steps, help="optimiser steps (default: %(default)s)")
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--minutes", type=float, help="stop after this long; the same command resumes")
+    p.add_argument("--workers", type=int, default=1, help="data-loading processes (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--restart", action="store_true", help="ignore a saved training state and start over")
+
+
+def _train_run_options(args: argparse.Namespace) -> dict:
     from vidseg.eval import splits
-    from vidseg.train.vos_trainer import VosTrainConfig, train_vos
 
     named = {"train": splits.TRAIN, "all": splits.ALL}
     sequences = named.get(args.sequences) or tuple(args.sequences.split(","))
-    config = VosTrainConfig(data=args.data, out=args.out, sequences=tuple(sequences), steps=args.steps,
-                            batch_size=args.batch_size, lr=args.lr, minutes=args.minutes,
-                            workers=args.workers, seed=args.seed, restart=args.restart)
-    print(train_vos(config))
+    return dict(data=args.data, out=args.out, sequences=tuple(sequences), steps=args.steps,
+                batch_size=args.batch_size, lr=args.lr, minutes=args.minutes, workers=args.workers,
+                seed=args.seed, restart=args.restart)
+
+
+def _run_train_vos(args: argparse.Namespace) -> int:
+    from vidseg.train.vos_trainer import VosTrainConfig, train_vos
+
+    print(train_vos(VosTrainConfig(**_train_run_options(args))))
+    return 0
+
+
+def _run_train_interactive(args: argparse.Namespace) -> int:
+    from vidseg.train.interactive_trainer import InteractiveTrainConfig, train_interactive
+
+    print(train_interactive(InteractiveTrainConfig(**_train_run_options(args))))
     return 0
 
 

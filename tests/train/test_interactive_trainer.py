@@ -1,0 +1,65 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from vidseg.data.synthetic import ClipConfig, render_clip, write_clip
+from vidseg.engine.click_segmenter import ClickSegmenter
+from vidseg.nn.interactive import InteractiveNetConfig
+from vidseg.train.clips import FrameStore
+from vidseg.train.interactive_samples import InteractiveSampleConfig, InteractiveTrainingSet
+from vidseg.train.interactive_trainer import InteractiveTrainConfig, click_maps, train_interactive
+from vidseg.engine.clicks import Click
+
+TINY = InteractiveNetConfig(widths=(8, 8, 16, 16), upper_width=16, decoder_width=8, crop=64)
+
+
+@pytest.fixture(scope="module")
+def store():
+    clip = render_clip(ClipConfig(height=72, width=96, num_frames=4, num_objects=2, seed=1))
+    return FrameStore.from_arrays(["a"], [clip.frames], [clip.labels])
+
+
+def test_samples_are_deterministic_and_the_click_lies_on_the_object(store):
+    data = InteractiveTrainingSet(store, InteractiveSampleConfig(crop=64, click_share=1.0, min_pixels=16), length=6)
+    for i in range(6):
+        a, b = data[i], data[i]
+        assert torch.equal(a["image"], b["image"]) and a["image"].shape == (3, 64, 64)
+        assert a["mask"].shape == (1, 64, 64) and a["click"][2] == 1
+        x, y = (int(round(v)) for v in a["click"][:2].tolist())
+        assert a["mask"][0, min(max(y, 0), 63), min(max(x, 0), 63)] == 1
+
+
+def test_box_samples_frame_the_object_inside_the_crop(store):
+    data = InteractiveTrainingSet(store, InteractiveSampleConfig(crop=64, click_share=0.0, box_click_share=0.0,
+                                                                 synthetic_ratio=0.0, min_pixels=16), length=4)
+    for i in range(4):
+        mask = data[i]["mask"][0]
+        assert mask.sum() > 0 and data[i]["click"].sum() == 0
+        assert mask[0].sum() + mask[-1].sum() + mask[:, 0].sum() + mask[:, -1].sum() < mask.sum()
+
+
+def test_click_maps_stack_clicks_and_previous_mask():
+    prev = torch.full((2, 1, 8, 8), 0.5)
+    maps = click_maps([[Click(1, 1, True)], [Click(2, 3, False)]], prev)
+    assert maps.shape == (2, 3, 8, 8)
+    assert maps[0, 0, 1, 1] == 1 and maps[0, 1].sum() == 0 and maps[1, 1, 3, 2] == 1
+    assert (maps[:, 2] == 0.5).all()
+
+
+def test_training_writes_weights_log_and_resumes(tmp_path):
+    clip = render_clip(ClipConfig(height=72, width=96, num_frames=4, num_objects=1, seed=2))
+    write_clip(clip, tmp_path / "data", "clip")
+    config = InteractiveTrainConfig(data=tmp_path / "data", out=tmp_path / "run" / "net.pt", sequences=("clip",),
+                                    steps=2, batch_size=2, workers=0, save_every=1, log_every=1, scale=1.0,
+                                    warmup=1, model=TINY)
+    assert train_interactive(config) == config.out
+    rows = [json.loads(line) for line in config.log_path.read_text().splitlines()]
+    assert [r["step"] for r in rows] == [1, 2] and all(np.isfinite(r["loss"]) for r in rows)
+    longer = InteractiveTrainConfig(**{**config.__dict__, "steps": 3})
+    train_interactive(longer)  # resumes at step 2
+    assert [json.loads(line)["step"] for line in config.log_path.read_text().splitlines()] == [1, 2, 3]
+    segmenter = ClickSegmenter(config.out)
+    mask = segmenter.start(clip.frames[0], box=(10, 10, 60, 50))
+    assert mask.shape == clip.frames[0].shape[:2]

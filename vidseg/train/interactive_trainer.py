@@ -1,0 +1,87 @@
+"""``vidseg train interactive``: train the interactive network with iterative click simulation.
+
+Each step runs the first part once per crop, then the second part 0..``max_iterations`` times
+without gradients, each time adding the click the evaluation protocol would add (at the point
+farthest from the boundary of the larger error region of the model's own prediction) and feeding
+the prediction back as the previous mask; the last pass is trained. So the network learns to
+correct its own mistakes, as users will ask it to (RITM's scheme). The region branch is trained
+on every crop. The loop, state file and log are :mod:`vidseg.train.loop`'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from vidseg.engine.clicks import Click, distance_maps
+from vidseg.eval.click_protocol import next_click
+from vidseg.nn.interactive import InteractiveNet, InteractiveNetConfig, LowerFeatures, region_loss
+from vidseg.nn.losses import batch_iou, segmentation_loss
+from vidseg.train.loop import StepResult, TrainRunConfig, run_training
+from vidseg.train.vos_trainer import index_loader
+
+
+@dataclass(frozen=True)
+class InteractiveTrainConfig(TrainRunConfig):
+    synthetic_ratio: float = 0.3
+    max_iterations: int = 3  # simulated correction rounds before the trained pass
+    region_weight: float = 0.5
+    model: InteractiveNetConfig = field(default_factory=InteractiveNetConfig)
+
+
+def train_interactive(config: InteractiveTrainConfig) -> Path:
+    """Run (or resume) training; returns the weights path once ``config.steps`` are done."""
+    torch.manual_seed(config.seed)
+    model = InteractiveNet(config.model)
+    rng = np.random.default_rng(config.seed)
+
+    def step(batch: dict) -> StepResult:
+        lower = model.lower(batch["image"])
+        masks = batch["mask"]
+        clicks = [[Click(x, y, True)] if has else [] for x, y, has in batch["click"].tolist()]
+        prev = torch.zeros_like(masks)
+        for _ in range(int(rng.integers(0, config.max_iterations + 1))):
+            prev = simulate_round(model, lower, masks, clicks, prev)
+        logits = model.upper(lower, click_maps(clicks, prev))
+        loss = segmentation_loss(logits, masks) + config.region_weight * region_loss(lower.region, masks)
+        return StepResult(loss, batch_iou(logits, masks))
+
+    return run_training(config, model, "interactive", lambda start: _batches(config, start), step)
+
+
+@torch.no_grad()
+def simulate_round(model: InteractiveNet, lower: LowerFeatures, masks: torch.Tensor,
+                   clicks: list[list[Click]], prev: torch.Tensor) -> torch.Tensor:
+    """Predict with the clicks so far, then add each crop's protocol click (in place); returns
+    the prediction (B, 1, S, S) in [0, 1], the next round's previous mask."""
+    logits = model.upper(lower, click_maps(clicks, prev))
+    probs = torch.sigmoid(F.interpolate(logits, size=masks.shape[-2:], mode="bilinear", align_corners=False))
+    for k, (pred, gt) in enumerate(zip(probs[:, 0].numpy() > 0.5, masks[:, 0].numpy() > 0.5)):
+        click = next_click(pred, gt)
+        if click is not None:
+            clicks[k].append(click)
+    return probs
+
+
+def click_maps(clicks: list[list[Click]], prev: torch.Tensor) -> torch.Tensor:
+    """(B, 3, S, S): each crop's positive and negative closeness maps and its previous mask."""
+    size = prev.shape[-2:]
+    maps = [distance_maps(np.array([(c.x, c.y) for c in cs], np.float32).reshape(-1, 2),
+                          np.array([c.positive for c in cs], bool), size) for cs in clicks]
+    return torch.cat([torch.from_numpy(np.stack(maps)), prev], dim=1)
+
+
+def _batches(config: InteractiveTrainConfig, start: int) -> Iterator[dict]:
+    from vidseg.train.clips import FrameStore
+    from vidseg.train.interactive_samples import InteractiveSampleConfig, InteractiveTrainingSet
+
+    store = FrameStore(config.data, config.sequences, scale=config.scale, cache_dir=config.out.parent / ".cache")
+    samples = InteractiveSampleConfig(crop=config.model.crop, synthetic_ratio=config.synthetic_ratio,
+                                      seed=config.seed)
+    dataset = InteractiveTrainingSet(store, samples, length=config.steps * config.batch_size)
+    return index_loader(dataset, config, start)

@@ -1,0 +1,145 @@
+"""The resumable training loop every ``vidseg train`` command shares.
+
+A run keeps two files beside its weights ``out``: ``<out>.state.pt`` (weights, optimiser, step;
+rewritten atomically every ``save_every`` steps, so a stopped run resumes where it was) and
+``<out>.log.jsonl`` (one line per logged step). The weights go to ``out`` at the end. Samples are a
+pure function of (seed, index), so a resumed run sees the samples it would have seen.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from vidseg.errors import InputError
+from vidseg.io.atomic import atomic_path
+from vidseg.nn.checkpoint import save_checkpoint
+
+
+@dataclass(frozen=True)
+class TrainRunConfig:
+    """What every training run has; each trainer's config adds its own fields."""
+
+    data: Path
+    out: Path
+    sequences: tuple[str, ...]
+    steps: int = 3000
+    batch_size: int = 8
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    warmup: int = 100
+    save_every: int = 50
+    log_every: int = 10
+    seed: int = 0
+    scale: float = 0.5
+    workers: int = 1
+    minutes: float | None = None  # stop (resumably) after this long
+    restart: bool = False
+
+    @property
+    def state_path(self) -> Path:
+        return self.out.with_name(self.out.name + ".state.pt")
+
+    @property
+    def log_path(self) -> Path:
+        return self.out.with_name(self.out.name + ".log.jsonl")
+
+
+@dataclass
+class StepResult:
+    """One optimiser step's loss (to minimise) and its batch IoU (to log)."""
+
+    loss: torch.Tensor
+    iou: float
+
+
+def learning_rate(config: TrainRunConfig, step: int) -> float:
+    """Linear warm-up, then cosine decay to 5% of the peak."""
+    if step < config.warmup:
+        return config.lr * (step + 1) / config.warmup
+    progress = (step - config.warmup) / max(1, config.steps - config.warmup)
+    return config.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
+
+
+def run_training(config: TrainRunConfig, model: nn.Module, arch: str,
+                 batches: Callable[[int], Iterator[dict]], step_fn: Callable[[dict], StepResult]) -> Path:
+    """Train (or resume) ``model`` for ``config.steps`` steps; returns the weights path, or the
+    state path when ``config.minutes`` ran out first.
+
+    ``batches(start_step)`` yields the batches from that step on; ``step_fn(batch)`` computes the loss.
+    """
+    torch.manual_seed(config.seed)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    step = _resume(config, model, optimizer, arch)
+    loader = batches(step)
+    started, first_step = time.perf_counter(), step
+    model.train()
+    while step < config.steps:
+        if config.minutes is not None and time.perf_counter() - started > 60 * config.minutes:
+            log(arch, f"stopping after {config.minutes} minutes at step {step}; run the same command to resume")
+            _save_state(config, model, optimizer, step)
+            return config.state_path
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(config, step)
+        result = step_fn(next(loader))
+        optimizer.zero_grad(set_to_none=True)
+        result.loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        optimizer.step()
+        step += 1
+        if step % config.log_every == 0 or step == config.steps:
+            _record(config, arch, step, result.loss.item(), result.iou, started, first_step)
+        if step % config.save_every == 0:
+            _save_state(config, model, optimizer, step)
+    _save_state(config, model, optimizer, step)
+    meta = {"trained_steps": step, "data": str(config.data), "sequences": list(config.sequences),
+            "train_config": json.loads(json.dumps(asdict(config), default=str))}
+    save_checkpoint(config.out, arch, model, meta)
+    log(arch, f"wrote {config.out}")
+    return config.out
+
+
+def _resume(config: TrainRunConfig, model: nn.Module, optimizer: torch.optim.Optimizer, arch: str) -> int:
+    if config.restart or not config.state_path.exists():
+        config.log_path.unlink(missing_ok=True)
+        return 0
+    state = torch.load(config.state_path, map_location="cpu", weights_only=True)
+    if state["model_config"] != model.config.to_dict():
+        raise InputError(f"{config.state_path} was written for another network config; pass --restart to start over")
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    log(arch, f"resuming from step {state['step']} ({config.state_path})")
+    return int(state["step"])
+
+
+def _save_state(config: TrainRunConfig, model: nn.Module, optimizer: torch.optim.Optimizer, step: int) -> None:
+    state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step,
+             "model_config": model.config.to_dict()}
+    with atomic_path(config.state_path) as tmp:
+        torch.save(state, tmp)
+
+
+def _record(config: TrainRunConfig, arch: str, step: int, loss: float, iou: float, started: float,
+            first_step: int) -> None:
+    elapsed = time.perf_counter() - started
+    rate = (step - first_step) / max(elapsed, 1e-9)
+    eta_min = (config.steps - step) / max(rate, 1e-9) / 60
+    row = {"step": step, "loss": round(loss, 4), "iou": round(iou, 4), "lr": learning_rate(config, step - 1),
+           "seconds": round(elapsed, 1), "samples_per_s": round(rate * config.batch_size, 2)}
+    with config.log_path.open("a") as file:
+        file.write(json.dumps(row) + "\n")
+    log(arch, f"step {step}/{config.steps}  loss {loss:.4f}  iou {iou:.3f}  "
+              f"{row['samples_per_s']:.1f} samples/s  eta {eta_min:.0f} min")
+
+
+def log(arch: str, message: str) -> None:
+    name = {"propagation": "vos"}.get(arch, arch)
+    print(f"[train {name}] {message}", file=sys.stderr, flush=True)
