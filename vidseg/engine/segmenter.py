@@ -14,6 +14,7 @@ from vidseg.io.frames import ArraySource, FrameSource, open_frames
 
 if TYPE_CHECKING:
     from vidseg.engine.presets import NetworkConfig
+    from vidseg.nn.interactive import InteractiveNet
 
 
 class VideoSegmenter:
@@ -22,15 +23,20 @@ class VideoSegmenter:
     model: ``default`` (the shipped network), ``flow`` or ``static`` (baselines), or a checkpoint path.
     preset: ``fast`` or ``quality``. adapt, fusion: switch online adaptation or flow fusion on or
     off (None keeps the preset's choice). config: a full network configuration instead of the preset.
+    interactive_model: the network behind ``session.add_box`` and ``add_clicks``: ``default`` (the
+    shipped one), a checkpoint path from ``vidseg train interactive``, or an ``InteractiveNet``;
+    each session loads it at its first box or click, so sessions given only masks never do.
     """
 
     def __init__(self, model: str = "default", preset: str = "fast", device: str = "cpu",
-                 adapt: bool | None = None, fusion: bool | None = None, config: NetworkConfig | None = None) -> None:
+                 adapt: bool | None = None, fusion: bool | None = None, config: NetworkConfig | None = None,
+                 interactive_model: str | os.PathLike | InteractiveNet = "default") -> None:
         if device != "cpu":
             raise InputError(f"device {device!r} is not supported yet; use device='cpu'")
         self.method = str(model)
         self.device = device
         self._build = method_builder(self.method, preset, adapt=adapt, fusion=fusion, config=config)
+        self.interactive_model = interactive_model
 
     def open(self, source: str | os.PathLike | np.ndarray | FrameSource) -> Session:
         """Open a video file, a folder of frames, a (T, H, W, 3) uint8 array, or a frame source."""
@@ -40,4 +46,4 @@ class VideoSegmenter:
             frames = ArraySource(source)
         else:
             frames = source
-        return Session(frames, self._build())
+        return Session(frames, self._build(), interactive_model=self.interactive_model)

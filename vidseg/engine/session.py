@@ -1,39 +1,75 @@
 """One video's segmentation session: prompts in, a generator of label maps out.
 
-The session holds the frames' source, the user's prompts and the mapping of object ids to slots;
+The session holds the frames' source, the user's prompts (masks, or masks made from boxes and
+clicks), the mapping of object ids to slots and the label map of every frame it has segmented;
 the weights and the method live elsewhere, so one segmenter serves many sessions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from vidseg.engine.clicks import check_box
+from vidseg.engine.corrections import ClickLike, SelectionCache, check_clicks, check_object_id, start_from_mask
 from vidseg.engine.objects import ObjectManager
-from vidseg.engine.probs import apply_prompt, pad_slots, to_slots
+from vidseg.engine.probs import apply_prompt, one_hot, pad_slots, to_slots
 from vidseg.engine.propagator import Propagator
+from vidseg.engine.results import ResultStore
 from vidseg.errors import InputError
 from vidseg.io.frames import FrameSource
 from vidseg.io.masks import fit_mask_to_frame
 
+if TYPE_CHECKING:
+    from vidseg.engine.click_segmenter import ClickSegmenter
+    from vidseg.nn.interactive import InteractiveNet
+
+
+@dataclass
+class Prompt:
+    """The user's masks on one frame: ``labels`` (H, W) uint8 object ids and the ids it defines.
+
+    An id in ``objects`` with no pixel in ``labels`` says the object is absent from this frame
+    (a correction erased it), which a label map alone cannot say."""
+
+    labels: np.ndarray
+    objects: frozenset[int]
+
 
 @dataclass
 class SessionState:
-    """What the user has told the session: masks by frame index (HxW uint8 object ids)."""
+    """What the user has told the session, and what it has produced.
 
-    prompts: dict[int, np.ndarray] = field(default_factory=dict)
+    prompts: by frame index. results: the latest label map of every segmented frame. pending:
+    frames whose prompt changed since a pass last went through them; the next pass starts at
+    the first of them. selections: the click selections that ``add_clicks`` continues.
+    """
+
+    prompts: dict[int, Prompt] = field(default_factory=dict)
     objects: ObjectManager = field(default_factory=ObjectManager)
+    results: ResultStore = field(default_factory=ResultStore)
+    pending: set[int] = field(default_factory=set)
+    selections: SelectionCache = field(default_factory=SelectionCache)
 
 
 class Session:
-    """Segments one video. Use as a context manager so the source is closed."""
+    """Segments one video. Use as a context manager so the source is closed.
 
-    def __init__(self, source: FrameSource, propagator: Propagator) -> None:
+    interactive_model: the network behind ``add_box`` and ``add_clicks`` ("default", a checkpoint
+    path or an ``InteractiveNet``); it is loaded at the first box or click.
+    """
+
+    def __init__(self, source: FrameSource, propagator: Propagator,
+                 interactive_model: str | os.PathLike | InteractiveNet = "default") -> None:
         self.source = source
         self.propagator = propagator
+        self.interactive_model = interactive_model
         self.state = SessionState()
+        self._click_segmenter: ClickSegmenter | None = None
 
     @property
     def num_frames(self) -> int:
@@ -50,10 +86,7 @@ class Session:
         contain are left as they are. A mask a pixel or two off the frame size is padded or
         cropped (see ``fit_mask_to_frame``); a larger mismatch is refused.
         """
-        if not 0 <= frame < self.num_frames:
-            raise InputError(
-                f"mask given for frame {frame}, but the video has frames 0..{self.num_frames - 1}"
-            )
+        frame = self._check_frame(frame, "mask")
         mask = np.asarray(mask)
         if mask.ndim != 2:
             raise InputError(f"a mask must be a 2-D map of object ids, got shape {mask.shape}")
@@ -62,16 +95,71 @@ class Session:
         mask = fit_mask_to_frame(mask.astype(np.uint8), self.source.height, self.source.width)
         if not mask.any():
             raise InputError(f"the mask for frame {frame} has no object (every pixel is 0)")
-        previous = self.state.prompts.get(frame)
-        if previous is not None:
-            mask = np.where(mask > 0, mask, np.where(np.isin(previous, np.unique(mask)), 0, previous))
-        self.state.prompts[frame] = mask
+        self._set_prompt(frame, mask, {int(v) for v in np.unique(mask) if v})
+
+    def add_box(self, frame: int, obj_id: int, box: tuple[float, float, float, float]) -> np.ndarray:
+        """Select object ``obj_id`` on frame ``frame`` by a box (x0, y0, x1, y1 pixels; x1, y1 exclusive).
+
+        A new object starts there; an existing one restarts from the box's mask on that frame.
+        Returns the frame's label map (H, W) uint8 with the object's new mask."""
+        frame = self._check_frame(frame, "box")
+        obj_id = check_object_id(obj_id)
+        check_box(box, self.source.width, self.source.height)
+        clicker = self._clicker()
+        clicker.start(self.source.read(frame), box=box)
+        return self._commit_selection(frame, obj_id, clicker)
+
+    def add_clicks(self, frame: int, obj_id: int, clicks: Iterable[ClickLike]) -> np.ndarray:
+        """Select or correct object ``obj_id`` on frame ``frame`` by clicks (Click or (x, y, positive)).
+
+        If the object has a mask on that frame (given, from a box or clicks, or propagated), the
+        clicks correct it, continuing the frame's last selection of this object when there is one.
+        Otherwise the first click must be positive: it selects the object under it. The result
+        becomes the object's prompt on that frame. Returns the frame's label map (H, W) uint8."""
+        frame = self._check_frame(frame, "clicks")
+        obj_id = check_object_id(obj_id)
+        clicks = check_clicks(clicks, self.source.width, self.source.height)
+        current = self.labels(frame) == obj_id
+        selection = self.state.selections.get(frame, obj_id, current)
+        if selection is None and not current.any() and not clicks[0].positive:
+            raise InputError(f"object {obj_id} is not on frame {frame}, so its first click must be positive "
+                             "(on the object) to select it")
+        clicker = self._clicker()
+        if selection is not None:
+            clicker.state = selection
+        elif current.any():
+            start_from_mask(clicker, self.source.read(frame), current)
+        else:
+            clicker.start(self.source.read(frame), click=(clicks[0].x, clicks[0].y))
+            clicks = clicks[1:]
+        for c in clicks:
+            clicker.click(c.x, c.y, c.positive)
+        return self._commit_selection(frame, obj_id, clicker)
+
+    def result(self, frame: int) -> np.ndarray | None:
+        """The label map (H, W) uint8 the last pass through ``frame`` gave, or None if none has."""
+        return self.state.results.get(self._check_frame(frame, "result asked"))
+
+    def labels(self, frame: int) -> np.ndarray:
+        """What the session holds for ``frame`` now: its result (or empty) with its prompt on top.
+
+        (H, W) uint8. Differs from :meth:`result` on a frame prompted since the last pass."""
+        frame = self._check_frame(frame, "labels asked")
+        labels = self.state.results.get(frame)
+        if labels is None:
+            labels = np.zeros((self.source.height, self.source.width), np.uint8)
+        prompt = self.state.prompts.get(frame)
+        return labels if prompt is None else overlay(labels, prompt.labels, prompt.objects)
 
     def propagate(self, start: int | None = None, reverse: bool = False) -> Iterator[tuple[int, np.ndarray]]:
         """Yield ``(frame_index, label_map)`` from ``start`` to the end (or to frame 0 if reverse).
 
-        label_map: HxW uint8 object ids. ``start`` defaults to the first prompted frame in the
-        direction of travel; it must hold a prompt. Prompts met on the way add or reset objects.
+        label_map: HxW uint8 object ids. ``start`` defaults to the first frame, in the direction
+        of travel, whose prompt changed since a pass last went through it (a mask, box or clicks
+        added or corrected there), else to the first prompted frame. It must hold a prompt or a
+        result. The pass starts from the frame's result with its prompt on top, so objects
+        segmented there before carry on; prompts met on the way add or reset objects; each frame
+        passed replaces its stored result.
         """
         for index, _, labels in self.propagate_frames(start, reverse):
             yield index, labels
@@ -82,10 +170,10 @@ class Session:
         """As :meth:`propagate`, also yielding each frame: ``(index, frame HxWx3 uint8, label_map)``.
 
         include_unprompted: begin at the video's first frame in the direction of travel and yield
-        empty label maps until ``start``, so a writer sees every frame once, in order.
+        the stored result (or an empty map) until ``start``, so a writer sees every frame once, in order.
         """
         if not self.state.prompts:
-            raise InputError("no object to segment: add a mask before propagating")
+            raise InputError("no object to segment: add a mask, a box or clicks before propagating")
         start = self._start_frame(start, reverse)
         first = (self.num_frames - 1 if reverse else 0) if include_unprompted else start
         step = -1 if reverse else 1
@@ -93,35 +181,78 @@ class Session:
         probs: np.ndarray | None = None
         for index, frame in self.source.iter_frames(first, None, step):
             if (index - start) * step < 0:
-                yield index, frame, np.zeros(frame.shape[:2], dtype=np.uint8)
+                stored = self.state.results.get(index)
+                yield index, frame, np.zeros(frame.shape[:2], np.uint8) if stored is None else stored
                 continue
             probs = self._frame_probs(index, frame, probs is None)
             self.propagator.update(frame, probs, prompted=index in self.state.prompts)
-            yield index, frame, self.state.objects.slots_to_ids(to_slots(probs))
+            labels = self.state.objects.slots_to_ids(to_slots(probs))
+            self.state.results.put(index, labels)
+            self.state.pending.discard(index)
+            yield index, frame, labels
+
+    def _check_frame(self, frame: int, what: str) -> int:
+        if isinstance(frame, (bool, np.bool_)) or not isinstance(frame, (int, np.integer)):
+            raise InputError(f"{what} given for frame {frame!r}; a frame is an integer index 0..{self.num_frames - 1}")
+        if not 0 <= frame < self.num_frames:
+            raise InputError(f"{what} given for frame {frame}, but the video has frames 0..{self.num_frames - 1}")
+        return int(frame)
+
+    def _set_prompt(self, frame: int, labels: np.ndarray, objects: set[int]) -> None:
+        """Make ``labels``' pixels of ``objects`` the prompt of those objects on ``frame``; pixels
+        they claim are taken from other objects, the other objects' prompts stay."""
+        previous = self.state.prompts.get(frame)
+        if previous is not None:
+            labels = overlay(previous.labels, labels, objects)
+            objects = previous.objects | objects
+        self.state.prompts[frame] = Prompt(labels, frozenset(objects))
+        self.state.pending.add(frame)
+
+    def _commit_selection(self, frame: int, obj_id: int, clicker: ClickSegmenter) -> np.ndarray:
+        """The click segmenter's mask becomes ``obj_id``'s prompt on ``frame``; its selection is kept."""
+        mask = clicker.mask
+        self._set_prompt(frame, np.where(mask, obj_id, 0).astype(np.uint8), {obj_id})
+        self.state.selections.put(frame, obj_id, clicker.state)
+        return self.labels(frame)
+
+    def _clicker(self) -> ClickSegmenter:
+        if self._click_segmenter is None:
+            # Imported here: it needs torch, which sessions that only take masks never load.
+            from vidseg.engine.click_segmenter import ClickSegmenter
+
+            self._click_segmenter = ClickSegmenter(self.interactive_model)
+        return self._click_segmenter
 
     def _start_frame(self, start: int | None, reverse: bool) -> int:
         if start is None:
-            return max(self.state.prompts) if reverse else min(self.state.prompts)
+            candidates = self.state.pending or self.state.prompts.keys()
+            return max(candidates) if reverse else min(candidates)
         if not 0 <= start < self.num_frames:
             raise InputError(f"start frame {start} is outside the video's frames 0..{self.num_frames - 1}")
-        if start not in self.state.prompts:
-            raise InputError(f"no mask on start frame {start}; add one there or start at a prompted frame")
+        if start not in self.state.prompts and start not in self.state.results:
+            raise InputError(f"no mask on start frame {start}, and it has not been segmented yet; "
+                             "add one there or start at a prompted frame")
         return start
 
     def _frame_probs(self, index: int, frame: np.ndarray, first: bool) -> np.ndarray:
-        """(K + 1, H, W) probabilities for frame ``index``: propagated, then prompted."""
+        """(K + 1, H, W) probabilities for frame ``index``: propagated (on a pass's first frame,
+        its stored result), then prompted."""
         objects = self.state.objects
         if first:
-            probs = np.zeros((1, self.source.height, self.source.width), dtype=np.float32)
-            probs[0] = 1.0
+            stored = self.state.results.get(index)
+            if stored is None:
+                stored = np.zeros((self.source.height, self.source.width), np.uint8)
+            slots = objects.ids_to_slots(stored)
+            probs = one_hot(slots, objects.num_objects + 1)
         else:
             probs = self.propagator.predict(frame)
         prompt = self.state.prompts.get(index)
         if prompt is None:
             return probs
-        slots = objects.ids_to_slots(prompt)
+        slots = objects.ids_to_slots(prompt.labels)
+        defined = [objects.add(obj_id) for obj_id in sorted(prompt.objects)]
         probs = pad_slots(probs, objects.num_objects + 1)
-        return apply_prompt(probs, slots, [int(s) for s in np.unique(slots) if s])
+        return apply_prompt(probs, slots, defined)
 
     def close(self) -> None:
         self.source.close()
@@ -131,3 +262,13 @@ class Session:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def overlay(base: np.ndarray, top: np.ndarray, objects: Iterable[int]) -> np.ndarray:
+    """``base`` (H, W uint8 ids) with ``objects`` taking exactly their pixels of ``top``.
+
+    Pixels ``top`` gives to an object are taken from whatever held them; pixels ``objects`` held
+    in ``base`` but not in ``top`` become background; other objects keep their other pixels.
+    The same rule as :func:`apply_prompt`, on label maps."""
+    kept = np.where(np.isin(base, list(objects)), 0, base)
+    return np.where(top > 0, top, kept).astype(np.uint8)
