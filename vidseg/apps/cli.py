@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"vidseg {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_segment(commands)
+    _add_click(commands)
     _add_eval(commands)
     _add_demo(commands)
     _add_train(commands)
@@ -79,6 +80,33 @@ def _run_segment(args: argparse.Namespace) -> int:
     print(f"wrote {stats.frames} masks to {args.out_dir}", file=sys.stderr)
     if args.stats:
         print(json.dumps(stats.to_json()))
+    return 0
+
+
+def _add_click(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser("click", help="cut one object out of an image from a box or a point, then correction clicks")
+    p.add_argument("image", type=Path, help="the image (jpg or png)")
+    # Parsed by run_click, not by argparse, so a malformed value is a one-line error like any other.
+    p.add_argument("--box", metavar="x0,y0,x1,y1", help="the object's box in pixels (x1, y1 exclusive)")
+    p.add_argument("--point", metavar="x,y", help="one pixel on the object, instead of a box")
+    p.add_argument("--click", dest="clicks", action="append", default=[], metavar="x,y,+|-",
+                   help="a correction: + on a pixel the object should cover, - on one it should not (repeat, in order)")
+    p.add_argument("-o", "--out", type=Path, required=True, help="the mask as an index PNG (object 1)")
+    p.add_argument("--cutout", type=Path, help="also write the object alone as an RGBA PNG")
+    p.add_argument("--model", type=Path, help="a checkpoint from 'vidseg train interactive' instead of the shipped one")
+    p.set_defaults(run=_run_click)
+
+
+def _run_click(args: argparse.Namespace) -> int:
+    from vidseg.apps.click import ClickJob, parse_box, parse_click, parse_point, run_click
+
+    job = ClickJob(image=args.image, out=args.out, box=None if args.box is None else parse_box(args.box),
+                   point=None if args.point is None else parse_point(args.point),
+                   clicks=tuple(parse_click(text) for text in args.clicks), cutout=args.cutout,
+                   model=args.model if args.model is not None else "default")
+    report = run_click(job)
+    print("\n".join(report.lines()))
+    print(f"wrote {args.out}" + (f" and {args.cutout}" if args.cutout else ""), file=sys.stderr)
     return 0
 
 

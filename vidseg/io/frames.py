@@ -144,16 +144,26 @@ class FolderSource(FrameSource):
 
     def read(self, i: int) -> np.ndarray:
         path = self.paths[self._normalise_index(i)]
-        from PIL import Image, UnidentifiedImageError
-
-        try:
-            with Image.open(path) as image:
-                rgb = np.asarray(image.convert("RGB"))
-        except (OSError, UnidentifiedImageError) as error:
-            raise InputError(f"cannot read frame {path}: {error}; replace or delete the file") from error
+        rgb = read_rgb(path, "frame", "replace or delete the file")
         if rgb.shape[:2] != (self.height, self.width):
             raise InputError(f"frame {path} changed size while reading; reopen the folder")
         return rgb
+
+
+def read_rgb(path: str | Path, what: str = "image", fix: str = "give a JPEG or PNG image") -> np.ndarray:
+    """The image file at ``path`` as (H, W, 3) uint8 RGB (grey, palette and RGBA converted).
+
+    InputError naming it as ``what`` and saying ``fix`` when it is missing or unreadable."""
+    from PIL import Image, UnidentifiedImageError
+
+    path = Path(path)
+    try:
+        with Image.open(path) as image:
+            return np.asarray(image.convert("RGB"))
+    except FileNotFoundError:
+        raise InputError(f"{what} {path} does not exist; check the path") from None
+    except (OSError, UnidentifiedImageError, Image.DecompressionBombError) as error:
+        raise InputError(f"cannot read {what} {path}: {error}; {fix}") from error
 
 
 def _list_frame_files(folder: Path) -> list[Path]:
