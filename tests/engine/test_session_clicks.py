@@ -273,3 +273,12 @@ def test_a_session_given_only_masks_never_loads_torch_for_clicks(session, small_
     session.add_mask(0, small_clip.labels[0])
     list(session.propagate())
     assert session._click_segmenter is None
+
+
+def test_click_segmenter_is_public_and_import_stays_cheap():
+    import subprocess
+    import sys
+
+    code = "import sys, vidseg; vidseg.VideoSegmenter; assert 'torch' not in sys.modules; vidseg.ClickSegmenter"
+    subprocess.run([sys.executable, "-c", code], check=True)
+    assert vidseg.ClickSegmenter is click_segmenter.ClickSegmenter
