@@ -54,13 +54,16 @@ class ClickSegmenter:
         return self.net.config.crop
 
     def start(self, image: np.ndarray, box: tuple[float, float, float, float] | None = None,
-              click: tuple[float, float] | None = None) -> np.ndarray:
+              click: tuple[float, float] | None = None, mask: np.ndarray | None = None) -> np.ndarray:
         """Select the object in ``image`` (H, W, 3 uint8 RGB) by a box (x0, y0, x1, y1; x1, y1
-        exclusive) or by one click (x, y) on it; returns its mask."""
+        exclusive), by one click (x, y) on it, or by a mask to correct (H, W bool, not empty);
+        returns its mask."""
         image = check_image(image)
         h, w = image.shape[:2]
-        if (box is None) == (click is None):
-            raise InputError("give either a box or a click to start a selection, not both or neither")
+        if sum(v is not None for v in (box, click, mask)) != 1:
+            raise InputError("give one of a box, a click or a mask to start a selection")
+        if mask is not None:
+            return self._start_from_mask(image, mask)
         if box is not None:
             window = CropWindow.around(check_box(box, w, h), BOX_MARGIN)
             first: list[Click] = []
@@ -110,6 +113,18 @@ class ClickSegmenter:
         rgba[keep, :3] = state.image[keep]
         rgba[keep, 3] = 255
         return rgba
+
+    def _start_from_mask(self, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """A selection whose current mask is ``mask``: the next click corrects what the user sees
+        (the network reads the previous mask as an input), so no first prediction is made."""
+        mask = np.asarray(mask, bool)
+        if mask.shape != image.shape[:2] or not mask.any():
+            raise InputError(f"the mask to correct must be a non-empty {image.shape[1]}x{image.shape[0]} "
+                             f"map, got shape {mask.shape} with {int(mask.sum())} pixels set")
+        ys, xs = np.nonzero(mask)
+        window = CropWindow.around((xs.min(), ys.min(), xs.max() + 1, ys.max() + 1), BOX_MARGIN)
+        self.state = ClickState(image, window, self._lower(image, window), probs=[mask.astype(np.float32)])
+        return self.mask
 
     def _require_state(self) -> ClickState:
         if self.state is None:

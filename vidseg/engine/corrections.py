@@ -19,7 +19,7 @@ from vidseg.engine.objects import MAX_OBJECT_ID
 from vidseg.errors import InputError
 
 if TYPE_CHECKING:  # the segmenter imports torch; sessions that only take masks never load it
-    from vidseg.engine.click_segmenter import ClickSegmenter, ClickState
+    from vidseg.engine.click_segmenter import ClickState
 
 # Each selection holds its frame, its features and one (H, W) float32 map per click (1.6 MB at
 # 854x480), so only the most recent few are kept; an older one restarts from the object's mask.
@@ -62,22 +62,6 @@ def _check_one(item: ClickLike, width: int, height: int) -> Click:
         raise InputError(f"click {item!r}: positive must be True (on the object) or False (off it)")
     x, y = check_click(x, y, width, height)
     return Click(x, y, bool(positive))
-
-
-def mask_box(mask: np.ndarray) -> tuple[int, int, int, int]:
-    """The tight box (x0, y0, x1, y1; x1, y1 exclusive) of a non-empty (H, W) bool mask."""
-    ys, xs = np.nonzero(mask)
-    return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
-
-
-def start_from_mask(clicker: ClickSegmenter, image: np.ndarray, mask: np.ndarray) -> None:
-    """Start a selection on ``image`` (H, W, 3) whose current mask is ``mask`` (H, W bool, non-empty).
-
-    The crop is the one a box around the mask gives; the network's own guess from that box is
-    replaced by ``mask``, because the next click must correct what the user sees, and the
-    network reads the previous mask as one of its inputs."""
-    clicker.start(image, box=mask_box(mask))
-    clicker.state.probs[-1] = mask.astype(np.float32)
 
 
 @dataclass

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from vidseg.engine.clicks import check_box
-from vidseg.engine.corrections import ClickLike, SelectionCache, check_clicks, check_object_id, start_from_mask
+from vidseg.engine.corrections import ClickLike, SelectionCache, check_clicks, check_object_id
 from vidseg.engine.objects import ObjectManager
 from vidseg.engine.probs import apply_prompt, one_hot, pad_slots, to_slots
 from vidseg.engine.propagator import Propagator
@@ -128,7 +128,7 @@ class Session:
         if selection is not None:
             clicker.state = selection
         elif current.any():
-            start_from_mask(clicker, self.source.read(frame), current)
+            clicker.start(self.source.read(frame), mask=current)
         else:
             clicker.start(self.source.read(frame), click=(clicks[0].x, clicks[0].y))
             clicks = clicks[1:]
