@@ -1,4 +1,4 @@
-"""Streaming outputs: an overlay video (H.264 mp4) and alpha cut-outs (RGBA PNGs, VP9 webm).
+"""Streaming outputs: videos (H.264 mp4, plain or with objects overlaid) and alpha cut-outs (RGBA PNGs, VP9 webm).
 
 Each writer encodes into a temporary file beside its target and renames it on a successful
 ``close()``. Used as a context manager, a block that raises removes the temporary file, so an
@@ -126,14 +126,21 @@ class _VideoEncoder:
         self._container = None
         self._stream = None
         self._count = 0
+        self._next_pts = 0
         self._finished = False
 
-    def encode(self, image: np.ndarray, array_format: str) -> None:
-        """Encode one (H, W, C) uint8 image ("rgb24" or "rgba"); odd sizes are padded to even."""
+    def encode(self, image: np.ndarray, array_format: str, pts: int | None = None) -> None:
+        """Encode one (H, W, C) uint8 image ("rgb24" or "rgba"); odd sizes are padded to even.
+
+        ``pts``: the frame's position in frame periods (1/fps); default: the next one. Gaps make a
+        variable-frame-rate video that keeps real time (a live run that dropped frames)."""
         import av
 
         if self._finished:
             raise ValueError(f"{self.file.target} is already closed")
+        pts = self._next_pts if pts is None else int(pts)
+        if pts < self._next_pts:
+            raise ValueError(f"frame position {pts} is not after the previous one ({self._next_pts - 1}) in {self.file.target}")
         image = _pad_to_even(image)
         if self._stream is None:
             self._open(image.shape[1], image.shape[0])
@@ -141,10 +148,11 @@ class _VideoEncoder:
             raise ValueError(f"frame size changed from {self._stream.width}x{self._stream.height} "
                              f"to {image.shape[1]}x{image.shape[0]} in {self.file.target}")
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format=array_format)
-        frame.pts = self._count
+        frame.pts = pts
         frame.time_base = 1 / self._rate
         self._mux(self._stream.encode(frame))
         self._count += 1
+        self._next_pts = pts + 1
 
     def _open(self, width: int, height: int) -> None:
         import av
@@ -199,6 +207,31 @@ def write_video(path: str | os.PathLike, frames: Iterable[np.ndarray], fps: floa
         raise
     encoder.close()
     return Path(path)
+
+
+class VideoWriter(CommitOnExit):
+    """An H.264 mp4 (libx264, yuv420p) of (H, W, 3) uint8 RGB frames, encoded as they come.
+
+    ``write(frame, pts)``: ``pts`` places the frame at ``pts / fps`` seconds (default: right after
+    the previous one), so a live run that skipped frames still plays in real time.
+    Odd frame sizes are padded to even by repeating the last row/column (4:2:0 needs even sizes).
+    """
+
+    def __init__(self, path: str | os.PathLike, fps: float, crf: int = 20) -> None:
+        self.path = Path(path)
+        options = {"crf": str(crf), "preset": "veryfast"}
+        self._encoder = _VideoEncoder(self.path, "mp4", "libx264", "yuv420p", fps, options)
+
+    def write(self, frame_rgb: np.ndarray, pts: int | None = None) -> None:
+        if frame_rgb.ndim != 3 or frame_rgb.shape[2] != 3 or frame_rgb.dtype != np.uint8:
+            raise ValueError(f"frame must be (H, W, 3) uint8, got shape {frame_rgb.shape} dtype {frame_rgb.dtype}")
+        self._encoder.encode(frame_rgb, "rgb24", pts)
+
+    def close(self) -> None:
+        self._encoder.close()
+
+    def abort(self) -> None:
+        self._encoder.abort()
 
 
 class OverlayVideoWriter(CommitOnExit):
