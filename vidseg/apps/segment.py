@@ -71,7 +71,7 @@ def run_segment(job: SegmentJob) -> SegmentStats:
         prompts = read_mask_prompts(job.mask, session.stems, session.source.height, session.source.width)
         for index, labels in prompts.masks.items():
             session.add_mask(index, labels)
-        _prepare_out_dir(job.out_dir, job.overwrite)
+        prepare_out_dir(job.out_dir, job.overwrite)
         started = time.perf_counter()
         with contextlib.ExitStack() as outputs:
             extras = _open_extras(job, session.source.fps, prompts.palette, outputs)
@@ -85,10 +85,10 @@ def run_segment(job: SegmentJob) -> SegmentStats:
                 bar.update(1)
         seconds = time.perf_counter() - started
     frames = session.num_frames
-    return SegmentStats(frames, seconds, frames / max(seconds, 1e-9), _peak_rss_mb())
+    return SegmentStats(frames, seconds, frames / max(seconds, 1e-9), peak_rss_mb())
 
 
-def _prepare_out_dir(out_dir: Path, overwrite: bool) -> None:
+def prepare_out_dir(out_dir: Path, overwrite: bool) -> None:
     if out_dir.exists() and not out_dir.is_dir():
         raise OutputError(f"output {out_dir} is a file; give a folder for the masks")
     if out_dir.is_dir() and any(out_dir.iterdir()) and not overwrite:
@@ -119,7 +119,7 @@ def _open_extras(job: SegmentJob, fps: float | None, palette: bytes | None, stac
     return sinks
 
 
-def _peak_rss_mb() -> float:
+def peak_rss_mb() -> float:
     """This process's peak resident memory. VmHWM, not ru_maxrss: Linux carries ru_maxrss over
     exec, so a process started by a big parent (a benchmark) would report the parent's peak."""
     try:
