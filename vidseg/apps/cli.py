@@ -41,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_eval(commands)
     _add_demo(commands)
     _add_train(commands)
+    _add_portrait(commands)
+    _add_live(commands)
     return parser
 
 
@@ -197,6 +199,87 @@ def _run_train_interactive(args: argparse.Namespace) -> int:
     from vidseg.train.interactive_trainer import InteractiveTrainConfig, train_interactive
 
     print(train_interactive(InteractiveTrainConfig(**_train_run_options(args))))
+    return 0
+
+
+def _add_background_options(p: argparse.ArgumentParser) -> None:
+    # Parsed by BackgroundSpec.from_options, not argparse, so a bad value is a one-line error.
+    p.add_argument("--background", metavar="IMAGE", help="replace the background with this image (the video's size)")
+    p.add_argument("--blur", metavar="N", help="blur the background with a Gaussian of N pixels (the default, N=15)")
+    p.add_argument("--color", metavar="R,G,B", help="replace the background with a solid colour, e.g. 0,177,64")
+    p.add_argument("--fusion", action=argparse.BooleanOptionalAction, default=True,
+                   help="steady the person mask with optical-flow fusion (default: on)")
+    p.add_argument("--model", default="landscape", choices=["landscape", "general"],
+                   help="MediaPipe selfie model: 'landscape' (faster, 16:9) or 'general' (default: %(default)s)")
+
+
+def _background_and_config(args: argparse.Namespace):
+    from vidseg.engine.composite import BackgroundSpec
+    from vidseg.engine.portrait import PortraitConfig
+
+    return (BackgroundSpec.from_options(args.background, args.blur, args.color),
+            PortraitConfig(fusion=args.fusion))
+
+
+def _add_portrait(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser("portrait", help="person masks on every frame (no prompt) and background replacement")
+    p.add_argument("input", type=Path, help="video file (mp4, mov, mkv, webm, avi) or folder of jpg/png frames")
+    p.add_argument("--masks", type=Path, required=True, help="folder for one index PNG per frame (person = 1)")
+    p.add_argument("--output", type=Path, help="also write the video with the background replaced (H.264 mp4)")
+    _add_background_options(p)
+    p.add_argument("--stats", action="store_true", help="print one JSON line of frames, seconds, fps, peak memory, latency")
+    p.add_argument("--overwrite", action="store_true", help="allow a masks folder that already holds files")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=_run_portrait)
+
+
+def _run_portrait(args: argparse.Namespace) -> int:
+    from vidseg.apps.portrait import PortraitJob, run_portrait
+
+    background, config = _background_and_config(args)
+    job = PortraitJob(input=args.input, masks=args.masks, output=args.output, background=background, config=config,
+                      model=args.model, overwrite=args.overwrite, progress=not args.quiet)
+    stats = run_portrait(job)
+    print(f"wrote {stats.frames} masks to {args.masks}" + (f" and {args.output}" if args.output else ""), file=sys.stderr)
+    if args.stats:
+        print(json.dumps(stats.to_json()))
+    return 0
+
+
+def _add_live(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser("live", help="replace the background of a camera or a played-back video in real time")
+    p.add_argument("--camera", metavar="N", help="camera number (0: the first camera)")
+    p.add_argument("--input", type=Path, metavar="FILE", help="a video file, played at its own frame rate")
+    p.add_argument("--output", type=Path, help="record the composited stream (H.264 mp4, real-time timing)")
+    _add_background_options(p)
+    p.add_argument("--preview", action=argparse.BooleanOptionalAction, default=None,
+                   help="show a window (default: when a display exists; q or Esc stops)")
+    p.add_argument("--stall-timeout", default="5", metavar="S",
+                   help="stop when no frame has come for S seconds (default: %(default)s)")
+    p.set_defaults(run=_run_live)
+
+
+def _run_live(args: argparse.Namespace) -> int:
+    from vidseg.apps.live import LiveJob, run_live
+    from vidseg.errors import InputError
+
+    background, config = _background_and_config(args)
+    try:
+        camera = None if args.camera is None else int(args.camera)
+        stall = float(args.stall_timeout)
+    except ValueError:
+        raise InputError("--camera takes a camera number (0, 1, ...) and --stall-timeout a number of seconds") from None
+    job = LiveJob(camera=camera, input=args.input, output=args.output, background=background, config=config,
+                  model=args.model, preview=args.preview, stall_timeout=stall)
+    report = run_live(job)
+    print(report.summary())
+    if args.output is not None:
+        print(f"wrote {args.output}" if report.shown else f"no frame was processed; {args.output} was not written",
+              file=sys.stderr)
+    if report.stop == "stalled":
+        print(f"vidseg: error: {report.source} stalled: no frame for {job.stall_timeout:g} s; "
+              "stopped (what was recorded is kept)", file=sys.stderr)
+        return EXIT_USER_ERROR
     return 0
 
 
