@@ -133,28 +133,29 @@ def masked_blur(frame: np.ndarray, person: np.ndarray, sigma: float, low: float 
     """Gaussian blur (``sigma`` px) of the frame's background only: ``blur(f * k) / blur(k)``, ``k``
     1 where the person probability is at most ``low`` (alpha 0 there) and 0 elsewhere.
 
-    Large blurs run on a downscaled frame (sigma / scale stays about 4 px) and are upscaled, so
-    the cost does not grow with ``sigma``. Where the person covers the whole blur window, the
-    plain blurred frame is used.
+    Blurs wider than 3 px run on a frame downscaled so that sigma is about 3 px there, and the
+    result is upscaled: the cost does not grow with ``sigma``. Where the person covers the whole
+    blur window, the plain blurred frame is used.
     """
     import cv2
 
     height, width = frame.shape[:2]
-    factor = max(1, int(sigma // 4))
-    small = (max(1, round(width / factor)), max(1, round(height / factor)))
+    factor = max(1, int(sigma // 3))
     keep = (np.asarray(person) <= low).astype(np.float32)
     if factor > 1:
+        small = (max(1, round(width / factor)), max(1, round(height / factor)))
         image = cv2.resize(frame, small, interpolation=cv2.INTER_AREA).astype(np.float32)
         keep = cv2.resize(keep, small, interpolation=cv2.INTER_AREA)
     else:
         image = frame.astype(np.float32)
     s = sigma / factor
     weight = cv2.GaussianBlur(keep, (0, 0), s)
-    blurred = cv2.GaussianBlur(image * keep[..., None], (0, 0), s)
-    out = blurred / np.maximum(weight, 1e-6)[..., None]
+    out = cv2.GaussianBlur(image * keep[..., None], (0, 0), s)
+    out /= np.maximum(weight, 1e-6)[..., None]
     hidden = weight <= 0.05
     if hidden.any():
         out[hidden] = cv2.GaussianBlur(image, (0, 0), s)[hidden]
+    out = np.clip(out + 0.5, 0, 255).astype(np.uint8)
     if factor > 1:
         out = cv2.resize(out, (width, height), interpolation=cv2.INTER_LINEAR)
-    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+    return out
