@@ -21,6 +21,10 @@ from vidseg.io.frames import open_frames
 from vidseg.io.masks import write_index_png
 from vidseg.io.writers import VideoWriter
 
+# x264 preset of the composited video: a real-time budget (40 ms a frame at 25 FPS) leaves ~10 ms to
+# encode 854x480; "superfast" takes ~30% less than the overlay's "veryfast" for ~30% larger files.
+VIDEO_PRESET = "superfast"
+
 
 @dataclass(frozen=True)
 class PortraitJob:
@@ -68,7 +72,7 @@ def run_portrait(job: PortraitJob, person_model: PersonModel | None = None) -> P
         prepare_out_dir(job.masks, job.overwrite)
         video = None
         if job.output is not None:
-            video = stack.enter_context(VideoWriter(job.output, fps=source.fps or DEFAULT_FPS))
+            video = stack.enter_context(VideoWriter(job.output, fps=source.fps or DEFAULT_FPS, preset=VIDEO_PRESET))
         bar = stack.enter_context(tqdm(total=len(source), unit="frame", disable=not job.progress,
                                        desc="portrait", leave=False))
         latencies: list[float] = []

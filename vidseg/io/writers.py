@@ -217,9 +217,9 @@ class VideoWriter(CommitOnExit):
     Odd frame sizes are padded to even by repeating the last row/column (4:2:0 needs even sizes).
     """
 
-    def __init__(self, path: str | os.PathLike, fps: float, crf: int = 20) -> None:
+    def __init__(self, path: str | os.PathLike, fps: float, crf: int = 20, preset: str = "veryfast") -> None:
         self.path = Path(path)
-        options = {"crf": str(crf), "preset": "veryfast"}
+        options = {"crf": str(crf), "preset": preset}  # x264 preset: "superfast" costs ~30% less, files ~30% larger
         self._encoder = _VideoEncoder(self.path, "mp4", "libx264", "yuv420p", fps, options)
 
     def write(self, frame_rgb: np.ndarray, pts: int | None = None) -> None:
