@@ -4,6 +4,7 @@ that does not exist."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
@@ -130,10 +131,15 @@ def test_a_broken_stream_is_an_error_and_leaves_no_partial_video(tmp_path):
 
 
 def test_command_line_plays_a_file_and_prints_the_figures(capsys, fake_model, clip, tmp_path):
-    code = main(["live", "--input", str(clip), "--output", str(tmp_path / "out.mp4"), "--blur", "4"])
+    code = main(["live", "--input", str(clip), "--output", str(tmp_path / "out.mp4"), "--blur", "4", "--stats"])
     out, err = capsys.readouterr()
     assert code == 0, err
-    assert out.startswith("live: ") and "dropped" in out and "latency ms: median" in out and "end of stream" in out
+    summary, stats = out.splitlines()
+    assert summary.startswith("live: ") and "dropped" in summary and "latency ms: median" in summary
+    assert "end of stream" in summary
+    stats = json.loads(stats)
+    assert stats["arrived"] == 12 and stats["shown"] + stats["dropped"] == 12 and stats["stop"] == "end"
+    assert {"fps", "latency_ms_median", "latency_ms_p95", "latency_ms_max"} <= set(stats)
     assert (tmp_path / "out.mp4").stat().st_size > 0
 
 

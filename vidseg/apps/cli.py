@@ -256,6 +256,7 @@ def _add_live(commands: argparse._SubParsersAction) -> None:
                    help="show a window (default: when a display exists; q or Esc stops)")
     p.add_argument("--stall-timeout", default="5", metavar="S",
                    help="stop when no frame has come for S seconds (default: %(default)s)")
+    p.add_argument("--stats", action="store_true", help="also print the figures as one JSON line")
     p.set_defaults(run=_run_live)
 
 
@@ -273,6 +274,8 @@ def _run_live(args: argparse.Namespace) -> int:
                   model=args.model, preview=args.preview, stall_timeout=stall)
     report = run_live(job)
     print(report.summary())
+    if args.stats:
+        print(json.dumps(report.to_json()))
     if args.output is not None:
         print(f"wrote {args.output}" if report.shown else f"no frame was processed; {args.output} was not written",
               file=sys.stderr)

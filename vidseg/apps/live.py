@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from vidseg.apps.portrait import VIDEO_PRESET
 from vidseg.apps.segment import DEFAULT_FPS
 from vidseg.engine.composite import BackgroundSpec, Compositor
 from vidseg.engine.portrait import PersonModel, PortraitConfig, PortraitPipeline, load_person_model
@@ -236,6 +237,14 @@ class LiveReport:
     def arrived(self) -> int:
         return self.shown + self.dropped
 
+    def to_json(self) -> dict:
+        lat = np.asarray(self.latencies_ms or [0.0])
+        return {"shown": self.shown, "dropped": self.dropped, "arrived": self.arrived,
+                "seconds": round(self.seconds, 3), "fps": round(self.shown / max(self.seconds, 1e-9), 2),
+                "latency_ms_median": round(float(np.median(lat)), 1),
+                "latency_ms_p95": round(float(np.percentile(lat, 95)), 1),
+                "latency_ms_max": round(float(lat.max()), 1), "stop": self.stop}
+
     def summary(self) -> str:
         share = 100.0 * self.dropped / max(self.arrived, 1)
         lat = np.asarray(self.latencies_ms or [0.0])
@@ -266,7 +275,7 @@ def run_live(job: LiveJob, person_model: PersonModel | None = None, source: Live
         model = person_model if person_model is not None else load_person_model(job.model)
         with PortraitPipeline(model, job.config) as pipeline:
             preview = _Preview() if (job.preview if job.preview is not None else display_available()) else None
-            video = VideoWriter(job.output, fps=source.fps) if job.output is not None else None
+            video = VideoWriter(job.output, fps=source.fps, preset=VIDEO_PRESET) if job.output is not None else None
             mailbox = _Mailbox()
             reader = _Reader(source, mailbox)
             latencies: list[float] = []
