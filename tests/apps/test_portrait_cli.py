@@ -117,6 +117,13 @@ def test_background_of_another_size_is_refused_before_any_output(capsys, fake_mo
     assert no_outputs(tmp_path)
 
 
+def test_bad_background_is_refused_even_without_an_output_video(capsys, fake_model, frames_dir, tmp_path):
+    Image.new("RGB", (W, H + 1)).save(tmp_path / "bg.png")
+    code, _, err = run_cli(capsys, frames_dir, "--masks", tmp_path / "masks", "--background", tmp_path / "bg.png")
+    assert_user_error(code, err, "64x49")
+    assert no_outputs(tmp_path)
+
+
 def test_unreadable_background_is_refused_before_any_output(capsys, fake_model, frames_dir, tmp_path):
     (tmp_path / "bg.png").write_text("no image here")
     code, _, err = run_cli(capsys, frames_dir, "--masks", tmp_path / "masks", "--output", tmp_path / "out.mp4",

@@ -66,7 +66,7 @@ def run_portrait(job: PortraitJob, person_model: PersonModel | None = None) -> P
     """
     with contextlib.ExitStack() as stack:
         source = stack.enter_context(open_frames(job.input))
-        compositor = Compositor(job.background, source.height, source.width) if job.output is not None else None
+        compositor = Compositor(job.background, source.height, source.width)  # a bad background fails even unused
         model = person_model if person_model is not None else load_person_model(job.model)
         pipeline = stack.enter_context(PortraitPipeline(model, job.config))
         prepare_out_dir(job.masks, job.overwrite)
