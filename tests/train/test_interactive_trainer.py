@@ -63,3 +63,10 @@ def test_training_writes_weights_log_and_resumes(tmp_path):
     segmenter = ClickSegmenter(config.out)
     mask = segmenter.start(clip.frames[0], box=(10, 10, 60, 50))
     assert mask.shape == clip.frames[0].shape[:2]
+
+
+def test_composite_samples_always_show_the_object(store):
+    # The composite's later frames may have lost the object; samples must use one that shows it.
+    data = InteractiveTrainingSet(store, InteractiveSampleConfig(crop=64, synthetic_ratio=1.0, min_pixels=16),
+                                  length=12)
+    assert all(data[i]["mask"].sum() > 0 for i in range(12))

@@ -100,8 +100,8 @@ class InteractiveTrainingSet(torch.utils.data.Dataset):
         if rng.random() < c.synthetic_ratio:
             h, w = self.store.frames[0].shape[1:3]
             clip = composite_clip(rng, self.store, self.areas, (h, w), (0.7, 1.3), c.min_pixels)
-            if clip is not None:
-                return clip[0][2], clip[1][2]
+            if clip is not None:  # its first frame is the one sure to show the object
+                return clip[0][0], clip[1][0]
         for _ in range(_ATTEMPTS):
             seq = int(rng.integers(len(self.store)))
             picked = pick_object(rng, self.areas[seq], c.min_pixels)
