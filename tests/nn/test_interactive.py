@@ -9,7 +9,7 @@ TINY = InteractiveNetConfig(widths=(8, 8, 16, 16), upper_width=16, decoder_width
 
 def test_forward_shapes_and_every_parameter_gets_a_gradient():
     net = InteractiveNet(TINY)
-    crops, maps = torch.rand(2, 3, 64, 64), torch.rand(2, 3, 64, 64)
+    crops, maps = torch.rand(2, 3, 64, 64), torch.rand(2, 5, 64, 64)
     logits, region = net(crops, maps)
     assert logits.shape == (2, 1, 32, 32) and region.shape == (2, 5, 8, 8)
     assert (region[:, 1:] >= 0).all()  # distances are non-negative
@@ -22,16 +22,16 @@ def test_upper_part_reuses_cached_lower_features():
     net = InteractiveNet(TINY).eval()
     crops = torch.rand(1, 3, 64, 64)
     lower = net.lower(crops)
-    a = net.upper(lower, torch.zeros(1, 3, 64, 64))
-    b = net.upper(lower, torch.ones(1, 3, 64, 64))
+    a = net.upper(lower, torch.zeros(1, 5, 64, 64))
+    b = net.upper(lower, torch.ones(1, 5, 64, 64))
     assert not torch.equal(a, b)  # the correction maps change the mask
-    assert torch.allclose(net(crops, torch.zeros(1, 3, 64, 64))[0], a)
+    assert torch.allclose(net(crops, torch.zeros(1, 5, 64, 64))[0], a)
 
 
 def test_upper_refuses_maps_of_the_wrong_shape():
     net = InteractiveNet(TINY)
     with pytest.raises(ValueError, match="maps must be"):
-        net.upper(net.lower(torch.rand(1, 3, 64, 64)), torch.rand(1, 2, 64, 64))
+        net.upper(net.lower(torch.rand(1, 3, 64, 64)), torch.rand(1, 3, 64, 64))
 
 
 def test_region_targets_and_box_at_recover_a_known_box():

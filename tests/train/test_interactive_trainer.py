@@ -26,7 +26,11 @@ def test_samples_are_deterministic_and_the_click_lies_on_the_object(store):
     for i in range(6):
         a, b = data[i], data[i]
         assert torch.equal(a["image"], b["image"]) and a["image"].shape == (3, 64, 64)
-        assert a["mask"].shape == (1, 64, 64) and a["click"][2] == 1
+        assert a["mask"].shape == (1, 64, 64) and a["click"][2] == 1 and a["cues"].shape == (2, 64, 64)
+        # The box cue covers most of the object (the box is the object's, a little off); rounding
+        # the box to whole crop pixels decides for objects of a few pixels, so those are not checked.
+        if a["mask"].sum() >= 100:
+            assert (a["cues"][0] * a["mask"][0]).sum() >= 0.6 * a["mask"].sum()
         x, y = (int(round(v)) for v in a["click"][:2].tolist())
         assert a["mask"][0, min(max(y, 0), 63), min(max(x, 0), 63)] == 1
 
@@ -42,8 +46,9 @@ def test_box_samples_frame_the_object_inside_the_crop(store):
 
 def test_click_maps_stack_clicks_and_previous_mask():
     prev = torch.full((2, 1, 8, 8), 0.5)
-    maps = click_maps([[Click(1, 1, True)], [Click(2, 3, False)]], prev)
-    assert maps.shape == (2, 3, 8, 8)
+    cues = torch.full((2, 2, 8, 8), 0.25)
+    maps = click_maps([[Click(1, 1, True)], [Click(2, 3, False)]], prev, cues)
+    assert maps.shape == (2, 5, 8, 8) and (maps[:, 3:] == 0.25).all()
     assert maps[0, 0, 1, 1] == 1 and maps[0, 1].sum() == 0 and maps[1, 1, 3, 2] == 1
     assert (maps[:, 2] == 0.5).all()
 

@@ -17,6 +17,7 @@ import torch
 
 from vidseg.engine.clicks import Click, check_box, check_click, distance_maps
 from vidseg.engine.crops import CropWindow, cut, paste
+from vidseg.engine.selection_cues import selection_maps
 from vidseg.errors import InputError
 from vidseg.nn.interactive import InteractiveNet, LowerFeatures, box_at
 
@@ -31,8 +32,10 @@ class ClickState:
     the probability map after each of them (the last is the current one; undo pops)."""
 
     image: np.ndarray  # (H, W, 3) uint8 RGB
+    box: tuple[float, float, float, float]  # the selection's box in image pixels
     window: CropWindow
     lower: LowerFeatures
+    cues: np.ndarray  # (2, S, S) float32: the box and its colour likelihood in the crop
     clicks: list[Click] = field(default_factory=list)
     probs: list[np.ndarray] = field(default_factory=list)  # each (H, W) float32 in [0, 1]
 
@@ -65,13 +68,13 @@ class ClickSegmenter:
         if mask is not None:
             return self._start_from_mask(image, mask)
         if box is not None:
-            window = CropWindow.around(check_box(box, w, h), BOX_MARGIN)
+            box = check_box(box, w, h)
             first: list[Click] = []
         else:
             x, y = check_click(click[0], click[1], w, h)
-            window = self._window_from_click(image, x, y)
+            box = self._box_from_click(image, x, y)
             first = [Click(x, y, True)]
-        self.state = ClickState(image, window, self._lower(image, window))
+        self.state = self._select(image, box, CropWindow.around(box, BOX_MARGIN))
         self.state.probs.append(self._predict(first, np.zeros((h, w), np.float32)))
         self.state.clicks.extend(first)
         return self.mask
@@ -84,8 +87,8 @@ class ClickSegmenter:
         if not state.window.contains(x, y):
             # A click outside the crop: grow the crop to take it in (the first part runs again).
             x0, y0, x1, y1 = state.window.box
-            state.window = CropWindow.around((min(x0, x - 16), min(y0, y - 16), max(x1, x + 17), max(y1, y + 17)), 0.0)
-            state.lower = self._lower(state.image, state.window)
+            grown = CropWindow.around((min(x0, x - 16), min(y0, y - 16), max(x1, x + 17), max(y1, y + 17)), 0.0)
+            self.state = state = self._select(state.image, state.box, grown, state.clicks, state.probs)
         clicks = [*state.clicks, Click(x, y, bool(positive))]
         state.probs.append(self._predict(clicks, state.probs[-1]))
         state.clicks = clicks
@@ -122,8 +125,8 @@ class ClickSegmenter:
             raise InputError(f"the mask to correct must be a non-empty {image.shape[1]}x{image.shape[0]} "
                              f"map, got shape {mask.shape} with {int(mask.sum())} pixels set")
         ys, xs = np.nonzero(mask)
-        window = CropWindow.around((xs.min(), ys.min(), xs.max() + 1, ys.max() + 1), BOX_MARGIN)
-        self.state = ClickState(image, window, self._lower(image, window), probs=[mask.astype(np.float32)])
+        box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
+        self.state = self._select(image, box, CropWindow.around(box, BOX_MARGIN), probs=[mask.astype(np.float32)])
         return self.mask
 
     def _require_state(self) -> ClickState:
@@ -131,19 +134,25 @@ class ClickSegmenter:
             raise InputError("no selection yet: call start(image, box=...) or start(image, click=...) first")
         return self.state
 
-    def _window_from_click(self, image: np.ndarray, x: int, y: int) -> CropWindow:
-        """The crop around the object under a click, from the region branch on a wide crop."""
+    def _select(self, image: np.ndarray, box: tuple[float, float, float, float], window: CropWindow,
+                clicks: list[Click] | None = None, probs: list[np.ndarray] | None = None) -> ClickState:
+        """A selection state: the crop's first-part features and the box's cues in it."""
+        crop = cut(image, window, self.crop)
+        cues = selection_maps(crop, window.box_to_crop(box, self.crop))
+        return ClickState(image, box, window, self._lower(crop), cues, list(clicks or []), list(probs or []))
+
+    def _box_from_click(self, image: np.ndarray, x: int, y: int) -> tuple[float, float, float, float]:
+        """The box of the object under a click, from the region branch on a wide crop."""
         wide = CropWindow.centred(x, y, CLICK_WINDOW * min(image.shape[:2]))
-        lower = self._lower(image, wide)
+        lower = self._lower(cut(image, wide, self.crop))
         cx, cy = wide.to_crop([[x, y]], self.crop)[0]
         box = wide.to_image_box(box_at(lower.region[0], cx, cy, self.crop), self.crop)
         # The proposal must contain the click; a box that misses it is grown to take it in.
-        x0, y0, x1, y1 = min(box[0], x), min(box[1], y), max(box[2], x + 1), max(box[3], y + 1)
-        return CropWindow.around((x0, y0, x1, y1), BOX_MARGIN)
+        return min(box[0], x), min(box[1], y), max(box[2], x + 1), max(box[3], y + 1)
 
     @torch.inference_mode()
-    def _lower(self, image: np.ndarray, window: CropWindow) -> LowerFeatures:
-        crop = cut(image, window, self.crop)
+    def _lower(self, crop: np.ndarray) -> LowerFeatures:
+        """crop: (S, S, 3) uint8 -> the first part's features."""
         tensor = torch.from_numpy(crop).permute(2, 0, 1)[None].float().div_(255).to(self.device)
         return self.net.lower(tensor)
 
@@ -151,7 +160,7 @@ class ClickSegmenter:
     def _predict(self, clicks: list[Click], previous: np.ndarray) -> np.ndarray:
         """The (H, W) probability map for these clicks, given the previous one."""
         state = self.state
-        maps = correction_maps(clicks, state.window, cut(previous, state.window, self.crop), self.crop)
+        maps = correction_maps(clicks, state.window, cut(previous, state.window, self.crop), state.cues)
         logits = self.net.upper(state.lower, torch.from_numpy(maps)[None].to(self.device))
         logits = torch.nn.functional.interpolate(logits, size=(self.crop, self.crop), mode="bilinear",
                                                  align_corners=False)
@@ -159,11 +168,14 @@ class ClickSegmenter:
         return paste(probs, state.window, state.image.shape[:2])
 
 
-def correction_maps(clicks: list[Click], window: CropWindow, previous_crop: np.ndarray, size: int) -> np.ndarray:
-    """(3, S, S) float32: closeness to positive clicks, to negative clicks, and the previous mask."""
+def correction_maps(clicks: list[Click], window: CropWindow, previous_crop: np.ndarray, cues: np.ndarray) -> np.ndarray:
+    """(5, S, S) float32: closeness to positive clicks, to negative clicks, the previous mask, and the
+    selection's cues (2, S, S)."""
+    size = previous_crop.shape[0]
     points = window.to_crop([(c.x, c.y) for c in clicks], size) if clicks else np.zeros((0, 2), np.float32)
     positive = np.array([c.positive for c in clicks], bool)
-    return np.concatenate([distance_maps(points, positive, (size, size)), previous_crop[None].astype(np.float32)])
+    return np.concatenate([distance_maps(points, positive, (size, size)), previous_crop[None].astype(np.float32),
+                           cues])
 
 
 def check_image(image: np.ndarray) -> np.ndarray:

@@ -55,6 +55,12 @@ class CropWindow:
         x0, y0, x1, y1 = box
         return self.x0 + x0 * scale, self.y0 + y0 * scale, self.x0 + x1 * scale, self.y0 + y1 * scale
 
+    def box_to_crop(self, box: tuple[float, float, float, float], size: int) -> tuple[float, float, float, float]:
+        """A box in image pixels -> the same box in crop pixels (the inverse of ``to_image_box``)."""
+        scale = size / self.side
+        x0, y0, x1, y1 = box
+        return (x0 - self.x0) * scale, (y0 - self.y0) * scale, (x1 - self.x0) * scale, (y1 - self.y0) * scale
+
     def matrix(self, size: int) -> np.ndarray:
         """(2, 3) affine from image to crop pixel coordinates (pixel centres map to centres)."""
         scale = size / self.side

@@ -3,7 +3,8 @@
 The network is cut in two. The first part (the backbone's lower layers) runs once per image, on a
 square crop around the selection, and its features are cached. The second part (upper layers)
 takes the middle (stride-8) features together with the correction maps (closeness to the positive
-clicks, to the negative clicks, and the previous mask) and predicts the mask; a correction reruns
+clicks, to the negative clicks, the previous mask, and the selection's cues: its box and how much
+each colour is the box's, see ``engine/selection_cues.py``) and predicts the mask; a correction reruns
 only this part. The maps also join the decoder at strides 4 and 2, so a click can move a boundary
 by a few pixels, not only by a stride-8 cell.
 
@@ -11,7 +12,7 @@ A region branch on the middle features (the seed's region-proposal branch) gives
 stride-8 cell, whether it lies on the object and the distances from it to the object box's four
 sides (FCOS-style); read at a click, it proposes the box of the object under it.
 
-Shapes: crops (B, 3, S, S) RGB in [0, 1], S a multiple of 16; maps (B, 3, S, S) in [0, 1];
+Shapes: crops (B, 3, S, S) RGB in [0, 1], S a multiple of 16; maps (B, 5, S, S) in [0, 1];
 logits (B, 1, S/2, S/2); region (B, 5, S/8, S/8): objectness logit and (left, top, right, bottom)
 distances as shares of the crop side.
 """
@@ -27,7 +28,7 @@ from torch.nn import functional as F
 from vidseg.nn.backbone import Backbone
 from vidseg.nn.blocks import SeparableBlock, conv_bn_relu, upsample_to
 
-MAP_CHANNELS = 3  # positive-click closeness, negative-click closeness, previous mask
+MAP_CHANNELS = 5  # positive-click closeness, negative-click closeness, previous mask, box, box colours
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,7 @@ class InteractiveNet(nn.Module):
         return LowerFeatures(f2, f4, f8, self.region(f8))
 
     def upper(self, lower: LowerFeatures, maps: torch.Tensor) -> torch.Tensor:
-        """maps: (B, 3, S, S) -> logits (B, 1, S/2, S/2)."""
+        """maps: (B, 5, S, S) -> logits (B, 1, S/2, S/2)."""
         if maps.ndim != 4 or maps.shape[1] != MAP_CHANNELS:
             raise ValueError(f"maps must be (B, {MAP_CHANNELS}, S, S), got {tuple(maps.shape)}")
         return self.upper_part(lower, maps)

@@ -22,6 +22,7 @@ import torch
 
 from vidseg.engine.click_segmenter import BOX_MARGIN
 from vidseg.engine.crops import CropWindow, cut
+from vidseg.engine.selection_cues import selection_maps
 from vidseg.errors import InputError
 from vidseg.train import augment
 from vidseg.train.clips import FrameStore, object_areas, pick_object
@@ -58,7 +59,8 @@ class InteractiveTrainingSet(torch.utils.data.Dataset):
     """``length`` samples from ``store``; item i is the same for the same (config.seed, i).
 
     Items: ``image`` (3, S, S) float RGB in [0, 1]; ``mask`` (1, S, S) float {0, 1};
-    ``click`` (3,) float: the first positive click (x, y) in crop pixels and 1, or zeros without one.
+    ``click`` (3,) float: the first positive click (x, y) in crop pixels and 1, or zeros without one;
+    ``cues`` (2, S, S) float: the selection's box and colour likelihood (``engine/selection_cues.py``).
     """
 
     def __init__(self, store: FrameStore, config: InteractiveSampleConfig | None = None, length: int = 10000) -> None:
@@ -82,13 +84,16 @@ class InteractiveTrainingSet(torch.utils.data.Dataset):
         c = self.config
         image, mask = self._image(rng)
         image = augment.apply_colour(image[None], augment.colour_params(rng, 1, 0.2, 0.2, 0.3, 0.03, 0))[0]
-        window, click = selection(rng, mask, c)
+        window, box, click = selection(rng, mask, c)
         crop, crop_mask = cut(image, window, c.crop), cut(mask, window, c.crop, cv2.INTER_NEAREST)
         point = window.to_crop([click], c.crop)[0] if click is not None else None
+        x0, y0, x1, y1 = window.box_to_crop(box, c.crop)
         if rng.random() < 0.5:  # mirror
-            crop, crop_mask = crop[:, ::-1], crop_mask[:, ::-1]
+            crop, crop_mask = np.ascontiguousarray(crop[:, ::-1]), crop_mask[:, ::-1]
             point = None if point is None else np.array([c.crop - 1 - point[0], point[1]])
+            x0, x1 = c.crop - x1, c.crop - x0
         return {
+            "cues": torch.from_numpy(selection_maps(crop, (x0, y0, x1, y1))),
             "image": torch.from_numpy(np.multiply(crop.transpose(2, 0, 1), np.float32(1 / 255), dtype=np.float32)),
             "mask": torch.from_numpy(np.ascontiguousarray(crop_mask[None], dtype=np.float32)),
             "click": torch.tensor([*point, 1.0] if point is not None else [0.0, 0.0, 0.0], dtype=torch.float32),
@@ -113,16 +118,20 @@ class InteractiveTrainingSet(torch.utils.data.Dataset):
 
 
 def selection(rng: np.random.Generator, mask: np.ndarray, config: InteractiveSampleConfig
-              ) -> tuple[CropWindow, tuple[float, float] | None]:
-    """A user-like selection of the object in ``mask``: the crop window and the first click, if any."""
+              ) -> tuple[CropWindow, tuple[float, float, float, float], tuple[float, float] | None]:
+    """A user-like selection of the object in ``mask``: the crop window, the box (image pixels) and
+    the first click, if any. A click selection's box is the object's, a little off, as the region
+    branch would propose it."""
     x, y, w, h = cv2.boundingRect(mask)
     click = _inside_point(rng, mask)
     if rng.random() < config.click_share:
         side = max(w, h) * float(np.exp(rng.uniform(np.log(1.3), np.log(8.0))))
-        return CropWindow.centred(click[0], click[1], side), click
+        push = rng.uniform(-0.1, 0.2, size=4) * np.array([w, h, w, h])
+        box = (x - push[0], y - push[1], x + w + push[2], y + h + push[3])
+        return CropWindow.centred(click[0], click[1], side), box, click
     push = rng.uniform(-config.tighten, config.loosen, size=4) * np.array([w, h, w, h])
     box = (x - push[0], y - push[1], x + w + push[2], y + h + push[3])
-    return CropWindow.around(box, BOX_MARGIN), click if rng.random() < config.box_click_share else None
+    return CropWindow.around(box, BOX_MARGIN), box, click if rng.random() < config.box_click_share else None
 
 
 def _inside_point(rng: np.random.Generator, mask: np.ndarray) -> tuple[float, float]:

@@ -45,9 +45,10 @@ def train_interactive(config: InteractiveTrainConfig) -> Path:
         masks = batch["mask"]
         clicks = [[Click(x, y, True)] if has else [] for x, y, has in batch["click"].tolist()]
         prev = torch.zeros_like(masks)
+        cues = batch["cues"]
         for _ in range(int(rng.integers(0, config.max_iterations + 1))):
-            prev = simulate_round(model, lower, masks, clicks, prev)
-        logits = model.upper(lower, click_maps(clicks, prev))
+            prev = simulate_round(model, lower, masks, clicks, prev, cues)
+        logits = model.upper(lower, click_maps(clicks, prev, cues))
         loss = segmentation_loss(logits, masks) + config.region_weight * region_loss(lower.region, masks)
         return StepResult(loss, batch_iou(logits, masks))
 
@@ -56,10 +57,10 @@ def train_interactive(config: InteractiveTrainConfig) -> Path:
 
 @torch.no_grad()
 def simulate_round(model: InteractiveNet, lower: LowerFeatures, masks: torch.Tensor,
-                   clicks: list[list[Click]], prev: torch.Tensor) -> torch.Tensor:
+                   clicks: list[list[Click]], prev: torch.Tensor, cues: torch.Tensor) -> torch.Tensor:
     """Predict with the clicks so far, then add each crop's protocol click (in place); returns
     the prediction (B, 1, S, S) in [0, 1], the next round's previous mask."""
-    logits = model.upper(lower, click_maps(clicks, prev))
+    logits = model.upper(lower, click_maps(clicks, prev, cues))
     probs = torch.sigmoid(F.interpolate(logits, size=masks.shape[-2:], mode="bilinear", align_corners=False))
     for k, (pred, gt) in enumerate(zip(probs[:, 0].numpy() > 0.5, masks[:, 0].numpy() > 0.5)):
         click = next_click(pred, gt)
@@ -68,12 +69,13 @@ def simulate_round(model: InteractiveNet, lower: LowerFeatures, masks: torch.Ten
     return probs
 
 
-def click_maps(clicks: list[list[Click]], prev: torch.Tensor) -> torch.Tensor:
-    """(B, 3, S, S): each crop's positive and negative closeness maps and its previous mask."""
+def click_maps(clicks: list[list[Click]], prev: torch.Tensor, cues: torch.Tensor) -> torch.Tensor:
+    """(B, 5, S, S): each crop's positive and negative closeness maps, its previous mask (B, 1, S, S)
+    and its selection cues (B, 2, S, S)."""
     size = prev.shape[-2:]
     maps = [distance_maps(np.array([(c.x, c.y) for c in cs], np.float32).reshape(-1, 2),
                           np.array([c.positive for c in cs], bool), size) for cs in clicks]
-    return torch.cat([torch.from_numpy(np.stack(maps)), prev], dim=1)
+    return torch.cat([torch.from_numpy(np.stack(maps)), prev, cues], dim=1)
 
 
 def _batches(config: InteractiveTrainConfig, start: int) -> Iterator[dict]:
