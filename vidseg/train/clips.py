@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from vidseg.errors import InputError
 
@@ -82,6 +83,32 @@ class FrameStore:
     @property
     def num_frames(self) -> int:
         return sum(len(f) for f in self.frames)
+
+
+class SeededSamples(torch.utils.data.Dataset):
+    """``length`` random samples drawn from ``store``; item i is a pure function of (config.seed, i),
+    so a resumed run sees the samples it would have seen. Subclasses define ``sample(rng)``; their
+    config has ``seed`` and ``min_pixels`` (the smallest object a sample may be drawn for)."""
+
+    def __init__(self, store: FrameStore, config, length: int) -> None:
+        self.store = store
+        self.config = config
+        self.length = int(length)
+        self.areas = object_areas(store)
+        if not any((a[:, 1:] >= config.min_pixels).any() for a in self.areas):
+            raise InputError(f"no frame of {', '.join(store.names)} shows an object of at least "
+                             f"{config.min_pixels} pixels: check the masks or lower min_pixels")
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        if not 0 <= index < self.length:
+            raise IndexError(f"sample {index} is out of range for {self.length} samples")
+        return self.sample(np.random.default_rng((self.config.seed, index)))
+
+    def sample(self, rng: np.random.Generator) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
 
 
 def object_areas(store: FrameStore) -> list[np.ndarray]:

@@ -18,7 +18,7 @@ import torch
 from vidseg.data.motion import compose_affine
 from vidseg.errors import InputError
 from vidseg.train import augment
-from vidseg.train.clips import FrameStore, object_areas, pick_object
+from vidseg.train.clips import FrameStore, SeededSamples, pick_object
 from vidseg.train.composite import composite_clip
 
 __all__ = ["FrameStore", "VosSampleConfig", "VosTrainingSet", "frame_triplet"]  # FrameStore: one import for trainers
@@ -75,7 +75,7 @@ class VosSampleConfig:
                 raise InputError(f"{f.name} is {value!r}; use a number from 0 to {high}")
 
 
-class VosTrainingSet(torch.utils.data.Dataset):
+class VosTrainingSet(SeededSamples):
     """``length`` random samples drawn from ``store``; item i is the same for the same (config.seed, i).
 
     Each item is a dict of float32 tensors, with (H, W) = ``config.size``:
@@ -86,22 +86,7 @@ class VosTrainingSet(torch.utils.data.Dataset):
     """
 
     def __init__(self, store: FrameStore, config: VosSampleConfig | None = None, length: int = 10000) -> None:
-        self.store = store
-        self.config = config or VosSampleConfig()
-        self.length = int(length)
-        self.areas = object_areas(store)
-        if not any((a[:, 1:] >= self.config.min_pixels).any() for a in self.areas):
-            raise InputError(f"no frame of {', '.join(store.names)} shows an object of at least "
-                             f"{self.config.min_pixels} pixels: check the masks or lower min_pixels")
-
-    def __len__(self) -> int:
-        return self.length
-
-    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
-        if not 0 <= index < self.length:
-            raise IndexError(f"sample {index} is out of range for {self.length} samples")
-        rng = np.random.default_rng((self.config.seed, index))
-        return self.sample(rng)
+        super().__init__(store, config or VosSampleConfig(), length)
 
     def sample(self, rng: np.random.Generator) -> dict[str, torch.Tensor]:
         """One sample drawn with ``rng`` (see the class docstring)."""

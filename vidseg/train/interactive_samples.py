@@ -25,7 +25,7 @@ from vidseg.engine.crops import CropWindow, cut
 from vidseg.engine.selection_cues import selection_maps
 from vidseg.errors import InputError
 from vidseg.train import augment
-from vidseg.train.clips import FrameStore, object_areas, pick_object
+from vidseg.train.clips import FrameStore, SeededSamples, pick_object
 from vidseg.train.composite import composite_clip
 
 _ATTEMPTS = 20
@@ -55,7 +55,7 @@ class InteractiveSampleConfig:
             raise InputError(f"crop is {self.crop}; use a multiple of 16 of at least 64")
 
 
-class InteractiveTrainingSet(torch.utils.data.Dataset):
+class InteractiveTrainingSet(SeededSamples):
     """``length`` samples from ``store``; item i is the same for the same (config.seed, i).
 
     Items: ``image`` (3, S, S) float RGB in [0, 1]; ``mask`` (1, S, S) float {0, 1};
@@ -64,21 +64,7 @@ class InteractiveTrainingSet(torch.utils.data.Dataset):
     """
 
     def __init__(self, store: FrameStore, config: InteractiveSampleConfig | None = None, length: int = 10000) -> None:
-        self.store = store
-        self.config = config or InteractiveSampleConfig()
-        self.length = int(length)
-        self.areas = object_areas(store)
-        if not any((a[:, 1:] >= self.config.min_pixels).any() for a in self.areas):
-            raise InputError(f"no frame of {', '.join(store.names)} shows an object of at least "
-                             f"{self.config.min_pixels} pixels: check the masks or lower min_pixels")
-
-    def __len__(self) -> int:
-        return self.length
-
-    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
-        if not 0 <= index < self.length:
-            raise IndexError(f"sample {index} is out of range for {self.length} samples")
-        return self.sample(np.random.default_rng((self.config.seed, index)))
+        super().__init__(store, config or InteractiveSampleConfig(), length)
 
     def sample(self, rng: np.random.Generator) -> dict[str, torch.Tensor]:
         c = self.config
