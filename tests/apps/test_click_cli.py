@@ -8,11 +8,11 @@ import pytest
 import torch
 from PIL import Image
 
-from vidseg.apps.cli import EXIT_USER_ERROR, main
 from vidseg.engine import click_segmenter
 from vidseg.engine.methods import DEFAULT_WEIGHTS as PROPAGATION_WEIGHTS
 from vidseg.nn.checkpoint import save_checkpoint
 from vidseg.nn.interactive import InteractiveNet, InteractiveNetConfig
+from tests.apps.cli_checks import assert_user_error, run_command
 
 
 @pytest.fixture(scope="module")
@@ -32,18 +32,8 @@ def image(small_clip, tmp_path):
 
 
 def run_cli(capsys, *args):
-    code = main(["click", *map(str, args)])
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_command(capsys, ["click", *args])
 
-
-def assert_user_error(code, err, *words):
-    assert code == EXIT_USER_ERROR
-    assert "Traceback" not in err
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("vidseg: error: "), lines
-    for word in words:
-        assert word in lines[0], lines[0]
 
 
 def written(tmp_path):

@@ -13,9 +13,10 @@ from PIL import Image
 
 from tests.portrait_fakes import RedPersonModel, person_frames, person_truth
 from vidseg.apps import portrait as portrait_app
-from vidseg.apps.cli import EXIT_INTERRUPTED, EXIT_USER_ERROR, main
+from vidseg.apps.cli import EXIT_INTERRUPTED
 from vidseg.engine import selfie
 from vidseg.errors import InputError
+from tests.apps.cli_checks import assert_user_error, run_command
 
 H, W = 48, 64
 
@@ -44,18 +45,8 @@ def frames_dir(tmp_path):
 
 
 def run_cli(capsys, *args):
-    code = main(["portrait", *map(str, args), "--quiet"])
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_command(capsys, ["portrait", *args, "--quiet"])
 
-
-def assert_user_error(code, err, *words):
-    assert code == EXIT_USER_ERROR
-    assert "Traceback" not in err
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("vidseg: error: "), err
-    for word in words:
-        assert word in lines[0]
 
 
 def video_frames(path):

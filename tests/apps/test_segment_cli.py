@@ -11,25 +11,16 @@ from PIL import Image
 
 from tests.paths import shared_data
 from vidseg.apps import segment as segment_module
-from vidseg.apps.cli import EXIT_INTERRUPTED, EXIT_USER_ERROR, main
+from vidseg.apps.cli import EXIT_INTERRUPTED
 from vidseg.eval import evaluate_roots
+from tests.apps.cli_checks import assert_user_error, run_command
 
 
 def run_cli(capsys, *args):
     """Run ``vidseg segment``; the fast flow method unless a test names one (these test I/O, not quality)."""
     method = [] if "--method" in args or "--model" in args else ["--method", "flow"]
-    code = main(["segment", *map(str, args), *method, "--quiet"])
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_command(capsys, ["segment", *args, *method, "--quiet"])
 
-
-def assert_user_error(code, err, *words):
-    assert code == EXIT_USER_ERROR
-    assert "Traceback" not in err
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("vidseg: error: ")
-    for word in words:
-        assert word in lines[0]
 
 
 def frames_and_mask(root):
