@@ -28,6 +28,7 @@ from vidseg.engine.composite import BackgroundSpec, Compositor
 from vidseg.engine.portrait import PersonModel, PortraitConfig, PortraitPipeline, load_person_model
 from vidseg.errors import InputError
 from vidseg.io.frames import FrameSource, open_frames
+from vidseg.io.stages import WorkerThread
 from vidseg.io.writers import VideoWriter
 
 PREVIEW_WINDOW = "vidseg live (q to stop)"
@@ -276,6 +277,8 @@ def run_live(job: LiveJob, person_model: PersonModel | None = None, source: Live
         with PortraitPipeline(model, job.config) as pipeline:
             preview = _Preview() if (job.preview if job.preview is not None else display_available()) else None
             video = VideoWriter(job.output, fps=source.fps, preset=VIDEO_PRESET) if job.output is not None else None
+            # The recording is encoded in its own thread, off the path from arrival to preview.
+            recorder = WorkerThread(lambda item: video.write(*item), depth=2) if video is not None else None
             mailbox = _Mailbox()
             reader = _Reader(source, mailbox)
             latencies: list[float] = []
@@ -293,9 +296,9 @@ def run_live(job: LiveJob, person_model: PersonModel | None = None, source: Live
                             raise mailbox.error
                         break
                     composite = compositor(item.frame, pipeline.step(item.frame).person)
-                    if video is not None:
-                        video.write(composite, item.position)
                     latencies.append((time.monotonic() - item.arrived) * 1000.0)
+                    if recorder is not None:
+                        recorder.submit((composite, item.position))
                     if on_frame is not None:
                         on_frame(composite)
                     if preview is not None and not preview.show(composite):
@@ -304,14 +307,16 @@ def run_live(job: LiveJob, person_model: PersonModel | None = None, source: Live
             except KeyboardInterrupt:
                 stop = "interrupted"
             except BaseException:
-                if video is not None:
+                if recorder is not None:
+                    recorder.abort()
                     video.abort()
                 raise
             finally:
                 seconds = time.monotonic() - started
                 if preview is not None:
                     preview.close()
-            if video is not None:
+            if recorder is not None:
+                recorder.close()
                 if latencies:
                     video.close()
                 else:

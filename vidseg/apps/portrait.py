@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from vidseg.engine.composite import BackgroundSpec, Compositor
 from vidseg.engine.portrait import PersonModel, PortraitConfig, PortraitPipeline, load_person_model
 from vidseg.io.frames import open_frames
 from vidseg.io.masks import write_index_png
+from vidseg.io.stages import WorkerThread, prefetch
 from vidseg.io.writers import VideoWriter
 
 # x264 preset of the composited video: a real-time budget (40 ms a frame at 25 FPS) leaves ~10 ms to
@@ -57,6 +59,27 @@ class PortraitStats:
                 "latency_ms_p95": round(float(np.percentile(lat, 95)), 1)}
 
 
+@dataclass(frozen=True)
+class _Done:
+    """One frame on its way to the writer: started is when its decoding began (perf_counter)."""
+
+    started: float
+    index: int
+    frame: np.ndarray
+    mask: np.ndarray
+    person: np.ndarray
+
+
+def _timed(frames: Iterator[tuple[int, np.ndarray]]) -> Iterator[tuple[float, tuple[int, np.ndarray]]]:
+    """Each item with the time its decoding started."""
+    while True:
+        t0 = time.perf_counter()
+        item = next(frames, None)
+        if item is None:
+            return
+        yield t0, item
+
+
 def run_portrait(job: PortraitJob, person_model: PersonModel | None = None) -> PortraitStats:
     """Person masks (index PNGs, person = 1, named by frame stem) into ``job.masks`` and, with
     ``job.output``, the composited H.264 video. ``person_model``: instead of ``job.model``'s.
@@ -76,20 +99,23 @@ def run_portrait(job: PortraitJob, person_model: PersonModel | None = None) -> P
         bar = stack.enter_context(tqdm(total=len(source), unit="frame", disable=not job.progress,
                                        desc="portrait", leave=False))
         latencies: list[float] = []
-        started = time.perf_counter()
-        frames = source.iter_frames()
-        while True:
-            t0 = time.perf_counter()
-            item = next(frames, None)
-            if item is None:
-                break
-            index, frame = item
-            result = pipeline.step(frame)
-            write_index_png(job.masks / f"{source.stems[index]}.png", result.mask)
+
+        def write(done: _Done) -> None:
+            write_index_png(job.masks / f"{source.stems[done.index]}.png", done.mask)
             if video is not None:
-                video.write(compositor(frame, result.person))
-            latencies.append((time.perf_counter() - t0) * 1000.0)
+                video.write(compositor(done.frame, done.person))
+            latencies.append((time.perf_counter() - done.started) * 1000.0)
             bar.update(1)
+
+        started = time.perf_counter()
+        # Decoding, the model and fusion, and writing run in three threads (vidseg.io.stages); one
+        # frame of slack each keeps the latency at a few frames.
+        writer = stack.enter_context(WorkerThread(write, depth=1))
+        frames = stack.enter_context(contextlib.closing(prefetch(_timed(source.iter_frames()), depth=1)))
+        for t0, (index, frame) in frames:
+            result = pipeline.step(frame)
+            writer.submit(_Done(t0, index, frame, result.mask, result.person))
+        writer.close()
         seconds = time.perf_counter() - started
     count = len(latencies)
     return PortraitStats(count, seconds, count / max(seconds, 1e-9), peak_rss_mb(), tuple(latencies))
