@@ -102,20 +102,27 @@ Sink = Callable[[int, str, np.ndarray, np.ndarray], None]
 
 
 def _open_extras(job: SegmentJob, fps: float | None, palette: bytes | None, stack: contextlib.ExitStack) -> list[Sink]:
-    """One ``sink(index, stem, frame, labels)`` per optional output; ``stack`` closes (commits) them."""
+    return open_sinks(stack, fps, palette, overlay=job.overlay, alpha=job.alpha, rle=job.rle)
+
+
+def open_sinks(stack: contextlib.ExitStack, fps: float | None, palette: bytes | None, overlay: Path | None = None,
+               alpha: Path | None = None, rle: Path | None = None) -> list[Sink]:
+    """One ``sink(index, stem, frame, labels)`` per output asked for; ``stack`` closes (commits) them.
+
+    Shared by ``vidseg segment`` and the web application's exports, so both write the same files."""
     rate = fps or DEFAULT_FPS
     sinks: list[Sink] = []
-    if job.overlay is not None:
-        overlay = stack.enter_context(OverlayVideoWriter(job.overlay, fps=rate, colors=palette))
-        sinks.append(lambda index, stem, frame, labels: overlay.write(frame, labels))
-    if job.alpha is not None:
+    if overlay is not None:
+        video = stack.enter_context(OverlayVideoWriter(overlay, fps=rate, colors=palette))
+        sinks.append(lambda index, stem, frame, labels: video.write(frame, labels))
+    if alpha is not None:
         # A .webm path means one VP9 video with alpha; anything else is a folder of RGBA PNGs.
-        webm = job.alpha.suffix.lower() == ".webm"
-        alpha = stack.enter_context(AlphaWriter(None if webm else job.alpha, job.alpha if webm else None, fps=rate))
-        sinks.append(lambda index, stem, frame, labels: alpha.write(stem, frame, labels))
-    if job.rle is not None:
-        rle = stack.enter_context(RleJsonWriter(job.rle))
-        sinks.append(lambda index, stem, frame, labels: rle.add(index, stem, labels))
+        webm = alpha.suffix.lower() == ".webm"
+        cutout = stack.enter_context(AlphaWriter(None if webm else alpha, alpha if webm else None, fps=rate))
+        sinks.append(lambda index, stem, frame, labels: cutout.write(stem, frame, labels))
+    if rle is not None:
+        runs = stack.enter_context(RleJsonWriter(rle))
+        sinks.append(lambda index, stem, frame, labels: runs.add(index, stem, labels))
     return sinks
 
 
