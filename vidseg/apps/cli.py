@@ -43,7 +43,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train(commands)
     _add_portrait(commands)
     _add_live(commands)
+    _add_serve(commands)
     return parser
+
+
+def _add_serve(commands: argparse._SubParsersAction) -> None:
+    from vidseg.web.serve import add_parser  # options only: FastAPI is imported when the server starts
+
+    add_parser(commands)
 
 
 def _add_segment(commands: argparse._SubParsersAction) -> None:

@@ -1,0 +1,224 @@
+"""The HTTP API and the page: ``create_app(ServeConfig)`` gives the FastAPI application.
+
+Routes (JSON unless said; every edit carries the project ``version`` the page last saw, and a
+stale one is answered 409 with a message saying another tab changed the project):
+
+    GET  /                                   the page (vidseg/web/static/index.html)
+    GET  /api/videos                         videos in the data folder's videos/
+    GET  /api/projects                       projects, newest first
+    POST /api/projects {video}               a project for a video of the data folder
+    POST /api/upload?name=FILE               body: the video's bytes; a project for it
+    GET  /api/projects/{id}                  the project: objects, prompted and computed frames, job
+    GET  /api/projects/{id}/frames/{i}.jpg   frame i
+    GET  /api/projects/{id}/masks/{i}.png    frame i's label map (index PNG, DAVIS palette)
+    POST /api/projects/{id}/box {version, frame, obj_id, box}
+    POST /api/projects/{id}/clicks {version, frame, obj_id, clicks: [[x, y, positive], ...]}
+    POST /api/projects/{id}/propagate {version, resume}
+    POST /api/projects/{id}/cancel
+    GET  /api/projects/{id}/export?kinds=masks,overlay,alpha,rle   a zip
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
+
+from vidseg.errors import InputError, OutputError
+from vidseg.io.atomic import write_bytes_atomic
+from vidseg.io.masks import DAVIS_PALETTE
+from vidseg.web import exports, jobs, uploads
+from vidseg.web.security import Guard, GuardMiddleware, is_loopback
+from vidseg.web.store import ConflictError, Store
+from vidseg.web.workspace import Workspace
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    data: Path
+    host: str = "127.0.0.1"
+    token: str | None = None
+    max_upload_bytes: int = 500 * 2**20
+    method: str = "default"  # the propagation method (see vidseg.engine.methods)
+    interactive_model: str = "default"
+
+
+class OpenVideo(BaseModel):
+    video: str
+
+
+class BoxEdit(BaseModel):
+    version: int
+    frame: int
+    obj_id: int
+    box: tuple[float, float, float, float]
+
+
+class ClicksEdit(BaseModel):
+    version: int
+    frame: int
+    obj_id: int
+    clicks: list[tuple[float, float, bool]]
+
+
+class PropagateRequest(BaseModel):
+    version: int
+    resume: bool = False
+
+
+def create_app(config: ServeConfig) -> FastAPI:
+    store = Store(config.data)
+    workspace = Workspace(store, method=config.method, interactive_model=config.interactive_model)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        # A server stopped cleanly lets running passes finish their frame and records them as cancelled.
+        await run_in_threadpool(jobs.stop_all, workspace)
+        workspace.close()
+        store.close()
+
+    app = FastAPI(title="vidseg", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+    app.state.workspace = workspace
+    app.add_middleware(GuardMiddleware, guard=Guard(config.token, loopback_only=is_loopback(config.host)))
+    _add_error_handlers(app)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def page() -> FileResponse:
+        return FileResponse(STATIC / "index.html", headers={"cache-control": "no-store"})
+
+    @app.get("/api/config")
+    def server_config() -> dict:
+        return {"max_upload_bytes": config.max_upload_bytes, "method": config.method,
+                "video_types": uploads.SUPPORTED}
+
+    @app.get("/api/videos")
+    def videos() -> list[str]:
+        return uploads.data_videos(store)
+
+    @app.get("/api/projects")
+    def projects() -> list[dict]:
+        return [{"id": p.id, "name": p.name, "num_frames": p.num_frames} for p in store.projects()]
+
+    @app.post("/api/projects")
+    def open_video(body: OpenVideo) -> dict:
+        return describe(workspace, uploads.open_data_video(store, body.video).id)
+
+    @app.post("/api/upload")
+    async def upload(request: Request, name: str) -> dict:
+        uploads.check_upload_name(name)
+        uploads.check_declared_size(request.headers.get("content-length"), config.max_upload_bytes)
+        tmp = await uploads.save_upload(request.stream(), store, name, config.max_upload_bytes)
+        project = await run_in_threadpool(uploads.keep_upload, store, tmp, name)
+        return await run_in_threadpool(describe, workspace, project.id)
+
+    @app.get("/api/projects/{project_id}")
+    def project(project_id: int) -> dict:
+        return describe(workspace, project_id)
+
+    @app.get("/api/projects/{project_id}/frames/{frame}.jpg")
+    def frame_image(project_id: int, frame: int) -> Response:
+        return Response(frame_jpeg(workspace, project_id, frame), media_type="image/jpeg",
+                        headers={"cache-control": "private, max-age=3600"})
+
+    @app.get("/api/projects/{project_id}/masks/{frame}.png")
+    def mask_image(project_id: int, frame: int) -> Response:
+        labels = workspace.frame_labels(project_id, frame)
+        return Response(index_png(labels), media_type="image/png", headers={"cache-control": "no-store"})
+
+    @app.post("/api/projects/{project_id}/box")
+    def box(project_id: int, body: BoxEdit) -> dict:
+        _, version = workspace.add_box(project_id, body.version, body.frame, body.obj_id, body.box)
+        return {"version": version, "frame": body.frame}
+
+    @app.post("/api/projects/{project_id}/clicks")
+    def clicks(project_id: int, body: ClicksEdit) -> dict:
+        _, version = workspace.add_clicks(project_id, body.version, body.frame, body.obj_id, body.clicks)
+        return {"version": version, "frame": body.frame}
+
+    @app.post("/api/projects/{project_id}/propagate")
+    def propagate(project_id: int, body: PropagateRequest) -> dict:
+        jobs.start(workspace, project_id, body.version, resume=body.resume)
+        return describe(workspace, project_id)
+
+    @app.post("/api/projects/{project_id}/cancel")
+    def cancel(project_id: int) -> dict:
+        jobs.cancel(workspace, project_id)
+        return {"cancelling": True}
+
+    @app.get("/api/projects/{project_id}/export")
+    def export(project_id: int, kinds: str = "masks") -> FileResponse:
+        path = exports.export_zip(workspace, project_id, exports.parse_kinds(kinds))
+        return FileResponse(path, media_type="application/zip", filename=path.name)
+
+    return app
+
+
+def describe(workspace: Workspace, project_id: int) -> dict:
+    """The project as the page needs it (the session's view, so it includes unsaved-to-disk nothing)."""
+    project = workspace.store.project(project_id)
+    state = workspace.get(project_id).session.state
+    job = workspace.store.job(project_id)
+    return {"id": project.id, "name": project.name, "num_frames": project.num_frames, "width": project.width,
+            "height": project.height, "fps": project.fps, "version": project.version,
+            "objects": sorted(state.objects.ids), "prompted": sorted(state.prompts),
+            "pending": sorted(state.pending),
+            "computed": [i for i in range(project.num_frames) if i in state.results],
+            "job": None if job is None else job.to_json()}
+
+
+def frame_jpeg(workspace: Workspace, project_id: int, frame: int) -> bytes:
+    """Frame ``frame`` as JPEG, decoded once and kept under the project's folder."""
+    path = workspace.store.frame_path(project_id, frame)
+    if path.is_file():
+        return path.read_bytes()
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(workspace.read_frame(project_id, frame)).save(buffer, format="JPEG", quality=88)
+    data = buffer.getvalue()
+    write_bytes_atomic(path, data)
+    return data
+
+
+def index_png(labels) -> bytes:
+    from PIL import Image
+
+    image = Image.fromarray(labels)
+    image.putpalette(DAVIS_PALETTE)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    """A user's mistake answers with its one-line message; the status says which kind."""
+
+    def status_of(error: Exception) -> int:
+        if isinstance(error, ConflictError):
+            return 409
+        if isinstance(error, uploads.TooLarge):
+            return 413
+        if isinstance(error, uploads.NotAVideo):
+            return 415
+        if isinstance(error, LookupError):
+            return 404
+        if isinstance(error, OutputError):
+            return 500
+        return 400
+
+    async def handler(request: Request, error: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(error).strip("'\"")}, status_code=status_of(error))
+
+    for kind in (InputError, OutputError, LookupError):
+        app.add_exception_handler(kind, handler)

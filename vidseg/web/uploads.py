@@ -1,0 +1,104 @@
+"""Videos into projects: an upload streamed to disk under a size limit, or a file of the data folder.
+
+An upload is only kept if its extension is a video's and it decodes (the same check as every
+other command: ``open_frames``). It is written under a hidden temporary name and renamed into
+``videos/`` once it passed, so a killed server never leaves half a video that looks complete.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from vidseg.errors import InputError
+from vidseg.io.frames import VIDEO_EXTENSIONS, open_frames
+from vidseg.web.security import safe_join
+from vidseg.web.store import Project, Store
+
+SUPPORTED = ", ".join(sorted(e.lstrip(".") for e in VIDEO_EXTENSIONS))
+
+
+class TooLarge(InputError):
+    """The upload is over the server's limit (HTTP 413)."""
+
+
+class NotAVideo(InputError):
+    """The upload is not a video the server can decode (HTTP 415)."""
+
+
+def check_upload_name(name: str) -> str:
+    """The upload's extension, lower case; NotAVideo unless it is a video's."""
+    suffix = Path(name or "").suffix.lower()
+    if suffix not in VIDEO_EXTENSIONS:
+        raise NotAVideo(f"{name!r} is not a video file; upload one of: {SUPPORTED}")
+    return suffix
+
+
+def check_declared_size(length: str | None, limit: int) -> None:
+    if length is not None and length.isdigit() and int(length) > limit:
+        raise TooLarge(f"the file is {int(length) / 2**20:.1f} MB, over this server's limit of {limit / 2**20:.0f} MB; "
+                       "cut the video shorter, or start the server with a larger --max-upload-mb")
+
+
+async def save_upload(chunks: AsyncIterator[bytes], store: Store, name: str, limit: int) -> Path:
+    """Stream ``chunks`` into a hidden file of ``videos/``; TooLarge (file removed) past ``limit`` bytes."""
+    suffix = check_upload_name(name)
+    tmp = store.root / "videos" / f".upload-{uuid.uuid4().hex}{suffix}"
+    size = 0
+    try:
+        with open(tmp, "wb") as out:
+            async for chunk in chunks:
+                size += len(chunk)
+                if size > limit:
+                    raise TooLarge(f"the upload is over this server's limit of {limit / 2**20:.0f} MB; cut the "
+                                   "video shorter, or start the server with a larger --max-upload-mb")
+                out.write(chunk)
+        if size == 0:
+            raise NotAVideo(f"{name!r} is empty; upload a video file")
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def keep_upload(store: Store, tmp: Path, name: str) -> Project:
+    """Check that the saved upload decodes, move it into ``videos/`` under a safe name, make its project."""
+    try:
+        project = _checked_project(store, tmp, name)
+    except InputError as error:
+        tmp.unlink(missing_ok=True)
+        raise NotAVideo(f"{name!r} is not a video this server can read; upload an {SUPPORTED} file "
+                        f"({str(error).split(':')[-1].strip()})") from None
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", Path(name).stem)[:60].strip("_") or "video"
+    final = store.root / "videos" / f"{stem}-{uuid.uuid4().hex[:8]}{tmp.suffix}"
+    tmp.replace(final)
+    return store.create_project(name=Path(name).name[:120], video=final.relative_to(store.root).as_posix(), **project)
+
+
+def open_data_video(store: Store, relative: str) -> Project:
+    """A project for ``videos/<relative>`` (a file the user put in the data folder)."""
+    path = safe_join(store.root / "videos", relative)
+    if not path.is_file() or path.name.startswith("."):
+        raise InputError(f"{relative!r} is not a video in the data folder's videos/; choose one from the list")
+    check_upload_name(path.name)
+    info = _checked_project(store, path, relative)
+    return store.create_project(name=path.name, video=path.relative_to(store.root).as_posix(), **info)
+
+
+def _checked_project(store: Store, path: Path, name: str) -> dict:
+    """The video's size and length, after decoding its first frame (InputError if it does not decode)."""
+    with open_frames(path) as source:
+        if len(source) == 0:
+            raise InputError(f"{name!r} has no frames")
+        source.read(0)
+        return {"num_frames": len(source), "width": source.width, "height": source.height, "fps": source.fps}
+
+
+def data_videos(store: Store) -> list[str]:
+    """Videos under ``videos/`` (relative names), hidden files left out."""
+    folder = store.root / "videos"
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
+                  if p.is_file() and p.suffix.lower() in VIDEO_EXTENSIONS
+                  and not any(part.startswith(".") for part in p.relative_to(folder).parts))

@@ -1,0 +1,142 @@
+"""Open projects: one engine ``Session`` per project, rebuilt from the store, and the edits on it.
+
+Every edit goes through the session (``add_box``, ``add_clicks``: the same code as the Python API
+and the CLI), then lands in the store in one transaction with the project's version bumped. One
+lock per project lets one edit or one propagation touch the session at a time; a request that
+finds it taken is told why instead of waiting.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+import numpy as np
+
+from vidseg.engine.session import Prompt, Session
+from vidseg.errors import InputError
+from vidseg.io.frames import FrameSource, open_frames
+from vidseg.io.masks import read_mask
+from vidseg.web.store import ConflictError, Project, Store, conflict_message
+
+
+@dataclass
+class OpenProject:
+    """A project's live state. ``lock``: held by an edit, an export or a propagation pass."""
+
+    id: int
+    session: Session
+    viewer: FrameSource  # a second reader of the video for the browser's frames, so they never wait on a pass
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    viewer_lock: threading.Lock = field(default_factory=threading.Lock)
+    job: object | None = None  # the running jobs.PropagationJob, if any
+
+
+class Workspace:
+    """The store plus the open projects and the segmenter they share (weights loaded once)."""
+
+    def __init__(self, store: Store, method: str = "default", interactive_model: str = "default") -> None:
+        self.store = store
+        self.method = method
+        self.interactive_model = interactive_model
+        self._segmenter = None
+        self._open: dict[int, OpenProject] = {}
+        self._lock = threading.Lock()
+
+    def segmenter(self):
+        if self._segmenter is None:
+            from vidseg.engine.segmenter import VideoSegmenter
+
+            self._segmenter = VideoSegmenter(model=self.method, interactive_model=self.interactive_model)
+        return self._segmenter
+
+    def get(self, project_id: int) -> OpenProject:
+        """The open project, opened and restored from the store on first use."""
+        with self._lock:
+            if project_id not in self._open:
+                self._open[project_id] = self._restore(self.store.project(project_id))
+            return self._open[project_id]
+
+    def _restore(self, project: Project) -> OpenProject:
+        path = self.store.root / project.video
+        session = self.segmenter().open(path)
+        state = session.state
+        for obj_id in self.store.objects(project.id):
+            state.objects.add(obj_id)
+        for prompt in self.store.prompts(project.id):
+            state.prompts[prompt.frame] = Prompt(prompt.labels, prompt.objects)
+            if prompt.pending:
+                state.pending.add(prompt.frame)
+        for frame in self.store.computed_frames(project.id):
+            if frame < session.num_frames:
+                state.results.put(frame, read_mask(self.store.mask_path(project.id, frame)).labels)
+        return OpenProject(project.id, session, open_frames(path))
+
+    def open_projects(self) -> list[OpenProject]:
+        with self._lock:
+            return list(self._open.values())
+
+    def close(self) -> None:
+        with self._lock:
+            for project in self._open.values():
+                project.session.close()
+                project.viewer.close()
+            self._open.clear()
+
+    # -- edits ---------------------------------------------------------------------------------
+
+    def add_box(self, project_id: int, version: int, frame: int, obj_id: int,
+                box: tuple[float, float, float, float]) -> tuple[np.ndarray, int]:
+        """Select or restart ``obj_id`` on ``frame`` by a box; returns (the frame's labels, new version)."""
+        return self._edit(project_id, version, frame, lambda s: s.add_box(frame, obj_id, box))
+
+    def add_clicks(self, project_id: int, version: int, frame: int, obj_id: int,
+                   clicks: list[tuple[float, float, bool]]) -> tuple[np.ndarray, int]:
+        """Select or correct ``obj_id`` on ``frame`` by clicks; returns (the frame's labels, new version)."""
+        return self._edit(project_id, version, frame, lambda s: s.add_clicks(frame, obj_id, clicks))
+
+    def _edit(self, project_id: int, version: int, frame: int, change) -> tuple[np.ndarray, int]:
+        project = self.get(project_id)
+        with self.busy_guard(project):
+            self._check_version(project_id, version)
+            labels = change(project.session)
+            prompt = project.session.state.prompts[frame]
+            with self.store.transaction() as db:
+                new_version = self.store.bump_version(db, project_id, version)
+                self.store.save_prompt(db, project_id, frame, prompt.labels, prompt.objects)
+        return labels, new_version
+
+    def _check_version(self, project_id: int, version: int) -> None:
+        """Before the work: ConflictError if another tab changed the project since this one read it."""
+        current = self.store.project(project_id).version
+        if current != version:
+            raise ConflictError(conflict_message(current, version))
+
+    def busy_guard(self, project: OpenProject):
+        """The project's lock, or ConflictError at once when a propagation (or another edit) holds it."""
+        if not project.lock.acquire(blocking=False):
+            raise ConflictError("this project is busy: a propagation is running (cancel it or wait for it "
+                                "to finish), or another edit is in progress")
+        return _Release(project.lock)
+
+    def frame_labels(self, project_id: int, frame: int) -> np.ndarray:
+        """What the user sees on ``frame``: its result with its prompt on top (H, W) uint8."""
+        return self.get(project_id).session.labels(frame)
+
+    def read_frame(self, project_id: int, frame: int) -> np.ndarray:
+        project = self.get(project_id)
+        if not 0 <= frame < len(project.viewer):
+            raise InputError(f"frame {frame} is outside the video's frames 0..{len(project.viewer) - 1}")
+        with project.viewer_lock:
+            return project.viewer.read(frame)
+
+
+class _Release:
+    def __init__(self, lock: threading.Lock) -> None:
+        self.lock = lock
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        self.lock.release()
+
