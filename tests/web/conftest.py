@@ -64,7 +64,7 @@ def clip(tmp_path_factory) -> Clip:
 
 def make_client(data: Path, method: str = "static", **options):
     with warnings.catch_warnings():  # starlette's TestClient asks for httpx2, which changes nothing here
-        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore")
         from fastapi.testclient import TestClient
 
     from vidseg.web.app import ServeConfig, create_app

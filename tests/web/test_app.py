@@ -1,0 +1,161 @@
+"""The HTTP API: the whole workflow, and every bad input the issue lists answered with a clear message."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.web.conftest import iou, make_client, upload, wait_job
+
+
+def mask_of(client, project_id: int, frame: int) -> np.ndarray:
+    response = client.get(f"/api/projects/{project_id}/masks/{frame}.png")
+    assert response.status_code == 200
+    return np.array(Image.open(io.BytesIO(response.content)))
+
+
+def click(client, project: dict, frame: int, point, positive=True, obj_id=1, version=None):
+    body = {"version": project["version"] if version is None else version, "frame": frame, "obj_id": obj_id,
+            "clicks": [[point[0], point[1], positive]]}
+    return client.post(f"/api/projects/{project['id']}/clicks", json=body)
+
+
+def test_workflow_upload_click_propagate_correct_export(client, clip):
+    project = upload(client, clip)
+    assert (project["num_frames"], project["width"], project["height"]) == (12, 320, 240)
+    frame = client.get(f"/api/projects/{project['id']}/frames/3.jpg")
+    assert frame.status_code == 200 and frame.headers["content-type"] == "image/jpeg"
+
+    answer = click(client, project, 0, clip.centre(0))
+    assert answer.status_code == 200, answer.text
+    project["version"] = answer.json()["version"]
+    assert iou(mask_of(client, project["id"], 0) == 1, clip.labels[0] == 1) > 0.85
+
+    started = client.post(f"/api/projects/{project['id']}/propagate", json={"version": project["version"]})
+    assert started.status_code == 200, started.text
+    done = wait_job(client, project["id"])
+    assert done["job"]["state"] == "done" and done["computed"] == list(range(12))
+
+    box = client.post(f"/api/projects/{project['id']}/box",
+                      json={"version": done["version"], "frame": 9, "obj_id": 1, "box": list(clip.box(9))})
+    assert box.status_code == 200, box.text
+    assert iou(mask_of(client, project["id"], 9) == 1, clip.labels[9] == 1) > 0.85
+    assert client.get(f"/api/projects/{project['id']}").json()["prompted"] == [0, 9]
+
+    response = client.get(f"/api/projects/{project['id']}/export?kinds=masks,overlay,alpha,rle")
+    assert response.status_code == 200 and response.headers["content-type"] == "application/zip"
+    check_export(zipfile.ZipFile(io.BytesIO(response.content)), client, project["id"])
+
+
+def check_export(archive: zipfile.ZipFile, client, project_id: int) -> None:
+    """Every kind of output: index PNGs equal the served masks, RLE equals them, alpha and overlay complete."""
+    import av
+
+    from vidseg.io.rle import read_rle_json
+
+    names = set(archive.namelist())
+    masks = [np.array(Image.open(io.BytesIO(archive.read(f"masks/{i:05d}.png")))) for i in range(12)]
+    for i in (0, 5, 9):
+        assert np.array_equal(masks[i], mask_of(client, project_id, i))
+    rgba = Image.open(io.BytesIO(archive.read("alpha/00005.png")))
+    assert rgba.mode == "RGBA" and np.array_equal(np.array(rgba)[..., 3] > 0, masks[5] > 0)
+    decoded = read_rle_json(archive.extract("masks.json", path=client.app.state.workspace.store.root / "check"))
+    assert [i for i, _, _ in decoded] == list(range(12))
+    assert all(np.array_equal(labels, masks[i]) for i, _, labels in decoded)
+    overlay = archive.extract("overlay.mp4", path=client.app.state.workspace.store.root / "check")
+    with av.open(overlay) as video:
+        assert sum(1 for _ in video.decode(video=0)) == 12
+    assert {"masks/00011.png", "alpha/00011.png"} <= names
+
+
+def test_not_a_video_is_refused(client, tmp_path):
+    wrong_type = client.post("/api/upload?name=notes.txt", content=b"hello")
+    assert wrong_type.status_code == 415 and "not a video file" in wrong_type.json()["detail"]
+    garbage = client.post("/api/upload?name=clip.mp4", content=b"\x00not really a video" * 100)
+    assert garbage.status_code == 415 and "not a video this server can read" in garbage.json()["detail"]
+    empty = client.post("/api/upload?name=clip.mp4", content=b"")
+    assert empty.status_code == 415
+    videos = client.app.state.workspace.store.root / "videos"
+    assert list(videos.iterdir()) == [] and client.get("/api/projects").json() == []
+
+
+def test_upload_over_the_limit_is_refused_and_leaves_nothing(tmp_path, clip):
+    data = clip.video.read_bytes()
+    with make_client(tmp_path / "data", max_upload_bytes=len(data) - 1) as client:
+        declared = client.post("/api/upload?name=clip.mp4", content=data)
+        assert declared.status_code == 413 and "limit" in declared.json()["detail"]
+        streamed = client.post("/api/upload?name=clip.mp4", content=iter([data[:1000], data[1000:]]))  # chunked
+        assert streamed.status_code == 413 and "--max-upload-mb" in streamed.json()["detail"]
+        assert list((tmp_path / "data" / "videos").iterdir()) == []
+
+
+def test_second_tab_gets_a_conflict_and_changes_nothing(client, clip):
+    project = upload(client, clip)
+    first = click(client, project, 0, clip.centre(0))  # tab 1, version 1 -> 2
+    assert first.status_code == 200
+    stale = click(client, project, 0, (5, 5), positive=False)  # tab 2 still on version 1
+    assert stale.status_code == 409
+    assert "another tab" in stale.json()["detail"] and "reload" in stale.json()["detail"]
+    after = client.get(f"/api/projects/{project['id']}").json()
+    assert after["version"] == 2
+    stale_propagate = client.post(f"/api/projects/{project['id']}/propagate", json={"version": 1})
+    assert stale_propagate.status_code == 409 and after["job"] is None
+
+
+@pytest.mark.parametrize("body, words", [
+    ({"frame": 0, "obj_id": 1, "clicks": [[400, 10, True]]}, "outside"),
+    ({"frame": 12, "obj_id": 1, "clicks": [[10, 10, True]]}, "frames 0..11"),
+    ({"frame": 0, "obj_id": 0, "clicks": [[10, 10, True]]}, "object id"),
+    ({"frame": 0, "obj_id": 1, "clicks": []}, "no clicks"),
+    ({"frame": 0, "obj_id": 1, "clicks": [[10, 10, False]]}, "must be positive"),
+])
+def test_bad_clicks_are_refused_with_a_message(client, clip, body, words):
+    project = upload(client, clip)
+    response = client.post(f"/api/projects/{project['id']}/clicks", json={"version": project["version"], **body})
+    assert response.status_code == 400 and words in response.json()["detail"], response.text
+    assert client.get(f"/api/projects/{project['id']}").json()["version"] == project["version"]
+
+
+def test_other_bad_requests(client, clip):
+    project = upload(client, clip)
+    pid, version = project["id"], project["version"]
+    box = client.post(f"/api/projects/{pid}/box", json={"version": version, "frame": 0, "obj_id": 1,
+                                                        "box": [10, 10, 10, 50]})
+    assert box.status_code == 400 and "area" in box.json()["detail"]
+    nothing = client.post(f"/api/projects/{pid}/propagate", json={"version": version})
+    assert nothing.status_code == 400 and "no object" in nothing.json()["detail"]
+    assert client.post(f"/api/projects/{pid}/cancel").status_code == 400
+    resume = client.post(f"/api/projects/{pid}/propagate", json={"version": version, "resume": True})
+    assert resume.status_code == 400 and "resume" in resume.json()["detail"]
+    assert client.get(f"/api/projects/{pid}/export?kinds=masks,gif").status_code == 400
+    assert client.get(f"/api/projects/{pid}/export").status_code == 400  # nothing selected yet
+    assert client.get("/api/projects/99").status_code == 404
+    assert client.get(f"/api/projects/{pid}/frames/12.jpg").status_code == 400
+    assert client.get(f"/api/projects/{pid}/masks/-1.png").status_code == 400
+    assert client.post(f"/api/projects/{pid}/clicks", json={"frame": 0}).status_code == 422
+
+
+def test_open_a_video_of_the_data_folder(client, clip):
+    videos = client.app.state.workspace.store.root / "videos"
+    (videos / "mine").mkdir()
+    (videos / "mine" / "clip.mp4").write_bytes(clip.video.read_bytes())
+    (videos / ".hidden.mp4").write_bytes(b"x")
+    assert client.get("/api/videos").json() == ["mine/clip.mp4"]
+    opened = client.post("/api/projects", json={"video": "mine/clip.mp4"})
+    assert opened.status_code == 200 and opened.json()["num_frames"] == 12
+    missing = client.post("/api/projects", json={"video": "mine/none.mp4"})
+    assert missing.status_code == 400 and "videos/" in missing.json()["detail"]
+
+
+def test_the_page_and_its_modules_are_served_from_the_package(client):
+    page = client.get("/")
+    assert page.status_code == 200 and b'type="module"' in page.content
+    assert b"http" not in page.content.split(b"<body")[0]  # nothing fetched from elsewhere
+    for name in ("app.js", "api.js", "overlay.js"):
+        module = client.get(f"/static/js/{name}")
+        assert module.status_code == 200 and b"https://" not in module.content
+    assert "default-src 'self'" in page.headers["content-security-policy"]

@@ -1,0 +1,68 @@
+"""The store: what survives a reopen, what a transaction that fails leaves, what a stopped server left."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vidseg.io.masks import write_index_png
+from vidseg.web.store import RUNNING, ConflictError, Job, Pass, Store
+
+
+def new_project(store: Store):
+    return store.create_project("clip.mp4", "videos/clip.mp4", num_frames=5, width=8, height=6, fps=24.0)
+
+
+def test_prompts_objects_and_versions_survive_a_reopen(tmp_path):
+    store = Store(tmp_path)
+    project = new_project(store)
+    labels = np.zeros((6, 8), np.uint8)
+    labels[1:3, 2:5] = 2
+    with store.transaction() as db:
+        assert store.bump_version(db, project.id, 1) == 2
+        store.save_prompt(db, project.id, 3, labels, frozenset({2, 4}))
+    store.close()
+    again = Store(tmp_path)
+    assert again.project(project.id).version == 2
+    assert again.objects(project.id) == [2, 4]
+    (prompt,) = again.prompts(project.id)
+    assert prompt.frame == 3 and prompt.pending and prompt.objects == {2, 4}
+    assert np.array_equal(prompt.labels, labels)
+
+
+def test_a_stale_version_is_a_conflict_and_a_failed_transaction_changes_nothing(tmp_path):
+    store = Store(tmp_path)
+    project = new_project(store)
+    with pytest.raises(ConflictError, match="another tab"):
+        with store.transaction() as db:
+            store.save_prompt(db, project.id, 0, np.ones((6, 8), np.uint8), frozenset({1}))
+            store.bump_version(db, project.id, 7)
+    assert store.prompts(project.id) == [] and store.objects(project.id) == []
+    assert store.project(project.id).version == 1
+
+
+def test_a_job_left_running_is_marked_interrupted_with_its_place(tmp_path):
+    store = Store(tmp_path)
+    project = new_project(store)
+    with store.transaction() as db:
+        store.start_job(db, project.id, Job(RUNNING, (Pass(2, False), Pass(2, True)), 0, None, 0, 6, ""))
+    store.frame_done(project.id, 0, 2)
+    store.frame_done(project.id, 0, 3)
+    store.close()
+    job = Store(tmp_path).job(project.id)
+    assert job.state == "interrupted" and job.last_frame == 3 and job.done == 2 and job.pass_index == 0
+    assert job.passes == (Pass(2, False), Pass(2, True))
+
+
+def test_only_complete_mask_files_count(tmp_path):
+    store = Store(tmp_path)
+    project = new_project(store)
+    write_index_png(store.mask_path(project.id, 1), np.zeros((6, 8), np.uint8))
+    # What a write killed halfway leaves: a hidden temporary file, never a partial 00002.png.
+    (store.mask_path(project.id, 2).parent / ".00002.abc.tmp.png").write_bytes(b"\x89PNG half")
+    assert store.computed_frames(project.id) == [1]
+
+
+def test_unknown_project_is_a_lookup_error(tmp_path):
+    with pytest.raises(LookupError, match="does not exist"):
+        Store(tmp_path).project(3)
