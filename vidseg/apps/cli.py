@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_portrait(commands)
     _add_live(commands)
     _add_serve(commands)
+    _add_batch(commands)
     return parser
 
 
@@ -291,6 +292,36 @@ def _run_live(args: argparse.Namespace) -> int:
               "stopped (what was recorded is kept)", file=sys.stderr)
         return EXIT_USER_ERROR
     return 0
+
+
+def _add_batch(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser("batch", help="segment many videos listed in a manifest on a Ray cluster (resumable)")
+    p.add_argument("manifest", type=Path,
+                   help='JSON lines: {"id": ..., "input": PATH, "mask": PATH} or {"id": ..., "input": PATH, "box": [x, y, w, h]}')
+    p.add_argument("-o", "--out", dest="out_root", type=Path, required=True,
+                   help="folder for OUT/<id>/<frame stem>.png and OUT/summary.json; rerun to resume")
+    p.add_argument("--address", help="join this Ray cluster (e.g. 10.0.0.5:6379 or 'auto') instead of starting a local one")
+    p.add_argument("--workers", type=int,
+                   help="local: worker processes, one core each (default: all cores); joined: most videos at once")
+    p.add_argument("--model", type=Path, help="a network checkpoint from 'vidseg train vos' instead of the shipped one")
+    p.add_argument("--preset", default="fast", choices=["fast", "quality"], help="speed/quality trade-off (default: %(default)s)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=_run_batch)
+
+
+def _run_batch(args: argparse.Namespace) -> int:
+    from vidseg.apps.batch import BatchJob, run_batch
+    from vidseg.apps.batch_video import BatchOptions
+
+    options = BatchOptions(method=str(args.model) if args.model is not None else "default", preset=args.preset)
+    job = BatchJob(manifest=args.manifest, out_root=args.out_root, address=args.address, workers=args.workers,
+                   options=options, progress=not args.quiet)
+    report = run_batch(job)
+    print(f"{len(report.ok)} ok ({report.skipped} finished before), {len(report.failed)} failed in "
+          f"{report.seconds:.1f} s; summary in {args.out_root / 'summary.json'}", file=sys.stderr)
+    for video_id, reason in report.failed.items():
+        print(f"  failed {video_id}: {reason}", file=sys.stderr)
+    return 1 if report.failed else 0
 
 
 if __name__ == "__main__":

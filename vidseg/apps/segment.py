@@ -27,14 +27,19 @@ from vidseg.io.writers import AlphaWriter, OverlayVideoWriter
 
 if TYPE_CHECKING:
     from vidseg.engine.presets import NetworkConfig
+    from vidseg.engine.session import Session
 
 DEFAULT_FPS = 24.0  # frame folders carry no rate; the overlay video needs one
 
 
 @dataclass(frozen=True)
 class SegmentJob:
+    """One video to segment. The prompt is ``mask`` (an index PNG or a folder of them) or ``box``:
+    (x0, y0, x1, y1) pixels on frame 0, x1 and y1 exclusive, which the interactive network turns
+    into the mask of object 1 (``vidseg batch`` manifests give boxes)."""
+
     input: Path
-    mask: Path
+    mask: Path | None
     out_dir: Path
     method: str = "default"  # a method name or a checkpoint path
     preset: str = "fast"
@@ -46,6 +51,7 @@ class SegmentJob:
     rle: Path | None = None
     overwrite: bool = False
     progress: bool = True
+    box: tuple[float, float, float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -68,24 +74,36 @@ def run_segment(job: SegmentJob) -> SegmentStats:
     segmenter = VideoSegmenter(model=job.method, preset=job.preset, adapt=job.adapt, fusion=job.fusion,
                                config=job.network_config)
     with segmenter.open(job.input) as session:
-        prompts = read_mask_prompts(job.mask, session.stems, session.source.height, session.source.width)
-        for index, labels in prompts.masks.items():
-            session.add_mask(index, labels)
+        palette = _add_prompts(job, session)
         prepare_out_dir(job.out_dir, job.overwrite)
         started = time.perf_counter()
         with contextlib.ExitStack() as outputs:
-            extras = _open_extras(job, session.source.fps, prompts.palette, outputs)
+            extras = _open_extras(job, session.source.fps, palette, outputs)
             bar = outputs.enter_context(tqdm(total=session.num_frames, unit="frame", disable=not job.progress,
                                              desc="segment", leave=False))
             for index, frame, labels in session.propagate_frames(include_unprompted=True):
                 stem = session.stems[index]
-                write_index_png(job.out_dir / f"{stem}.png", labels, prompts.palette)
+                write_index_png(job.out_dir / f"{stem}.png", labels, palette)
                 for sink in extras:
                     sink(index, stem, frame, labels)
                 bar.update(1)
         seconds = time.perf_counter() - started
     frames = session.num_frames
     return SegmentStats(frames, seconds, frames / max(seconds, 1e-9), peak_rss_mb())
+
+
+def _add_prompts(job: SegmentJob, session: Session) -> bytes | None:
+    """Give the session ``job``'s mask files or box; returns the palette for the outputs (the
+    first mask's, or None for the default one)."""
+    if (job.mask is None) == (job.box is None):
+        raise ValueError("a SegmentJob takes a mask or a box, exactly one of them")
+    if job.box is not None:
+        session.add_box(0, 1, job.box)
+        return None
+    prompts = read_mask_prompts(job.mask, session.stems, session.source.height, session.source.width)
+    for index, labels in prompts.masks.items():
+        session.add_mask(index, labels)
+    return prompts.palette
 
 
 def prepare_out_dir(out_dir: Path, overwrite: bool) -> None:
