@@ -18,6 +18,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if getattr(args, "nproc", 1) != 1:  # vidseg train ... --nproc N: this command again, N times under torchrun
+            return _launch_distributed(args, sys.argv[1:] if argv is None else argv)
         return args.run(args)
     except VidsegError as err:
         print(f"vidseg: error: {err}", file=sys.stderr)
@@ -38,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_segment(commands)
     _add_click(commands)
+    _add_track(commands)
     _add_eval(commands)
     _add_demo(commands)
     _add_train(commands)
@@ -120,6 +123,46 @@ def _run_click(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_track(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser("track", help="follow one object from a box: a box and an outline mask per frame")
+    p.add_argument("input", type=Path, help="video file (mp4, mov, mkv, webm, avi) or folder of jpg/png frames")
+    # Parsed by the track app, not argparse, so a malformed value is a one-line error like any other.
+    p.add_argument("--box", required=True, metavar="x,y,w,h", help="the object's box on the first frame, in pixels")
+    p.add_argument("-o", "--out", dest="out_dir", type=Path, required=True,
+                   help="folder for boxes.txt and masks/ (one index PNG per frame)")
+    p.add_argument("--rays", metavar="N", help="points of each outline, 3 or more (default: the network's 36)")
+    p.add_argument("--search", metavar="PX", help="search crop side in network pixels, a multiple of 16 "
+                   "(default: the network's 192; larger follows faster motion, slower)")
+    p.add_argument("--template-update", default="0", metavar="A",
+                   help="share of the template renewed on confident frames, 0..1 (default: %(default)s, the first frame's only)")
+    p.add_argument("--model", type=Path, help="a checkpoint from 'vidseg train tracker' instead of the shipped one")
+    p.add_argument("--stats", action="store_true", help="print one JSON line of frames, seconds, fps, peak memory, lost frames")
+    p.add_argument("--overwrite", action="store_true", help="allow an output folder that already holds files")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=_run_track)
+
+
+def _run_track(args: argparse.Namespace) -> int:
+    from vidseg.apps.track import TrackJob, parse_rays, parse_xywh, run_track
+    from vidseg.engine.track import TrackerOptions
+    from vidseg.errors import InputError
+
+    try:
+        search = None if args.search is None else int(args.search)
+        update = float(args.template_update)
+    except ValueError:
+        raise InputError("--search takes a whole number of pixels and --template-update a share from 0 to 1") from None
+    options = TrackerOptions(rays=parse_rays(args.rays), search=search, template_update=update)
+    job = TrackJob(input=args.input, box=parse_xywh(args.box), out_dir=args.out_dir,
+                   model=args.model if args.model is not None else "default", options=options,
+                   overwrite=args.overwrite, progress=not args.quiet)
+    stats = run_track(job)
+    print(f"wrote {stats.frames} boxes and masks to {args.out_dir} ({stats.lost_frames} frames lost)", file=sys.stderr)
+    if args.stats:
+        print(json.dumps(stats.to_json()))
+    return 0
+
+
 def _add_eval(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser("eval", help="score predicted masks against ground truth (J, F, J&F)")
     p.add_argument("gt_root", type=Path, help="ground truth: a DAVIS root or a folder of sequence folders")
@@ -170,6 +213,16 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
     interactive = models.add_parser("interactive", help="the click/box network behind 'vidseg click'")
     _add_train_options(interactive, "runs/interactive/interactive.pt", steps=3000)
     interactive.set_defaults(run=_run_train_interactive)
+    tracker = models.add_parser("tracker", help="the Siamese tracker with its polar head behind 'vidseg track'")
+    _add_train_options(tracker, "runs/tracker/tracker.pt", steps=2000)
+    tracker.set_defaults(run=_run_train_tracker)
+
+
+def _launch_distributed(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """Run the parsed command in ``args.nproc`` processes under torchrun, or, inside one of them, run it."""
+    from vidseg.train.distributed import launch, launched
+
+    return args.run(args) if launched() else launch([str(a) for a in argv], args.nproc)
 
 
 def _add_train_options(p: argparse.ArgumentParser, out: str, steps: int) -> None:
@@ -184,6 +237,8 @@ def _add_train_options(p: argparse.ArgumentParser, out: str, steps: int) -> None
     p.add_argument("--workers", type=int, default=1, help="data-loading processes (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--restart", action="store_true", help="ignore a saved training state and start over")
+    p.add_argument("--nproc", type=int, default=1,
+                   help="data-parallel processes through torchrun; --batch-size is the global batch (default: %(default)s)")
 
 
 def _train_run_options(args: argparse.Namespace) -> dict:
@@ -207,6 +262,13 @@ def _run_train_interactive(args: argparse.Namespace) -> int:
     from vidseg.train.interactive_trainer import InteractiveTrainConfig, train_interactive
 
     print(train_interactive(InteractiveTrainConfig(**_train_run_options(args))))
+    return 0
+
+
+def _run_train_tracker(args: argparse.Namespace) -> int:
+    from vidseg.train.tracker_trainer import TrackerTrainConfig, train_tracker
+
+    print(train_tracker(TrackerTrainConfig(**_train_run_options(args))))
     return 0
 
 

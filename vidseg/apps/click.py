@@ -65,12 +65,12 @@ class ClickReport:
 
 def parse_box(text: str) -> tuple[float, float, float, float]:
     """``"x0,y0,x1,y1"`` -> four numbers; InputError if it is not."""
-    return tuple(_numbers(text, 4, "--box", "x0,y0,x1,y1"))  # type: ignore[return-value]
+    return tuple(parse_numbers(text, 4, "--box", "x0,y0,x1,y1"))  # type: ignore[return-value]
 
 
 def parse_point(text: str) -> tuple[float, float]:
     """``"x,y"`` -> two numbers; InputError if it is not."""
-    return tuple(_numbers(text, 2, "--point", "x,y"))  # type: ignore[return-value]
+    return tuple(parse_numbers(text, 2, "--point", "x,y"))  # type: ignore[return-value]
 
 
 def parse_click(text: str) -> tuple[float, float, bool]:
@@ -78,11 +78,13 @@ def parse_click(text: str) -> tuple[float, float, bool]:
     parts = [part.strip() for part in text.split(",")]
     if len(parts) != 3 or parts[2] not in ("+", "-"):
         raise InputError(f"--click {text!r} is not x,y,+ or x,y,-: a pixel, then + on the object or - off it")
-    x, y = _numbers(",".join(parts[:2]), 2, "--click", "x,y,+ or x,y,-")
+    x, y = parse_numbers(",".join(parts[:2]), 2, "--click", "x,y,+ or x,y,-")
     return x, y, parts[2] == "+"
 
 
-def _numbers(text: str, count: int, flag: str, form: str) -> list[float]:
+def parse_numbers(text: str, count: int, flag: str, form: str) -> list[float]:
+    """``count`` finite numbers separated by commas (the value of option ``flag``, shaped ``form``);
+    InputError if it is not."""
     parts = text.split(",")
     try:
         values = [float(p) for p in parts]

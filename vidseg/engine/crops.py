@@ -49,6 +49,11 @@ class CropWindow:
         scale = size / self.side
         return (np.asarray(points, np.float32).reshape(-1, 2) + 0.5 - (self.x0, self.y0)) * scale - 0.5
 
+    def to_image_points(self, points: np.ndarray, size: int) -> np.ndarray:
+        """(N, 2) crop pixel coordinates -> image pixel coordinates (the inverse of ``to_crop``)."""
+        scale = self.side / size
+        return (np.asarray(points, np.float64).reshape(-1, 2) + 0.5) * scale + (self.x0, self.y0) - 0.5
+
     def to_image_box(self, box: tuple[float, float, float, float], size: int) -> tuple[float, float, float, float]:
         """A box in crop pixels -> the same box in image pixels."""
         scale = self.side / size

@@ -24,10 +24,12 @@ FORMAT = "vidseg-checkpoint-1"
 
 def _architectures() -> dict[str, tuple[type, Callable[[dict], object]]]:
     from vidseg.nn.interactive import InteractiveNet, InteractiveNetConfig
+    from vidseg.nn.polar import PolarTrackerConfig, PolarTrackerNet
     from vidseg.nn.propagation import PropagationNet, PropagationNetConfig
 
     return {"propagation": (PropagationNet, PropagationNetConfig.from_dict),
-            "interactive": (InteractiveNet, InteractiveNetConfig.from_dict)}
+            "interactive": (InteractiveNet, InteractiveNetConfig.from_dict),
+            "tracker": (PolarTrackerNet, PolarTrackerConfig.from_dict)}
 
 
 def save_checkpoint(path: str | os.PathLike, arch: str, model: nn.Module, meta: dict | None = None) -> None:

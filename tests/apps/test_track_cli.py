@@ -1,0 +1,75 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from vidseg.apps.track import read_boxes
+from vidseg.nn.checkpoint import save_checkpoint
+from vidseg.nn.polar import PolarTrackerConfig, PolarTrackerNet
+from tests.apps.cli_checks import assert_user_error, run_command
+
+TINY = PolarTrackerConfig(widths=(8, 8, 16, 16), width=16, template=64, search=128, kernel=4, rays=12)
+
+
+@pytest.fixture(scope="module")
+def frames_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("frames")
+    for i in range(5):
+        frame = np.full((72, 96, 3), 40, np.uint8)
+        frame[20:40, 10 + 4 * i:30 + 4 * i] = (220, 60, 60)
+        Image.fromarray(frame).save(folder / f"f{i:03d}.jpg")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("model") / "tracker.pt"
+    save_checkpoint(path, "tracker", PolarTrackerNet(TINY).eval())
+    return path
+
+
+def test_track_writes_one_box_line_and_one_mask_per_frame(capsys, tmp_path, frames_dir, model):
+    out = tmp_path / "out"
+    code, stdout, _ = run_command(capsys, ["track", frames_dir, "--box", "10,20,20,20", "-o", out,
+                                           "--model", model, "--rays", "24", "--stats", "--quiet"])
+    assert code == 0
+    lines = (out / "boxes.txt").read_text().splitlines()
+    assert len(lines) == 5 and lines[0] == "10,20,20,20"
+    boxes = read_boxes(out / "boxes.txt")
+    assert all(b is None or len(b) == 4 for b in boxes)
+    assert sorted(p.name for p in (out / "masks").iterdir()) == [f"f{i:03d}.png" for i in range(5)]
+    mask = Image.open(out / "masks" / "f000.png")
+    assert mask.mode == "P" and mask.size == (96, 72) and set(np.unique(np.array(mask))) <= {0, 1}
+    stats = json.loads(stdout.strip().splitlines()[-1])
+    assert stats["frames"] == 5 and stats["fps"] > 0 and 0 <= stats["lost_frames"] <= 4
+
+
+@pytest.mark.parametrize("box, words", [("200,20,10,10", "outside"), ("10,20,0,10", "zero size"),
+                                        ("10,20,10", "x,y,w,h"), ("a,b,c,d", "x,y,w,h")])
+def test_bad_boxes_are_one_line_errors_and_write_nothing(capsys, tmp_path, frames_dir, model, box, words):
+    out = tmp_path / "out"
+    code, _, err = run_command(capsys, ["track", frames_dir, "--box", box, "-o", out, "--model", model, "--quiet"])
+    assert_user_error(code, err, words)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("rays", ["2", "0", "x"])
+def test_too_few_rays_is_refused(capsys, tmp_path, frames_dir, model, rays):
+    code, _, err = run_command(capsys, ["track", frames_dir, "--box", "10,20,20,20", "-o", tmp_path / "o",
+                                        "--model", model, "--rays", rays])
+    assert_user_error(code, err, "--rays")
+
+
+def test_a_used_output_folder_and_a_wrong_checkpoint_are_refused(capsys, tmp_path, frames_dir, model):
+    used = tmp_path / "used"
+    used.mkdir()
+    (used / "keep.txt").write_text("mine")
+    code, _, err = run_command(capsys, ["track", frames_dir, "--box", "10,20,20,20", "-o", used, "--model", model])
+    assert_user_error(code, err, "already holds files")
+    assert (used / "keep.txt").read_text() == "mine"
+    code, _, err = run_command(capsys, ["track", frames_dir, "--box", "10,20,20,20", "-o", tmp_path / "o",
+                                        "--model", tmp_path / "missing.pt"])
+    assert_user_error(code, err, "does not exist")

@@ -1,0 +1,99 @@
+import numpy as np
+import pytest
+import torch
+
+from vidseg.engine.track import PolarTracker, TrackerOptions, check_box, polygon_mask, resample_rays
+from vidseg.errors import InputError
+from vidseg.nn.polar import PolarTrackerConfig, PolarTrackerNet, TrackerOutput, location_grid
+
+CONFIG = PolarTrackerConfig(widths=(8, 8, 16, 16), width=16, template=64, search=128, kernel=4, rays=8)
+SIDE = 16  # the red square's side
+
+
+class RedFinder(PolarTrackerNet):
+    """A stand-in network with known answers: the object is wherever the crop is red; its box and
+    rays are those of a SIDE x SIDE square (in crop pixels, which the tests keep at 2x frame pixels)."""
+
+    def template_kernel(self, template):
+        return torch.zeros(1, 1, 1, 1)
+
+    def track(self, kernel, search):
+        k = self.config.kernel
+        h, w = search.shape[-2] // 8 - k + 1, search.shape[-1] // 8 - k + 1
+        ys, xs = location_grid(h, k).long(), location_grid(w, k).long()
+        red = search[0, 0][ys][:, xs] - search[0, 1][ys][:, xs]
+        score = torch.where(red > 0.5, 10.0, -10.0)[None, None]
+        half = float(SIDE)  # the square in crop pixels (2x) is 2 * SIDE wide: SIDE each side of its centre
+        return TrackerOutput(score, torch.full((1, 4, h, w), half), torch.full((1, 8, h, w), half))
+
+
+def frame_with_square(x: int | None, y: int = 50) -> np.ndarray:
+    frame = np.zeros((120, 160, 3), np.uint8)
+    if x is not None:
+        frame[max(y, 0):y + SIDE, max(x, 0):max(x + SIDE, 0), 0] = 255
+    return frame
+
+
+def test_follows_reports_lost_when_the_object_leaves_and_finds_it_again():
+    tracker = PolarTracker(RedFinder(CONFIG))
+    first = tracker.start(frame_with_square(20), (20, 50, SIDE, SIDE))
+    assert first.box == (20, 50, SIDE, SIDE) and first.polygon.shape == (8, 2)
+    path = [30, 40, 52, 64, 76, 88, 100, 112, 124, 136, None, None, None, 30, 40]
+    results = [tracker.step(frame_with_square(x)) for x in path]
+    for x, result in zip(path, results):
+        if x is None:
+            assert result.lost and result.polygon is None and not result.mask(120, 160).any()
+        else:
+            assert not result.lost, x
+            bx, by, bw, bh = result.box
+            assert abs(bx + bw / 2 - (x + SIDE / 2)) <= 6 and abs(by + bh / 2 - (50 + SIDE / 2)) <= 6, (x, result.box)
+    # The outline: the rays (SIDE crop px = SIDE / 2 frame px) around a location on the square.
+    mask = results[-1].mask(120, 160)
+    assert 120 < mask.sum() < 260 and mask[50:66, 40:56].sum() > 0.25 * mask.sum()
+
+
+def test_template_update_and_other_ray_counts_run():
+    tracker = PolarTracker(RedFinder(CONFIG), TrackerOptions(template_update=0.5, rays=20, update_above=0.5))
+    tracker.start(frame_with_square(20), (20, 50, SIDE, SIDE))
+    result = tracker.step(frame_with_square(26))
+    assert not result.lost and result.polygon.shape == (20, 2)
+
+
+def test_real_network_runs_on_a_frame():
+    torch.manual_seed(0)
+    tracker = PolarTracker(PolarTrackerNet(CONFIG).eval())
+    tracker.start(frame_with_square(20), (20, 50, SIDE, SIDE))
+    result = tracker.step(frame_with_square(24))
+    assert result.mask(120, 160).shape == (120, 160)
+
+
+def test_resample_rays_keeps_a_circle_and_interpolates_around_it():
+    assert resample_rays(np.full(36, 5.0), 7) == pytest.approx(np.full(7, 5.0))
+    assert resample_rays(np.array([1.0, 3.0]), 4) == pytest.approx([1.0, 2.0, 3.0, 2.0])
+
+
+def test_polygon_mask_fills_the_outline():
+    square = np.array([[10, 10], [29, 10], [29, 19], [10, 19]], np.float32)
+    mask = polygon_mask(square, 40, 40)
+    assert mask.sum() == 20 * 10 and mask[10, 10] and not mask[9, 10]
+    assert not polygon_mask(None, 4, 4).any()
+
+
+@pytest.mark.parametrize("box, words", [((10, 10, 0, 5), "zero size"), ((10, 10, 5, -1), "zero size"),
+                                        ((200, 10, 5, 5), "outside"), ((-20, 10, 10, 5), "outside")])
+def test_bad_boxes_are_refused(box, words):
+    with pytest.raises(InputError, match=words):
+        check_box(box, 120, 160)
+
+
+def test_box_partly_outside_is_accepted():
+    assert check_box((-5, -5, 20, 20), 120, 160) == (-5, -5, 20, 20)
+
+
+def test_bad_options_are_refused():
+    with pytest.raises(InputError, match="at least 3"):
+        TrackerOptions(rays=2)
+    with pytest.raises(InputError, match="multiple of 16"):
+        TrackerOptions(search=200)
+    with pytest.raises(InputError, match="0 to 1"):
+        TrackerOptions(template_update=1.5)

@@ -1,0 +1,78 @@
+import math
+
+import pytest
+import torch
+
+from vidseg.nn.polar import (PolarTrackerConfig, PolarTrackerNet, balanced_bce, box_iou, location_grid,
+                             polar_iou_loss, tracker_loss, xcorr_depthwise)
+
+TINY = PolarTrackerConfig(widths=(8, 8, 16, 16), width=16, template=64, search=128, kernel=4, rays=12)
+
+
+def test_polar_iou_loss_is_log_of_sum_max_over_sum_min():
+    pred = torch.tensor([[1.0, 2.0, 3.0]])
+    target = torch.tensor([[2.0, 2.0, 1.0]])
+    assert polar_iou_loss(pred, target).item() == pytest.approx(math.log((2 + 2 + 3) / (1 + 2 + 1)), rel=1e-5)
+    assert polar_iou_loss(target, target).item() == pytest.approx(0.0, abs=1e-6)
+    assert polar_iou_loss(pred[:0], target[:0]).item() == 0.0
+
+
+def test_polar_iou_loss_pulls_short_rays_out_and_long_rays_in():
+    pred = torch.tensor([[1.0, 5.0]], requires_grad=True)
+    polar_iou_loss(pred, torch.tensor([[3.0, 3.0]])).backward()
+    assert pred.grad[0, 0] < 0 < pred.grad[0, 1]
+
+
+def test_box_iou_of_distances_from_a_shared_point():
+    a = torch.tensor([[1.0, 1.0, 1.0, 1.0], [2.0, 1.0, 0.0, 1.0]])
+    b = torch.tensor([[1.0, 1.0, 1.0, 1.0], [1.0, 1.0, 1.0, 1.0]])
+    assert box_iou(a, b).tolist() == pytest.approx([1.0, 2 / 6])   # 1x2 overlap of a 2x2 and a 2x2
+
+
+def test_depthwise_correlation_matches_a_sliding_dot_product():
+    search, kernel = torch.randn(2, 3, 6, 7), torch.randn(2, 3, 2, 2)
+    out = xcorr_depthwise(search, kernel)
+    assert out.shape == (2, 3, 5, 6)
+    expected = (search[1, 2, 3:5, 4:6] * kernel[1, 2]).sum() / 4
+    assert out[1, 2, 3, 4].item() == pytest.approx(expected.item(), rel=1e-5)
+
+
+def test_the_map_centre_is_the_search_crop_centre():
+    grid = location_grid(17, 8)
+    assert grid[8].item() == pytest.approx((192 - 1) / 2)
+    assert (grid[1:] - grid[:-1] == 8).all()
+
+
+def test_forward_shapes_and_every_parameter_gets_a_gradient():
+    torch.manual_seed(0)
+    net = PolarTrackerNet(TINY)
+    out = net(torch.rand(2, 3, 64, 64), torch.rand(2, 3, 128, 128))
+    m = 128 // 8 - TINY.kernel + 1
+    assert out.score.shape == (2, 1, m, m) and out.box.shape == (2, 4, m, m) and out.rays.shape == (2, 12, m, m)
+    assert (out.box > 0).all() and (out.rays > 0).all()
+    positive = torch.zeros(2, 1, m, m, dtype=torch.bool)
+    positive[:, :, m // 2, m // 2] = True
+    loss = tracker_loss(out, positive, torch.ones_like(positive), torch.full((2, 4, m, m), 20.0),
+                        torch.full((2, 12, m, m), 15.0))
+    loss.total.backward()
+    assert loss.polar.item() > 0 and 0 <= loss.box_iou <= 1
+    missing = [n for n, p in net.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0]
+    assert not missing
+
+
+def test_balanced_bce_weighs_the_few_positives_like_all_negatives():
+    logits = torch.zeros(1, 1, 4, 4)
+    positive = torch.zeros(1, 1, 4, 4, dtype=torch.bool)
+    positive[0, 0, 0, 0] = True
+    assert balanced_bce(logits, positive, torch.ones_like(positive)).item() == pytest.approx(math.log(2), rel=1e-5)
+
+
+def test_fewer_than_three_rays_or_odd_sizes_are_refused():
+    with pytest.raises(ValueError, match="at least 3"):
+        PolarTrackerConfig(rays=2)
+    with pytest.raises(ValueError, match="multiple of 16"):
+        PolarTrackerConfig(search=200)
+
+
+def test_config_round_trips_through_a_dict():
+    assert PolarTrackerConfig.from_dict(TINY.to_dict()) == TINY

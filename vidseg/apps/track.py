@@ -1,0 +1,110 @@
+"""``vidseg track`` as a function: a video and one box in, a box and an outline mask per frame out.
+
+``OUT_DIR/boxes.txt`` gets one ``x,y,w,h`` line per frame (the first is the given box; ``0,0,0,0``
+on frames where the object is lost), ``OUT_DIR/masks/`` one index PNG per frame named by frame stem
+(object = 1, the filled polygon of the polar head). Every file is written atomically; on an
+interruption the boxes of the frames done so far are still written.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm import tqdm
+
+from vidseg.apps.click import parse_numbers
+from vidseg.apps.segment import peak_rss_mb, prepare_out_dir
+from vidseg.engine.track import PolarTracker, TrackerOptions, TrackResult, check_box
+from vidseg.errors import InputError
+from vidseg.io.atomic import write_text_atomic
+from vidseg.io.frames import open_frames
+from vidseg.io.masks import write_index_png
+
+LOST_LINE = "0,0,0,0"
+
+
+@dataclass(frozen=True)
+class TrackJob:
+    input: Path
+    box: tuple[float, float, float, float]  # x, y, w, h on the first frame
+    out_dir: Path
+    model: str | Path = "default"
+    options: TrackerOptions = TrackerOptions()
+    overwrite: bool = False
+    progress: bool = True
+
+
+@dataclass(frozen=True)
+class TrackStats:
+    frames: int
+    lost_frames: int
+    seconds: float
+    fps: float
+    peak_rss_mb: float
+
+    def to_json(self) -> dict:
+        return {"frames": self.frames, "seconds": round(self.seconds, 3), "fps": round(self.fps, 2),
+                "peak_rss_mb": round(self.peak_rss_mb, 1), "lost_frames": self.lost_frames}
+
+
+def parse_xywh(text: str) -> tuple[float, float, float, float]:
+    """``"x,y,w,h"`` -> four numbers; InputError if it is not."""
+    return tuple(parse_numbers(text, 4, "--box", "x,y,w,h"))  # type: ignore[return-value]
+
+
+def parse_rays(text: str | int | None) -> int | None:
+    """``--rays`` -> a whole number of at least 3 (None: the network's own); InputError otherwise."""
+    if text is None:
+        return None
+    try:
+        value = int(str(text))
+    except ValueError:
+        raise InputError(f"--rays {text!r} is not a whole number; give the outline's number of points, 3 or more") from None
+    if value < 3:
+        raise InputError(f"--rays {value} is too few: an outline needs at least 3 rays (the network has 36)")
+    return value
+
+
+def run_track(job: TrackJob) -> TrackStats:
+    """Track ``job.box`` through ``job.input``; writes boxes.txt and masks/ into ``job.out_dir``."""
+    tracker = PolarTracker(job.model, job.options)
+    with open_frames(job.input) as source:
+        check_box(job.box, source.height, source.width)  # before any output exists
+        prepare_out_dir(job.out_dir, job.overwrite)
+        masks_dir = job.out_dir / "masks"
+        masks_dir.mkdir(exist_ok=True)
+        lines: list[str] = []
+        started = time.perf_counter()
+        try:
+            with tqdm(total=len(source), unit="frame", disable=not job.progress, desc="track", leave=False) as bar:
+                for index, frame in source.iter_frames():
+                    result = tracker.start(frame, job.box) if index == 0 else tracker.step(frame)
+                    write_index_png(masks_dir / f"{source.stems[index]}.png",
+                                    result.mask(source.height, source.width).view("uint8"))
+                    lines.append(box_line(result))
+                    bar.update(1)
+        finally:
+            if lines:
+                write_text_atomic(job.out_dir / "boxes.txt", "\n".join(lines) + "\n")
+        seconds = time.perf_counter() - started
+    lost = sum(line == LOST_LINE for line in lines)
+    return TrackStats(len(lines), lost, seconds, len(lines) / max(seconds, 1e-9), peak_rss_mb())
+
+
+def box_line(result: TrackResult) -> str:
+    """``x,y,w,h`` with up to two decimals, or ``0,0,0,0`` when the object is lost."""
+    if result.box is None:
+        return LOST_LINE
+    return ",".join(f"{round(v, 2):g}" for v in result.box)
+
+
+def read_boxes(path: str | Path) -> list[tuple[float, float, float, float] | None]:
+    """The boxes of a boxes.txt (None for a lost frame), for scripts and tests."""
+    boxes = []
+    for line in Path(path).read_text().splitlines():
+        values = tuple(float(v) for v in line.split(","))
+        boxes.append(None if values == (0.0, 0.0, 0.0, 0.0) else values)
+    return boxes
+

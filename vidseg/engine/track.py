@@ -1,0 +1,287 @@
+"""Follow one object from a box with the polar tracker (seed 004): a box and an outline per frame.
+
+Per frame, the search crop (``TrackerOptions.search`` pixels, about twice the template's context)
+is cut around where the object was; the network scores every location of its map. The chosen
+location maximises the score after two penalties (SiamRPN's): a cosine window that prefers small
+motion, and one that prefers small changes of size and aspect ratio. Its box gives the new box
+(size smoothed); its rays, scaled back to the frame, give the outline: the n end points joined and
+filled are the mask.
+
+Lost and found: when the best raw score falls below ``lost_below`` (the object left the frame or is
+hidden), the object is reported lost (no box, empty mask). While lost, every frame is searched as
+a whole at the object's last scale (the network is fully convolutional, so one pass covers the
+frame), and the object is taken up again where the score reaches ``found_above``.
+
+Template update (optional): on confident frames the correlation kernel moves towards the kernel of
+the object as it looks now, ``kernel = (1 - a) kernel + a new``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from vidseg.engine.crops import CropWindow, cut
+from vidseg.errors import InputError
+from vidseg.nn.checkpoint import load_model
+from vidseg.nn.polar import MIN_RAYS, STRIDE, PolarTrackerNet, context_side, location_grid, ray_angles
+
+DEFAULT_WEIGHTS = Path(__file__).resolve().parents[1] / "weights" / "tracker.pt"
+_WHOLE_FRAME_MAX_SIDE = 640  # px: the re-detection pass's input is capped, so being lost stays affordable
+_MIN_SIZE = 4.0  # px: the smallest box side kept
+
+
+@dataclass(frozen=True)
+class TrackerOptions:
+    """rays: points of the outline (None: the network's own n; another number resamples its rays
+    around the circle). search: side of the search crop in network pixels (a multiple of 16; None:
+    the network's; larger follows faster motion, at more cost). template_update: a, the share of
+    the kernel replaced on confident frames (0: the first frame's template only). The rest are the
+    tracking rules described in the module docstring."""
+
+    rays: int | None = None
+    search: int | None = None
+    template_update: float = 0.0
+    update_above: float = 0.8
+    window_influence: float = 0.3
+    size_penalty: float = 0.1
+    size_rate: float = 0.6
+    lost_below: float = 0.25
+    found_above: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.rays is not None and (isinstance(self.rays, bool) or self.rays < MIN_RAYS):
+            raise InputError(f"rays is {self.rays}; an outline needs at least {MIN_RAYS} rays")
+        if self.search is not None and (self.search % 16 or self.search < 128):
+            raise InputError(f"search is {self.search}; use a multiple of 16 of at least 128 (e.g. 192, 256)")
+        if not 0 <= self.template_update <= 1:
+            raise InputError(f"template update is {self.template_update}; use a share from 0 to 1")
+
+
+@dataclass(frozen=True)
+class TrackResult:
+    """One frame: ``box`` (x, y, w, h) in pixels, or None when the object is lost; ``score`` the
+    network's confidence (0..1) at the chosen location; ``polygon`` (n, 2) float (x, y) outline or
+    None."""
+
+    box: tuple[float, float, float, float] | None
+    score: float
+    polygon: np.ndarray | None
+
+    @property
+    def lost(self) -> bool:
+        return self.box is None
+
+    def mask(self, height: int, width: int) -> np.ndarray:
+        """(H, W) bool: the filled outline (all False when lost)."""
+        return polygon_mask(self.polygon, height, width)
+
+
+@dataclass
+class _State:
+    centre: np.ndarray  # (2,) x, y in frame pixels
+    size: np.ndarray    # (2,) w, h
+    kernel: torch.Tensor
+    lost: bool = False
+    cache: dict = field(default_factory=dict)
+
+
+def load_tracker(model: str | Path | PolarTrackerNet = "default") -> PolarTrackerNet:
+    """The network: "default" (the shipped weights), a checkpoint path, or a network as it is."""
+    if isinstance(model, PolarTrackerNet):
+        return model.eval()
+    path = DEFAULT_WEIGHTS if str(model) == "default" else Path(model)
+    if str(model) == "default" and not path.is_file():
+        raise InputError(f"the default tracker weights {path} are missing; reinstall vidseg or pass a "
+                         "checkpoint from 'vidseg train tracker'")
+    net, _ = load_model(path, "tracker")
+    return net
+
+
+class PolarTracker:
+    """``start(frame, box)`` then ``step(frame)`` per following frame; frames (H, W, 3) uint8 RGB,
+    boxes (x, y, w, h) in pixels."""
+
+    def __init__(self, model: str | Path | PolarTrackerNet = "default", options: TrackerOptions | None = None) -> None:
+        self.net = load_tracker(model)
+        self.options = options or TrackerOptions()
+        cfg = self.net.config
+        self.search = self.options.search or cfg.search
+        self.rays = self.options.rays or cfg.rays
+        self._state: _State | None = None
+        size = self.search // STRIDE - cfg.kernel + 1
+        grid = location_grid(size, cfg.kernel).numpy()
+        self._grid = np.stack(np.meshgrid(grid, grid), -1)  # (M, M, 2) x, y of each location
+        hann = np.hanning(size + 2)[1:-1]
+        self._window = np.outer(hann, hann)
+
+    # -- public -----------------------------------------------------------------------------
+
+    @torch.no_grad()
+    def start(self, frame: np.ndarray, box: tuple[float, float, float, float]) -> TrackResult:
+        """Take the object in ``box`` on ``frame`` as the target; returns the given box with the
+        outline the network sees in it."""
+        box = check_box(box, frame.shape[0], frame.shape[1])
+        x, y, w, h = box
+        centre, size = np.array([x + w / 2 - 0.5, y + h / 2 - 0.5]), np.array([w, h], float)
+        side = context_side(w, h, self.net.config.context)
+        template = cut(frame, CropWindow.centred(*centre, side), self.net.config.template)
+        self._state = _State(centre, size, self.net.template_kernel(_tensor(template)))
+        result = self._search(frame, update_box=False)
+        return TrackResult(box, result.score, result.polygon)
+
+    @torch.no_grad()
+    def step(self, frame: np.ndarray) -> TrackResult:
+        """The object on the next frame (lost: ``box`` None)."""
+        if self._state is None:
+            raise RuntimeError("call start(frame, box) before step(frame)")
+        if self._state.lost:
+            return self._redetect(frame)
+        result = self._search(frame, update_box=True)
+        if result.lost:
+            self._state.lost = True
+        elif self.options.template_update > 0 and result.score >= self.options.update_above:
+            self._update_template(frame)
+        return result
+
+    # -- one frame --------------------------------------------------------------------------
+
+    def _search(self, frame: np.ndarray, update_box: bool) -> TrackResult:
+        s, o = self._state, self.options
+        side = context_side(*s.size, self.net.config.context) * self.search / self.net.config.template
+        window = CropWindow.centred(*s.centre, side)
+        out = self.net.track(s.kernel, _tensor(cut(frame, window, self.search)))
+        score = torch.sigmoid(out.score[0, 0]).numpy()
+        boxes = out.box[0].permute(1, 2, 0).numpy()          # (M, M, 4) l, t, r, b in crop px
+        scale = side / self.search
+        sizes = np.stack([boxes[..., 0] + boxes[..., 2], boxes[..., 1] + boxes[..., 3]], -1) * scale
+        penalty = _size_penalty(sizes, s.size, o.size_penalty)
+        ranked = score * penalty * (1 - o.window_influence) + self._window * o.window_influence
+        i, j = np.unravel_index(int(np.argmax(ranked)), ranked.shape)
+        raw = float(score[i, j])
+        result = self._result(window, scale, boxes[i, j], out.rays[0, :, i, j].numpy(), self._grid[i, j], raw)
+        if not update_box:  # the first frame: the box is given, only the outline is wanted
+            return result
+        if raw < o.lost_below or not _overlaps_frame(result.box, frame.shape):
+            return TrackResult(None, raw, None)
+        if update_box:
+            rate = o.size_rate * penalty[i, j] * raw
+            x, y, w, h = result.box
+            s.size = (1 - rate) * s.size + rate * np.array([w, h])
+            s.size = np.maximum(s.size, _MIN_SIZE)
+            s.centre = np.array([x + w / 2 - 0.5, y + h / 2 - 0.5])
+            s.centre = np.clip(s.centre, 0, [frame.shape[1] - 1, frame.shape[0] - 1])
+            w, h = s.size
+            box = (s.centre[0] - w / 2 + 0.5, s.centre[1] - h / 2 + 0.5, w, h)
+            return TrackResult(box, raw, result.polygon)
+        return result
+
+    def _redetect(self, frame: np.ndarray) -> TrackResult:
+        """Search the whole frame at the object's last scale; found when the score is high enough."""
+        s, o = self._state, self.options
+        side = context_side(*s.size, self.net.config.context) * self.search / self.net.config.template
+        factor = min(self.search / side, _WHOLE_FRAME_MAX_SIDE / max(frame.shape[:2]))
+        h, w = frame.shape[:2]
+        small_w, small_h = max(1, round(w * factor)), max(1, round(h * factor))
+        pad_w, pad_h = (max(self.search, -(-small_w // 16) * 16), max(self.search, -(-small_h // 16) * 16))
+        canvas = np.zeros((pad_h, pad_w, 3), np.uint8)
+        canvas[:small_h, :small_w] = cv2.resize(frame, (small_w, small_h), interpolation=cv2.INTER_AREA)
+        out = self.net.track(s.kernel, _tensor(canvas))
+        score = torch.sigmoid(out.score[0, 0]).numpy()
+        grid = location_grid(max(score.shape), self.net.config.kernel).numpy()
+        # Locations whose point lies in the padding are not the frame.
+        score[grid[:score.shape[0]] > small_h, :] = 0
+        score[:, grid[:score.shape[1]] > small_w] = 0
+        i, j = np.unravel_index(int(np.argmax(score)), score.shape)
+        raw = float(score[i, j])
+        if raw < o.found_above:
+            return TrackResult(None, raw, None)
+        # The padded canvas as a window: canvas pixel c is frame pixel (c + 0.5) / factor - 0.5.
+        window = CropWindow(0.0, 0.0, pad_w / factor)
+        result = self._result(window, 1 / factor, out.box[0, :, i, j].numpy(), out.rays[0, :, i, j].numpy(),
+                              np.array([grid[j], grid[i]]), raw, crop_size=pad_w)
+        if not _overlaps_frame(result.box, frame.shape):
+            return TrackResult(None, raw, None)
+        x, y, bw, bh = result.box
+        s.centre, s.size, s.lost = np.array([x + bw / 2 - 0.5, y + bh / 2 - 0.5]), np.maximum([bw, bh], _MIN_SIZE), False
+        return result
+
+    def _result(self, window: CropWindow, scale: float, ltrb: np.ndarray, rays: np.ndarray, point: np.ndarray,
+                score: float, crop_size: int | None = None) -> TrackResult:
+        """The box and outline of one location, in frame pixels."""
+        origin = window.to_image_points(point[None], crop_size or self.search)[0]
+        left, top, right, bottom = ltrb * scale
+        box = (origin[0] - left + 0.5, origin[1] - top + 0.5, left + right, top + bottom)
+        lengths = resample_rays(rays, self.rays) * scale
+        angles = ray_angles(self.rays)
+        polygon = origin + lengths[:, None] * np.stack([np.cos(angles), np.sin(angles)], 1)
+        return TrackResult(box, score, polygon.astype(np.float32))
+
+    def _update_template(self, frame: np.ndarray) -> None:
+        s, a = self._state, self.options.template_update
+        side = context_side(*s.size, self.net.config.context)
+        template = cut(frame, CropWindow.centred(*s.centre, side), self.net.config.template)
+        s.kernel = (1 - a) * s.kernel + a * self.net.template_kernel(_tensor(template))
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def check_box(box: tuple[float, float, float, float], height: int, width: int) -> tuple[float, float, float, float]:
+    """``box`` (x, y, w, h) as floats; InputError when it has no area or lies outside the frame."""
+    x, y, w, h = (float(v) for v in box)
+    if not (w > 0 and h > 0):
+        raise InputError(f"box {_fmt(box)} has zero size; give x,y,w,h with a width and height above 0")
+    if x >= width or y >= height or x + w <= 0 or y + h <= 0:
+        raise InputError(f"box {_fmt(box)} lies outside the {width}x{height} frame; give x,y,w,h on the object")
+    return x, y, w, h
+
+
+def resample_rays(rays: np.ndarray, count: int) -> np.ndarray:
+    """(n,) ray lengths at angles 2*pi*i/n -> (count,) at 2*pi*k/count, linear around the circle."""
+    n = len(rays)
+    if count == n:
+        return np.asarray(rays, np.float64)
+    return np.interp(np.arange(count) * n / count, np.arange(n), rays, period=n)
+
+
+def polygon_mask(polygon: np.ndarray | None, height: int, width: int) -> np.ndarray:
+    """(H, W) bool: the polygon (n, 2) filled; empty when None. Sub-pixel vertices (4 fractional bits)."""
+    mask = np.zeros((height, width), np.uint8)
+    if polygon is not None and len(polygon) >= MIN_RAYS:
+        cv2.fillPoly(mask, [np.round(polygon * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
+    return mask.astype(bool)
+
+
+def _size_penalty(sizes: np.ndarray, size: np.ndarray, k: float) -> np.ndarray:
+    """SiamRPN's penalty on change of scale and aspect ratio: exp(-k (r s - 1)), (M, M)."""
+    def change(r: np.ndarray) -> np.ndarray:
+        return np.maximum(r, 1 / r)
+
+    def padded(w: np.ndarray, h: np.ndarray) -> np.ndarray:
+        p = (w + h) / 2
+        return np.sqrt((w + p) * (h + p))
+
+    w, h = np.maximum(sizes[..., 0], 1e-3), np.maximum(sizes[..., 1], 1e-3)
+    s = change(padded(w, h) / padded(*size))
+    r = change((size[0] / size[1]) / (w / h))
+    return np.exp(-k * (r * s - 1))
+
+
+def _overlaps_frame(box: tuple[float, float, float, float] | None, shape: tuple[int, ...]) -> bool:
+    if box is None:
+        return False
+    x, y, w, h = box
+    return x < shape[1] and y < shape[0] and x + w > 0 and y + h > 0
+
+
+def _tensor(image: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.multiply(image.transpose(2, 0, 1)[None], np.float32(1 / 255), dtype=np.float32))
+
+
+def _fmt(box) -> str:
+    return ",".join(f"{float(v):g}" for v in box)

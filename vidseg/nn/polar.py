@@ -1,0 +1,211 @@
+"""Siamese tracker with a polar-contour head (seed 004; the tracker part after Ocean).
+
+One backbone (:class:`~vidseg.nn.backbone.Backbone`) runs on the template crop (the object with
+context, T x T) and on the search crop (S x S, around where the object was). Both stride-8 maps are
+adjusted by a 1x1 convolution; the template's central k x k cells become per-channel kernels that
+are correlated depth-wise with the search map (the feature combination), giving one (C, M, M) map,
+M = S/8 - k + 1. Three small heads read it at every location (anchor-free, as Ocean and FCOS):
+
+- score: is this location the object's centre (a logit);
+- box: the distances from the location to the object box's four sides (left, top, right, bottom);
+- polar: the lengths of ``rays`` rays from the location at angles 2*pi*i/n (x right, y down), the
+  object's contour in polar coordinates (PolarMask); joined, their end points are the outline.
+
+Location (i, j) of the map sits at search pixel (x, y) = (8 j + c, 8 i + c), c = 8 (k - 1) / 2 + 3.5
+(:func:`location_grid`); for k = 8 the map's centre is the crop's centre. Distances are in search
+crop pixels. Losses: balanced BCE for the score, IoU loss for the box, and the Polar IoU loss
+``log(sum max(d, d*) / sum min(d, d*))`` for the rays, trained jointly.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from vidseg.nn.backbone import Backbone
+from vidseg.nn.blocks import SeparableBlock
+
+STRIDE = 8
+MIN_RAYS = 3
+
+
+@dataclass(frozen=True)
+class PolarTrackerConfig:
+    """widths: backbone channels at strides 2, 4, 8, 16. width: channels of the correlation and the
+    heads. template: side T of the template crop; search: default side S of the search crop (any
+    multiple of 16 with S/8 >= kernel works at inference). kernel: template cells correlated.
+    rays: n, the polar head's outputs. context: the template crop's side is
+    ``context_side(w, h, context)`` of the object's box (:func:`context_side`)."""
+
+    widths: tuple[int, int, int, int] = (16, 32, 64, 128)
+    width: int = 64
+    template: int = 96
+    search: int = 192
+    kernel: int = 8
+    rays: int = 36
+    context: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.rays < MIN_RAYS:
+            raise ValueError(f"rays is {self.rays}; a polygon needs at least {MIN_RAYS} rays")
+        for name in ("template", "search"):
+            if getattr(self, name) % 16:
+                raise ValueError(f"{name} is {getattr(self, name)}; use a multiple of 16")
+        if self.template // STRIDE < self.kernel or self.search // STRIDE < self.kernel:
+            raise ValueError(f"kernel {self.kernel} is larger than the template or search map")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> PolarTrackerConfig:
+        return cls(**{**data, "widths": tuple(data["widths"])})
+
+
+@dataclass
+class TrackerOutput:
+    """Per location of the (M, M) map: ``score`` (B, 1, M, M) logits; ``box`` (B, 4, M, M) distances
+    to the left, top, right and bottom sides; ``rays`` (B, n, M, M) ray lengths; in search pixels."""
+
+    score: torch.Tensor
+    box: torch.Tensor
+    rays: torch.Tensor
+
+
+def context_side(w: float, h: float, context: float) -> float:
+    """Side of the square the template crop covers for a (w, h) box: sqrt((w + p)(h + p)),
+    p = 2 * context * (w + h) / 2, SiamFC's context (context 0.5: an object about half the crop)."""
+    p = context * (w + h)
+    return math.sqrt((w + p) * (h + p))
+
+
+def xcorr_depthwise(search: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
+    """(B, C, H, W) correlated channel by channel with (B, C, k, k) -> (B, C, H-k+1, W-k+1)."""
+    b, c, h, w = search.shape
+    out = F.conv2d(search.reshape(1, b * c, h, w), kernel.reshape(b * c, 1, *kernel.shape[-2:]), groups=b * c)
+    return out.reshape(b, c, out.shape[-2], out.shape[-1]) / kernel.shape[-1] ** 2
+
+
+def location_grid(map_size: int, kernel: int) -> torch.Tensor:
+    """(M,) search-pixel coordinate of each location along one axis (the same for x and y)."""
+    offset = STRIDE * (kernel - 1) / 2 + (STRIDE - 1) / 2
+    return torch.arange(map_size, dtype=torch.float32) * STRIDE + offset
+
+
+def ray_angles(rays: int) -> np.ndarray:
+    """(n,) angles 2*pi*i/n of the rays, radians."""
+    return 2 * np.pi * np.arange(rays) / rays
+
+
+class _Head(nn.Module):
+    def __init__(self, width: int, out: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(SeparableBlock(width, width), SeparableBlock(width, width))
+        self.out = nn.Conv2d(width, out, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.out(self.body(x))
+
+
+class PolarTrackerNet(nn.Module):
+    """Template (B, 3, T, T) and search (B, 3, S, S) RGB crops in [0, 1] -> :class:`TrackerOutput`.
+
+    ``template_kernel`` runs once per template; ``track`` once per frame, so a tracker pays for the
+    search branch only.
+    """
+
+    def __init__(self, config: PolarTrackerConfig | None = None) -> None:
+        super().__init__()
+        self.config = config = config or PolarTrackerConfig()
+        w8 = config.widths[2]
+        self.backbone = Backbone(config.widths)
+        self.adjust_template = nn.Sequential(nn.Conv2d(w8, config.width, 1, bias=False), nn.BatchNorm2d(config.width))
+        self.adjust_search = nn.Sequential(nn.Conv2d(w8, config.width, 1, bias=False), nn.BatchNorm2d(config.width))
+        self.fuse = nn.Sequential(nn.Conv2d(config.width, config.width, 1, bias=False),
+                                  nn.BatchNorm2d(config.width), nn.ReLU(inplace=True))
+        self.score_head = _Head(config.width, 1)
+        self.box_head = _Head(config.width, 4)
+        self.polar_head = _Head(config.width, config.rays)  # the polar head: last layer has n channels
+        # Distances start near a typical object's half-size (~32 px) rather than at 0.
+        self.distance_scale = float(STRIDE * 4)
+
+    def template_kernel(self, template: torch.Tensor) -> torch.Tensor:
+        """(B, 3, T, T) -> (B, width, k, k): the template's central cells, the correlation kernel."""
+        f8 = self.adjust_template(self.backbone.features(template)[2])
+        k, size = self.config.kernel, f8.shape[-1]
+        start = (size - k) // 2
+        return f8[:, :, start:start + k, start:start + k]
+
+    def track(self, kernel: torch.Tensor, search: torch.Tensor) -> TrackerOutput:
+        """``kernel`` (B, width, k, k) from :meth:`template_kernel`, search (B, 3, S, S) -> outputs on
+        the (M, M) map, M = S/8 - k + 1."""
+        f8 = self.adjust_search(self.backbone.features(search)[2])
+        fused = self.fuse(xcorr_depthwise(f8, kernel))
+        box = F.softplus(self.box_head(fused)) * self.distance_scale
+        rays = F.softplus(self.polar_head(fused)) * self.distance_scale
+        return TrackerOutput(self.score_head(fused), box, rays)
+
+    def forward(self, template: torch.Tensor, search: torch.Tensor) -> TrackerOutput:
+        return self.track(self.template_kernel(template), search)
+
+
+# ---------------------------------------------------------------------------------------------
+# Losses
+
+
+def polar_iou_loss(pred: torch.Tensor, target: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
+    """Polar IoU loss, ``log(sum_i max(d_i, d*_i) / sum_i min(d_i, d*_i))``, averaged over rows.
+
+    pred, target: (N, n) ray lengths (>= 0). 0 when they agree; grows as the outlines part."""
+    if pred.shape != target.shape or pred.ndim != 2:
+        raise ValueError(f"pred and target must be (N, n) alike, got {tuple(pred.shape)} and {tuple(target.shape)}")
+    if pred.shape[0] == 0:
+        return pred.sum() * 0
+    ratio = torch.maximum(pred, target).sum(1) / (torch.minimum(pred, target).sum(1) + eps)
+    return torch.log(ratio.clamp_min(1.0)).mean()
+
+
+def box_iou(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """IoU of boxes given as (N, 4) distances (left, top, right, bottom) from one shared point -> (N,)."""
+    inter_w = torch.minimum(pred[:, 0], target[:, 0]) + torch.minimum(pred[:, 2], target[:, 2])
+    inter_h = torch.minimum(pred[:, 1], target[:, 1]) + torch.minimum(pred[:, 3], target[:, 3])
+    inter = inter_w.clamp_min(0) * inter_h.clamp_min(0)
+    area_p = (pred[:, 0] + pred[:, 2]) * (pred[:, 1] + pred[:, 3])
+    area_t = (target[:, 0] + target[:, 2]) * (target[:, 1] + target[:, 3])
+    return inter / (area_p + area_t - inter).clamp_min(1e-6)
+
+
+def balanced_bce(logits: torch.Tensor, positive: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+    """BCE with the positive and negative locations weighted equally; (B, 1, M, M) each, bool masks."""
+    loss = F.binary_cross_entropy_with_logits(logits, positive.float(), reduction="none")
+    pos, neg = positive & valid, ~positive & valid
+    terms = [loss[m].mean() for m in (pos, neg) if m.any()]
+    return sum(terms) / len(terms) if terms else logits.sum() * 0
+
+
+@dataclass
+class TrackerLoss:
+    total: torch.Tensor
+    score: torch.Tensor
+    box: torch.Tensor
+    polar: torch.Tensor
+    box_iou: float  # mean IoU of the boxes predicted at the positive locations (to log)
+
+
+def tracker_loss(out: TrackerOutput, positive: torch.Tensor, valid: torch.Tensor, box_target: torch.Tensor,
+                 ray_target: torch.Tensor, polar_weight: float = 1.0) -> TrackerLoss:
+    """The joint loss. positive, valid: (B, 1, M, M) bool; box_target (B, 4, M, M) and
+    ray_target (B, n, M, M): distances per location, read at the positive locations only."""
+    score = balanced_bce(out.score, positive, valid)
+    pick = positive[:, 0]
+    pred_box, true_box = out.box.permute(0, 2, 3, 1)[pick], box_target.permute(0, 2, 3, 1)[pick]
+    ious = box_iou(pred_box, true_box)
+    box = -torch.log(ious.clamp_min(1e-4)).mean() if len(ious) else out.box.sum() * 0
+    polar = polar_iou_loss(out.rays.permute(0, 2, 3, 1)[pick], ray_target.permute(0, 2, 3, 1)[pick])
+    total = score + box + polar_weight * polar
+    return TrackerLoss(total, score, box, polar, float(ious.detach().mean()) if len(ious) else 0.0)
