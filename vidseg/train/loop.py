@@ -4,6 +4,9 @@ A run keeps two files beside its weights ``out``: ``<out>.state.pt`` (weights, o
 rewritten atomically every ``save_every`` steps, so a stopped run resumes where it was) and
 ``<out>.log.jsonl`` (one line per logged step). The weights go to ``out`` at the end. Samples are a
 pure function of (seed, index), so a resumed run sees the samples it would have seen.
+
+Launched by torchrun (``vidseg train ... --nproc N``) the loop is data-parallel: see
+:mod:`vidseg.train.distributed` for the global batch; only rank 0 writes the state, log and weights.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from torch import nn
 from vidseg.errors import InputError
 from vidseg.io.atomic import atomic_path
 from vidseg.nn.checkpoint import save_checkpoint
+from vidseg.train import distributed
+from vidseg.train.distributed import Ranks
 
 
 @dataclass(frozen=True)
@@ -74,42 +79,58 @@ def run_training(config: TrainRunConfig, model: nn.Module, arch: str,
     """Train (or resume) ``model`` for ``config.steps`` steps; returns the weights path, or the
     state path when ``config.minutes`` ran out first.
 
-    ``batches(start_step)`` yields the batches from that step on; ``step_fn(batch)`` computes the loss.
+    ``batches(start_step)`` yields the batches from that step on (this rank's share of them when
+    distributed: :func:`vidseg.train.distributed.step_indices`); ``step_fn(batch)`` computes the loss.
     """
+    with distributed.process_group() as ranks:
+        return _train(config, model, arch, batches, step_fn, ranks)
+
+
+def _train(config: TrainRunConfig, model: nn.Module, arch: str, batches: Callable[[int], Iterator[dict]],
+           step_fn: Callable[[dict], StepResult], ranks: Ranks) -> Path:
     torch.manual_seed(config.seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    step = _resume(config, model, optimizer, arch)
+    step = _resume(config, model, optimizer, arch, ranks)
+    train_step = distributed.data_parallel(model, step_fn, ranks)
     loader = batches(step)
     started, first_step = time.perf_counter(), step
     model.train()
     while step < config.steps:
-        if config.minutes is not None and time.perf_counter() - started > 60 * config.minutes:
+        out_of_time = config.minutes is not None and time.perf_counter() - started > 60 * config.minutes
+        if config.minutes is not None and distributed.agree(out_of_time, ranks):  # all ranks stop together
             log(arch, f"stopping after {config.minutes} minutes at step {step}; run the same command to resume")
-            _save_state(config, model, optimizer, step)
+            if ranks.main:
+                _save_state(config, model, optimizer, step)
             return config.state_path
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(config, step)
-        result = step_fn(next(loader))
+        result = train_step(next(loader))
         optimizer.zero_grad(set_to_none=True)
         result.loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
         optimizer.step()
         step += 1
         if step % config.log_every == 0 or step == config.steps:
-            _record(config, arch, step, result.loss.item(), result.iou, started, first_step)
-        if step % config.save_every == 0:
+            # The global batch's loss and IoU: the mean of the ranks' equal shares.
+            loss, iou = distributed.mean(result.loss.item(), ranks), distributed.mean(result.iou, ranks)
+            if ranks.main:
+                _record(config, arch, step, loss, iou, started, first_step)
+        if step % config.save_every == 0 and ranks.main:
             _save_state(config, model, optimizer, step)
-    _save_state(config, model, optimizer, step)
-    meta = {"trained_steps": step, "data": str(config.data), "sequences": list(config.sequences),
-            "train_config": json.loads(json.dumps(asdict(config), default=str))}
-    save_checkpoint(config.out, arch, model, meta)
-    log(arch, f"wrote {config.out}")
+    if ranks.main:
+        _save_state(config, model, optimizer, step)
+        meta = {"trained_steps": step, "data": str(config.data), "sequences": list(config.sequences),
+                "train_config": json.loads(json.dumps(asdict(config), default=str))}
+        save_checkpoint(config.out, arch, model, meta)
+        log(arch, f"wrote {config.out}")
     return config.out
 
 
-def _resume(config: TrainRunConfig, model: nn.Module, optimizer: torch.optim.Optimizer, arch: str) -> int:
+def _resume(config: TrainRunConfig, model: nn.Module, optimizer: torch.optim.Optimizer, arch: str,
+            ranks: Ranks = Ranks()) -> int:
     if config.restart or not config.state_path.exists():
-        config.log_path.unlink(missing_ok=True)
+        if ranks.main:
+            config.log_path.unlink(missing_ok=True)
         return 0
     state = torch.load(config.state_path, map_location="cpu", weights_only=True)
     if state["model_config"] != model.config.to_dict():
@@ -141,5 +162,7 @@ def _record(config: TrainRunConfig, arch: str, step: int, loss: float, iou: floa
 
 
 def log(arch: str, message: str) -> None:
+    if not distributed.ranks().main:
+        return  # one voice for N processes
     name = {"propagation": "vos"}.get(arch, arch)
     print(f"[train {name}] {message}", file=sys.stderr, flush=True)

@@ -50,8 +50,12 @@ def _batches(config: VosTrainConfig, start: int) -> Iterator[dict]:
 
 
 def index_loader(dataset: torch.utils.data.Dataset, config: TrainRunConfig, start: int) -> Iterator[dict]:
-    """Batches of ``dataset`` from step ``start`` on, in index order (samples depend on the index only)."""
-    indices = range(start * config.batch_size, config.steps * config.batch_size)
-    loader = torch.utils.data.DataLoader(dataset, batch_size=config.batch_size, sampler=indices,
+    """Batches of ``dataset`` from step ``start`` on, in index order (samples depend on the index only);
+    when distributed, this rank's share of each step's batch."""
+    from vidseg.train.distributed import ranks, step_indices
+
+    where = ranks()
+    indices = step_indices(start, config.steps, config.batch_size, where)
+    loader = torch.utils.data.DataLoader(dataset, batch_size=config.batch_size // where.world, sampler=indices,
                                          num_workers=config.workers, persistent_workers=config.workers > 0)
     return iter(loader)
