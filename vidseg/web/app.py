@@ -100,7 +100,7 @@ def create_app(config: ServeConfig) -> FastAPI:
     @app.get("/api/config")
     def server_config() -> dict:
         return {"max_upload_bytes": config.max_upload_bytes, "method": config.method,
-                "video_types": uploads.SUPPORTED}
+                "video_types": uploads.SUPPORTED, "models_ready": workspace.models_ready}
 
     @app.get("/api/videos")
     def videos() -> list[str]:
@@ -171,7 +171,8 @@ def describe(workspace: Workspace, project_id: int) -> dict:
     job = workspace.store.job(project_id)
     return {"id": project.id, "name": project.name, "num_frames": project.num_frames, "width": project.width,
             "height": project.height, "fps": project.fps, "version": project.version,
-            "objects": sorted(state.objects.ids), "prompted": sorted(state.prompts),
+            "objects": sorted(set(state.objects.ids).union(*(p.objects for p in state.prompts.values()))),
+            "prompted": sorted(state.prompts),
             "pending": sorted(state.pending),
             "computed": [i for i in range(project.num_frames) if i in state.results],
             "job": None if job is None else job.to_json()}

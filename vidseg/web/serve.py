@@ -47,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
     config = ServeConfig(data=args.data, host=args.host, token=args.token,
                          max_upload_bytes=int(args.max_upload_mb * 2**20), method=args.method)
     app = create_app(config)
+    app.state.workspace.warm_up()
     address = f"http://{'[' + args.host + ']' if ':' in args.host else args.host}:{args.port}/"
     print(f"vidseg serve: open {address}{'?token=' + args.token if args.token else ''}  (data: {args.data})",
           flush=True)

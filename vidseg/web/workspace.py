@@ -41,13 +41,38 @@ class Workspace:
         self._segmenter = None
         self._open: dict[int, OpenProject] = {}
         self._lock = threading.Lock()
+        self._model_lock = threading.Lock()
+        self._warm = False
 
     def segmenter(self):
-        if self._segmenter is None:
-            from vidseg.engine.segmenter import VideoSegmenter
+        """The VideoSegmenter every project's session comes from; both networks are loaded once, here."""
+        with self._model_lock:
+            if self._segmenter is None:
+                from vidseg.engine.click_segmenter import ClickSegmenter
+                from vidseg.engine.segmenter import VideoSegmenter
 
-            self._segmenter = VideoSegmenter(model=self.method, interactive_model=self.interactive_model)
-        return self._segmenter
+                # One interactive network for all sessions (inference only), not one load per project.
+                net = ClickSegmenter(self.interactive_model).net
+                self._segmenter = VideoSegmenter(model=self.method, interactive_model=net)
+            return self._segmenter
+
+    @property
+    def models_ready(self) -> bool:
+        """True once ``warm_up`` has finished."""
+        return self._warm
+
+    def warm_up(self) -> threading.Thread:
+        """Load the networks in the background, so the first upload and click do not wait for them.
+
+        Opening a one-frame session also builds a propagator once: its optimiser (online adaptation)
+        imports torch's compiler stack on first use, 5 s on the 2-core machine."""
+        def load() -> None:
+            self.segmenter().open(np.zeros((1, 16, 16, 3), np.uint8)).close()
+            self._warm = True
+
+        thread = threading.Thread(target=load, name="warm-up", daemon=True)
+        thread.start()
+        return thread
 
     def get(self, project_id: int) -> OpenProject:
         """The open project, opened and restored from the store on first use."""

@@ -1,6 +1,6 @@
 // The page: open a video, select objects with clicks or a box, propagate, correct, export.
 import * as api from "./api.js";
-import { clearCanvas, drawBox, drawClicks, drawFrame, drawMask, paletteColor } from "./overlay.js";
+import { clearCanvas, drawBox, drawClicks, drawFrame, drawMask, objectColor } from "./overlay.js";
 
 const $ = (id) => document.getElementById(id);
 const canvases = { frame: $("frame-canvas"), mask: $("mask-canvas"), input: $("input-canvas") };
@@ -65,7 +65,7 @@ function update(project) {
   $("project-name").textContent = project.name;
   const ids = [...new Set([...project.objects, state.objId])].sort((a, b) => a - b);
   $("object-select").replaceChildren(...ids.map((id) => new Option(`object ${id}`, id, false, id === state.objId)));
-  $("object-swatch").style.background = paletteColor(state.objId);
+  $("object-swatch").style.background = objectColor(state.objId);
   const computed = new Set(project.computed), prompted = new Set(project.prompted);
   $("computed-strip").replaceChildren(...Array.from({ length: project.num_frames }, (_, i) => {
     const cell = document.createElement("span");
@@ -174,7 +174,7 @@ function onPointerDown(event) {
 function onPointerMove(event) {
   if (!state.drag) return;
   [state.drag[2], state.drag[3]] = toPixels(event);
-  drawBox(canvases.input, state.drag, paletteColor(state.objId));
+  drawBox(canvases.input, state.drag, objectColor(state.objId));
 }
 
 function onPointerUp() {

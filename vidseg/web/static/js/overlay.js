@@ -12,8 +12,22 @@ export async function drawFrame(canvas, url) {
   canvas.getContext("2d").drawImage(image, 0, 0, canvas.width, canvas.height);
 }
 
-// The mask PNG holds object ids in the DAVIS palette; the browser decodes it to those colours,
-// so background is black: make it transparent, object pixels half, contour pixels opaque.
+// The mask PNG holds object ids in the DAVIS palette (dark colours, made for files); the page maps
+// each palette colour back to its id and draws the id in a bright colour: objects half-transparent,
+// their contours opaque, background transparent.
+let idOfColor = null;
+
+function paletteIds() {
+  if (!idOfColor) {
+    idOfColor = new Map();
+    for (let id = 1; id < 256; id++) {
+      const [r, g, b] = paletteRgb(id);
+      idOfColor.set((r << 16) | (g << 8) | b, id);
+    }
+  }
+  return idOfColor;
+}
+
 export async function drawMask(canvas, url) {
   const image = await loadImage(url);
   const { width, height } = canvas;
@@ -22,21 +36,26 @@ export async function drawMask(canvas, url) {
   ctx.drawImage(image, 0, 0, width, height);
   const pixels = ctx.getImageData(0, 0, width, height);
   const d = pixels.data;
-  const key = (i) => (d[i] << 16) | (d[i + 1] << 8) | d[i + 2];
-  const keys = new Int32Array(width * height);
-  for (let p = 0; p < keys.length; p++) keys[p] = key(p * 4);
+  const lookup = paletteIds();
+  const ids = new Uint8Array(width * height);
+  for (let p = 0; p < ids.length; p++) ids[p] = lookup.get((d[p * 4] << 16) | (d[p * 4 + 1] << 8) | d[p * 4 + 2]) || 0;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const p = y * width + x;
-      const k = keys[p];
-      if (k === 0) { d[p * 4 + 3] = 0; continue; }
-      const edge = (x > 0 && keys[p - 1] !== k) || (x < width - 1 && keys[p + 1] !== k)
-        || (y > 0 && keys[p - width] !== k) || (y < height - 1 && keys[p + width] !== k);
-      d[p * 4 + 3] = edge ? 255 : 120;
+      const id = ids[p];
+      const q = p * 4;
+      if (id === 0) { d[q + 3] = 0; continue; }
+      const edge = (x > 0 && ids[p - 1] !== id) || (x < width - 1 && ids[p + 1] !== id)
+        || (y > 0 && ids[p - width] !== id) || (y < height - 1 && ids[p + width] !== id);
+      const [r, g, b] = BRIGHT[(id - 1) % BRIGHT.length];
+      d[q] = r; d[q + 1] = g; d[q + 2] = b; d[q + 3] = edge ? 255 : 130;
     }
   }
   ctx.putImageData(pixels, 0, 0);
 }
+
+const BRIGHT = [[255, 59, 48], [52, 199, 89], [0, 122, 255], [255, 204, 0], [175, 82, 222], [255, 149, 0],
+  [90, 200, 250], [255, 45, 85]];
 
 export function clearCanvas(canvas) {
   canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
@@ -67,12 +86,18 @@ export function drawClicks(canvas, clicks) {
   }
 }
 
-// DAVIS / PASCAL VOC palette colour of an object id (the server draws masks with it).
-export function paletteColor(id) {
+// The DAVIS / PASCAL VOC palette colour of an object id, as the server writes masks with it.
+function paletteRgb(id) {
   let r = 0, g = 0, b = 0, c = id;
   for (let shift = 7; shift >= 0; shift--) {
     r |= (c & 1) << shift; g |= ((c >> 1) & 1) << shift; b |= ((c >> 2) & 1) << shift;
     c >>= 3;
   }
+  return [r, g, b];
+}
+
+// The colour the page shows object ``id`` in.
+export function objectColor(id) {
+  const [r, g, b] = BRIGHT[(id - 1) % BRIGHT.length];
   return `rgb(${r}, ${g}, ${b})`;
 }
