@@ -129,7 +129,7 @@ class PolarTracker:
         x, y, w, h = box
         centre, size = np.array([x + w / 2 - 0.5, y + h / 2 - 0.5]), np.array([w, h], float)
         side = context_side(w, h, self.net.config.context)
-        template = cut(frame, CropWindow.centred(*centre, side), self.net.config.template)
+        template = cut_smooth(frame, CropWindow.centred(*centre, side), self.net.config.template)
         self._state = _State(centre, size, self.net.template_kernel(_tensor(template)))
         result = self._search(frame, update_box=False)
         return TrackResult(box, result.score, result.polygon)
@@ -154,7 +154,7 @@ class PolarTracker:
         s, o = self._state, self.options
         side = context_side(*s.size, self.net.config.context) * self.search / self.net.config.template
         window = CropWindow.centred(*s.centre, side)
-        out = self.net.track(s.kernel, _tensor(cut(frame, window, self.search)))
+        out = self.net.track(s.kernel, _tensor(cut_smooth(frame, window, self.search)))
         score = torch.sigmoid(out.score[0, 0]).numpy()
         boxes = out.box[0].permute(1, 2, 0).numpy()          # (M, M, 4) l, t, r, b in crop px
         scale = side / self.search
@@ -224,11 +224,24 @@ class PolarTracker:
     def _update_template(self, frame: np.ndarray) -> None:
         s, a = self._state, self.options.template_update
         side = context_side(*s.size, self.net.config.context)
-        template = cut(frame, CropWindow.centred(*s.centre, side), self.net.config.template)
+        template = cut_smooth(frame, CropWindow.centred(*s.centre, side), self.net.config.template)
         s.kernel = (1 - a) * s.kernel + a * self.net.template_kernel(_tensor(template))
 
 
 # ---------------------------------------------------------------------------------------------
+
+
+def cut_smooth(image: np.ndarray, window: CropWindow, size: int) -> np.ndarray:
+    """:func:`~vidseg.engine.crops.cut`, with the image first halved (area averaging) while the crop
+    would shrink it by 2x or more: warpAffine samples only a pixel's neighbours whatever the flag
+    (INTER_AREA included), so a strong shrink aliased fine texture into noise. Training and
+    tracking cut their crops with this one function."""
+    while window.side / size >= 2 and min(image.shape[:2]) >= 32:
+        h, w = image.shape[:2]
+        image = cv2.resize(image, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+        sx, sy = (w // 2) / w, (h // 2) / h  # edge coordinates scale exactly (sx = sy for even sides)
+        window = CropWindow(window.x0 * sx, window.y0 * sy, window.side * (sx + sy) / 2)
+    return cut(image, window, size)
 
 
 def check_box(box: tuple[float, float, float, float], height: int, width: int) -> tuple[float, float, float, float]:

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from vidseg.engine.crops import CropWindow, cut
+from vidseg.engine.track import cut_smooth
 from vidseg.nn.polar import PolarTrackerConfig, context_side, location_grid, ray_angles
 from vidseg.train import augment
 from vidseg.train.clips import FrameStore, SeededSamples, pick_object
@@ -69,20 +70,20 @@ class TrackerTrainingSet(SeededSamples):
         frames, masks, seq = self._pair(rng, synthetic_ok=not negative)
         template_box = _jitter_box(rng, _box(masks[0]), c.box_jitter)
         side = context_side(template_box[2], template_box[3], m.context)
-        template = cut(frames[0], CropWindow.centred(*_centre(template_box), side), m.template)
+        template = cut_smooth(frames[0], CropWindow.centred(*_centre(template_box), side), m.template)
         if negative:
             other = self.store.frames[_other_sequence(rng, len(self.store), seq)]
             other = other[int(rng.integers(len(other)))]
             window = CropWindow.centred(rng.uniform(0, other.shape[1]), rng.uniform(0, other.shape[0]),
                                         side * m.search / m.template * np.exp(rng.uniform(-c.zoom, c.zoom)))
-            search, search_mask = cut(other, window, m.search), np.zeros((m.search, m.search), np.uint8)
+            search, search_mask = cut_smooth(other, window, m.search), np.zeros((m.search, m.search), np.uint8)
         else:
             search_box = _box(masks[1])
             scale = side * m.search / m.template * np.exp(rng.uniform(-c.zoom, c.zoom))
             offset = rng.uniform(-c.shift, c.shift, 2) * scale / m.search
             cx, cy = _centre(search_box)
             window = CropWindow.centred(cx - offset[0], cy - offset[1], scale)
-            search, search_mask = cut(frames[1], window, m.search), cut(masks[1], window, m.search, cv2.INTER_NEAREST)
+            search, search_mask = cut_smooth(frames[1], window, m.search), cut(masks[1], window, m.search, cv2.INTER_NEAREST)
         template, search, search_mask = _augment(rng, template, search, search_mask)
         targets = map_targets(search_mask, m, c.positive_radius)
         return {"template": _to_tensor(template), "search": _to_tensor(search),
