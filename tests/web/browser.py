@@ -65,7 +65,7 @@ def live_server(config) -> Iterator[str]:
 @contextmanager
 def chromium_page(downloads: Path) -> Iterator[object]:
     """A Playwright page in headless Debian Chromium; Playwright's own browser download is never used."""
-    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install -e '.[web-test]'")
+    from playwright import sync_api
     executable = ensure_chromium()
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS, headless=True,

@@ -9,7 +9,6 @@ import subprocess
 import sys
 import time
 
-import httpx
 import numpy as np
 import pytest
 
@@ -94,6 +93,8 @@ def test_a_restart_shows_what_was_computed_and_resumes(tmp_path, clip, slow_fram
 def test_a_server_killed_mid_propagation_corrupts_nothing(tmp_path):
     """A real ``vidseg serve`` process, SIGKILLed while it writes masks; restarted, it shows every
     frame it finished, the database is intact, every mask file decodes, and resume completes."""
+    import httpx
+
     from vidseg.io.writers import write_video
 
     frames, labels = disc_clip(num_frames=60)
