@@ -66,3 +66,19 @@ def test_only_complete_mask_files_count(tmp_path):
 def test_unknown_project_is_a_lookup_error(tmp_path):
     with pytest.raises(LookupError, match="does not exist"):
         Store(tmp_path).project(3)
+
+
+def test_a_restart_sweeps_what_interrupted_writes_left(tmp_path):
+    store = Store(tmp_path)
+    project = new_project(store)
+    write_index_png(store.mask_path(project.id, 0), np.zeros((6, 8), np.uint8))
+    leftovers = [tmp_path / "videos" / ".upload-abc.mp4", store.mask_path(project.id, 0).parent / ".00001.x.tmp.png",
+                 store.project_dir(project.id) / "exports" / ".export-x" / "masks" / "00000.png"]
+    for path in leftovers:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"partial")
+    store.close()
+    Store(tmp_path)
+    assert not any(path.exists() for path in leftovers)
+    assert not (store.project_dir(project.id) / "exports" / ".export-x").exists()
+    assert store.mask_path(project.id, 0).exists()

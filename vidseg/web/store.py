@@ -115,6 +115,7 @@ class Store:
         with self._lock:
             self._db.executescript(SCHEMA)
         self._mark_interrupted()
+        self._sweep_leftovers()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -137,6 +138,18 @@ class Store:
         with self.transaction() as db:
             db.execute("UPDATE jobs SET state=?, message=?, updated=? WHERE state=?",
                        (INTERRUPTED, "the server stopped during propagation; resume to finish", time.time(), RUNNING))
+
+    def _sweep_leftovers(self) -> None:
+        """Remove what writes cut short by a stopped server left: hidden temporary uploads, export
+        folders and atomic-write files. None of them was ever visible under its final name."""
+        import shutil
+
+        patterns = ("videos/.upload-*", "projects/*/exports/.export-*", "projects/*/*/.*.tmp*")
+        for path in (p for pattern in patterns for p in self.root.glob(pattern)):
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
 
     # -- paths ---------------------------------------------------------------------------------
 
