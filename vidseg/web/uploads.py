@@ -69,8 +69,9 @@ def keep_upload(store: Store, tmp: Path, name: str) -> Project:
         project = _checked_project(store, tmp, name)
     except InputError as error:
         tmp.unlink(missing_ok=True)
-        raise NotAVideo(f"{name!r} is not a video this server can read; upload an {SUPPORTED} file "
-                        f"({str(error).split(':')[-1].strip()})") from None
+        # The decoder's message names the server's temporary path: the user gets the gist only.
+        raise NotAVideo(f"{name!r} is not a video this server can read: it may be another kind of file or cut "
+                        f"short; upload a video ({SUPPORTED}) that plays in a video player") from error
     stem = re.sub(r"[^A-Za-z0-9_-]+", "_", Path(name).stem)[:60].strip("_") or "video"
     final = store.root / "videos" / f"{stem}-{uuid.uuid4().hex[:8]}{tmp.suffix}"
     tmp.replace(final)
