@@ -27,7 +27,7 @@ def ensure_chromium() -> Path:
         pytest.skip("chromium is not installed and this user cannot install it: apt-get install chromium")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, stdout=subprocess.DEVNULL)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"], check=True, env=env,
+    subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env,
                    stdout=subprocess.DEVNULL)
     assert CHROMIUM.exists(), "apt-get installed chromium but /usr/bin/chromium is missing"
     return CHROMIUM
