@@ -158,6 +158,7 @@ async function edit(kind, payload) {
 function onPointerDown(event) {
   if (!state.project || event.button > 2) return;
   event.preventDefault();
+  if (document.body.dataset.state === "busy") return say("Still working on the previous edit; click again in a moment.");
   const [x, y] = toPixels(event);
   const tool = document.querySelector("input[name=tool]:checked").value;
   if (tool === "box") {
