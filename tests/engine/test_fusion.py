@@ -185,3 +185,19 @@ def test_fusion_reduces_flicker_without_losing_accuracy():
     raw_iou = np.mean([iou(m, scene.mask(t)) for t, m in enumerate(raw)])
     fused_iou = np.mean([iou(m, scene.mask(t)) for t, m in enumerate(fused)])
     assert fused_iou > raw_iou - 0.02, (raw_iou, fused_iou)
+
+
+@pytest.mark.parametrize("power, expected", [(1.0, 0.9 * 0.5), (0.5, 0.9 * np.sqrt(0.5)), (0.0, 0.9)])
+def test_confidence_power_sets_how_much_a_fairly_sure_network_yields(power, expected):
+    """Network 0.75 (confidence 0.5) against a reliable prior of 0: the prior's weight is
+    prior_weight * (1 - c) ** power, so the fused value is 0.75 * (1 - weight)."""
+    prior = WarpedPrior(probs=np.stack([np.ones((4, 4)), np.zeros((4, 4))]).astype(np.float32),
+                        reliability=np.ones((4, 4), np.float32), flow=np.zeros((4, 4, 2), np.float32))
+    net = np.stack([np.full((4, 4), 0.25), np.full((4, 4), 0.75)]).astype(np.float32)
+    fused = FlowFusion(FusionConfig(prior_weight=0.9, confidence_power=power)).fuse(net, prior)
+    assert np.allclose(fused[1], 0.75 * (1.0 - expected), atol=1e-5)
+
+
+def test_confidence_power_must_not_be_negative():
+    with pytest.raises(InputError, match="confidence_power"):
+        FusionConfig(confidence_power=-0.5)

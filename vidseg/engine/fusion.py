@@ -5,7 +5,7 @@ For frame t a per-frame model gives "mask 2" (its probabilities). The fused resu
 mixed per pixel into frame t's target mask, which becomes the next mask 1::
 
     c = (max_k p2_k - 1/n) / (1 - 1/n)          network confidence, 0 (uniform) .. 1 (one-hot)
-    w = prior_weight * reliability * (1 - c)    how much mask 3 counts
+    w = prior_weight * reliability * (1 - c)^g  how much mask 3 counts (g = confidence_power, 1)
     fused = (1 - w) * p2 + w * p3, renormalised over the n = K+1 channels
 
 So a confident network is kept as it is, and so is the network wherever the warp is unreliable
@@ -57,6 +57,10 @@ class FusionConfig:
     fill_size: side, in flow-grid pixels, of the window whose consistent pixels fill mask 3 at
         occlusions.
     prior_weight: the most mask 3 can weigh (uncertain network, reliable warp), in [0, 1].
+    confidence_power: how fast the network's confidence takes weight from mask 3:
+        w = prior_weight * reliability * (1 - c) ** confidence_power. 1: seed 001's rule; below 1
+        mask 3 also counts where the network is fairly sure (a per-frame model that flips whole
+        regions with confidence); 0: a plain flow-compensated running mean.
     """
 
     preset: str = "medium"
@@ -66,6 +70,7 @@ class FusionConfig:
     occlusion_margin: int = 2
     fill_size: int = 11
     prior_weight: float = 0.9
+    confidence_power: float = 1.0
 
     def __post_init__(self) -> None:
         FlowConfig(preset=self.preset, scale=self.scale)  # validates both
@@ -77,6 +82,8 @@ class FusionConfig:
             raise InputError(f"occlusion_margin must be >= 0, got {self.occlusion_margin}")
         if not 0.0 <= self.prior_weight <= 1.0:
             raise InputError(f"prior_weight must be in [0, 1], got {self.prior_weight}")
+        if not self.confidence_power >= 0.0:
+            raise InputError(f"confidence_power must be >= 0, got {self.confidence_power}")
 
 
 @dataclass(frozen=True)
@@ -167,7 +174,10 @@ class FlowFusion:
             )
         prior = pad_slots(warped.probs, n)
         confidence = np.clip((net.max(axis=0) - 1.0 / n) * (n / (n - 1.0)), 0.0, 1.0) if n > 1 else 1.0
-        weight = (self.config.prior_weight * warped.reliability) * (1.0 - confidence)
+        doubt = 1.0 - confidence
+        if self.config.confidence_power != 1.0:
+            doubt = np.power(doubt, self.config.confidence_power)
+        weight = (self.config.prior_weight * warped.reliability) * doubt
         fused = net + weight[None] * (prior - net)
         return _renormalise(fused)
 
