@@ -2,7 +2,7 @@
 
 The person model is MediaPipe's, not ours, so all 8 person sequences of ``benchmarks/portrait.py``
 are test data for it. Fusion settings are chosen here on :data:`TUNE` (every other one in
-alphabetical order); ``benchmarks/portrait.py`` reports all 8 and :data:`HELD_OUT` apart, so the
+alphabetical order); ``benchmarks/portrait.py`` reports all 8 and the other four apart, so the
 effect of the choice can be read on sequences it never saw.
 
 The person model runs once per sequence (its probabilities are cached under ``--cache``), then
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from portrait import PERSON_SEQUENCES  # benchmarks/ is on sys.path
+from portrait import FUSION_TUNING  # benchmarks/ is on sys.path
 from vos_ablation import DEFAULT_ROOT
 
 from vidseg.engine.portrait import PORTRAIT_FUSION, PortraitConfig, PortraitPipeline, load_person_model
@@ -29,8 +29,7 @@ from vidseg.eval.flicker import SequenceFlows, pair_flicker
 from vidseg.eval.metrics import region_iou
 from vidseg.io.frames import open_frames
 
-TUNE = PERSON_SEQUENCES[0::2]
-HELD_OUT = PERSON_SEQUENCES[1::2]
+TUNE = FUSION_TUNING
 
 VARIANTS = {
     "seed rule (pw 0.9, g 1)": PORTRAIT_FUSION,
