@@ -45,6 +45,7 @@ def test_lines_parse_with_paths_relative_to_the_manifest_and_box_as_corners(file
     ({"id": "../b", "input": "clip.mp4", "mask": "mask.png"}, ["line 2", "id is '../b'"]),
     ({"id": ".hidden", "input": "clip.mp4", "mask": "mask.png"}, ["line 2", "id"]),
     ({"id": 3, "input": "clip.mp4", "mask": "mask.png"}, ["line 2", "id is 3"]),
+    ({"id": "summary.json", "input": "clip.mp4", "mask": "mask.png"}, ["line 2", "summary file"]),
     ({"id": "a", "input": "clip.mp4", "mask": "mask.png"}, ["line 2", "used again", "line 1"]),
     ({"id": "b", "input": "clip.mp4", "mask": "mask.png", "frame": 3}, ["line 2", "unknown key 'frame'"]),
 ])

@@ -86,6 +86,8 @@ def parse_line(text: str, number: int, base: Path) -> BatchItem:
     if not isinstance(video_id, str) or not _ID.fullmatch(video_id):
         raise InputError(f"id is {video_id!r}; use a name of letters, digits, '_', '-' or '.' "
                          "(not starting with '.'; it names the output folder)")
+    if video_id == "summary.json":
+        raise InputError("id 'summary.json' is the name of the batch's summary file; choose another id")
     if ("mask" in entry) == ("box" in entry):
         raise InputError(f"video {video_id!r} needs exactly one prompt: \"mask\" (an index PNG) or \"box\" [x, y, w, h]")
     video = _existing_path(entry.get("input"), "input", base)

@@ -45,7 +45,8 @@ def ray_cluster(address: str | None, workers: int | None) -> Iterator[ModuleType
             stack.enter_context(_reaped_on_exit())
         try:
             if address is None:
-                ray.init(num_cpus=workers, object_store_memory=LOCAL_OBJECT_STORE_BYTES, **quiet)
+                # "local": a new cluster even when this machine runs another (ray start) or RAY_ADDRESS is set
+                ray.init(address="local", num_cpus=workers, object_store_memory=LOCAL_OBJECT_STORE_BYTES, **quiet)
             else:
                 ray.init(address=address, **quiet)
         except (ConnectionError, RuntimeError, ValueError) as error:
