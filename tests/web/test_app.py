@@ -32,6 +32,7 @@ def test_workflow_upload_click_propagate_correct_export(client, clip):
 
     answer = click(client, project, 0, clip.centre(0))
     assert answer.status_code == 200, answer.text
+    assert answer.json()["prompted"] == [0] and answer.json()["objects"] == [1]  # the project, as GET gives it
     project["version"] = answer.json()["version"]
     assert iou(mask_of(client, project["id"], 0) == 1, clip.labels[0] == 1) > 0.85
 

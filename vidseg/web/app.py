@@ -1,7 +1,8 @@
 """The HTTP API and the page: ``create_app(ServeConfig)`` gives the FastAPI application.
 
 Routes (JSON unless said; every edit carries the project ``version`` the page last saw, and a
-stale one is answered 409 with a message saying another tab changed the project):
+stale one is answered 409 with a message saying another tab changed the project; an edit answers
+with the project as ``GET /api/projects/{id}`` does):
 
     GET  /                                   the page (vidseg/web/static/index.html)
     GET  /api/videos                         videos in the data folder's videos/
@@ -138,13 +139,13 @@ def create_app(config: ServeConfig) -> FastAPI:
 
     @app.post("/api/projects/{project_id}/box")
     def box(project_id: int, body: BoxEdit) -> dict:
-        _, version = workspace.add_box(project_id, body.version, body.frame, body.obj_id, body.box)
-        return {"version": version, "frame": body.frame}
+        workspace.add_box(project_id, body.version, body.frame, body.obj_id, body.box)
+        return describe(workspace, project_id)
 
     @app.post("/api/projects/{project_id}/clicks")
     def clicks(project_id: int, body: ClicksEdit) -> dict:
-        _, version = workspace.add_clicks(project_id, body.version, body.frame, body.obj_id, body.clicks)
-        return {"version": version, "frame": body.frame}
+        workspace.add_clicks(project_id, body.version, body.frame, body.obj_id, body.clicks)
+        return describe(workspace, project_id)
 
     @app.post("/api/projects/{project_id}/propagate")
     def propagate(project_id: int, body: PropagateRequest) -> dict:

@@ -64,10 +64,12 @@ class Workspace:
     def warm_up(self) -> threading.Thread:
         """Load the networks in the background, so the first upload and click do not wait for them.
 
-        Opening a one-frame session also builds a propagator once: its optimiser (online adaptation)
-        imports torch's compiler stack on first use, 5 s on the 2-core machine."""
+        A one-frame session with a box also builds a propagator and runs the click network once: the
+        propagator's optimiser (online adaptation) imports torch's compiler stack on first use (5 s on
+        the 2-core machine), and the first inference sets up kernels."""
         def load() -> None:
-            self.segmenter().open(np.zeros((1, 16, 16, 3), np.uint8)).close()
+            with self.segmenter().open(np.zeros((1, 64, 64, 3), np.uint8)) as session:
+                session.add_box(0, 1, (8, 8, 40, 40))  # the first inference sets up torch's kernels (~1 s)
             self._warm = True
 
         thread = threading.Thread(target=load, name="warm-up", daemon=True)

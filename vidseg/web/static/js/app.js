@@ -144,9 +144,7 @@ async function edit(kind, payload) {
   const body = { version: project.version, frame: state.frame, obj_id: state.objId, ...payload };
   await busy(async () => {
     const started = performance.now();
-    const answer = await api.post(`/api/projects/${project.id}/${kind}`, body);
-    project.version = answer.version;
-    update(await api.get(`/api/projects/${project.id}`));
+    update(await api.post(`/api/projects/${project.id}/${kind}`, body));
     await showFrame(state.frame);
     const ms = Math.round(performance.now() - started);
     document.body.dataset.lastEditMs = ms;
