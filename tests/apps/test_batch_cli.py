@@ -148,6 +148,19 @@ def test_a_folder_of_other_files_is_refused(capsys, tmp_path, inputs):
     assert not (tmp_path / "out" / ROOT_MARK).exists()
 
 
+def test_a_second_run_on_the_same_folder_is_refused_while_the_first_runs(capsys, tmp_path, inputs):
+    import fcntl
+
+    code, _, _ = run_command(capsys, ["batch", inputs, "-o", tmp_path / "out", "--workers", 0])
+    assert code == 2 and not (tmp_path / "out").exists()  # nothing made for a refused command
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / ROOT_MARK).write_text("an earlier batch")
+    with open(tmp_path / "out" / ROOT_MARK, "rb") as mark:
+        fcntl.flock(mark, fcntl.LOCK_EX)  # as a running batch holds it
+        code, _, err = run_command(capsys, ["batch", inputs, "-o", tmp_path / "out"])
+    assert_user_error(code, err, "another vidseg batch is writing")
+
+
 def test_bad_workers_and_missing_ray_are_one_line_errors(capsys, tmp_path, inputs, monkeypatch):
     code, _, err = run_command(capsys, ["batch", inputs, "-o", tmp_path / "a", "--workers", 0])
     assert_user_error(code, err, "--workers")

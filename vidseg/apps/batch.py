@@ -8,6 +8,8 @@ is rewritten atomically after every video, so it always tells how far the run go
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import time
@@ -58,6 +60,11 @@ def run_batch(job: BatchJob) -> BatchReport:
     if job.workers is not None and job.workers < 1:
         raise InputError(f"--workers is {job.workers}; give at least 1")
     out_root = prepare_out_root(Path(job.out_root))
+    with exclusive(out_root):
+        return _run(job, items, out_root, started)
+
+
+def _run(job: BatchJob, items: list[BatchItem], out_root: Path, started: float) -> BatchReport:
     finished = {item.id for item in items if is_finished(item, out_root, job.options)}
     outcomes = {item_id: VideoOutcome(item_id, True) for item_id in finished}
     todo = [item for item in items if item.id not in finished]
@@ -75,6 +82,20 @@ def run_batch(job: BatchJob) -> BatchReport:
     report = _report(items, outcomes, len(finished))
     report.seconds = time.perf_counter() - started
     return report
+
+
+@contextlib.contextmanager
+def exclusive(out_root: Path) -> Iterator[None]:
+    """Hold a lock on ``out_root``'s mark for the block, so two runs never write one folder. The
+    kernel releases it however the run ends, SIGKILL included (on a network file system, as far as
+    it supports flock)."""
+    with open(out_root / ROOT_MARK, "rb") as mark:
+        try:
+            fcntl.flock(mark, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OutputError(f"another vidseg batch is writing {out_root}; wait for it to end, "
+                              "or stop it and run this again") from None
+        yield
 
 
 def prepare_out_root(out_root: Path) -> Path:
