@@ -20,6 +20,8 @@ def test_check_box_clips_to_the_image_and_refuses_empty_boxes():
         check_box((5, 5, 5, 9), 20, 10)
     with pytest.raises(InputError, match="outside"):
         check_box((25, 0, 30, 5), 20, 10)
+    with pytest.raises(InputError, match="not a finite number"):
+        check_box((0, 0, float("nan"), 5), 20, 10)
 
 
 def test_check_click_refuses_points_outside_the_image():

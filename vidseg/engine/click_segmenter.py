@@ -17,13 +17,28 @@ import torch
 
 from vidseg.engine.clicks import Click, check_box, check_click, distance_maps
 from vidseg.engine.crops import CropWindow, cut, paste
+from vidseg.engine.graph_cut import GraphCutConfig, polish_with_graph_cut
 from vidseg.engine.selection_cues import selection_maps
 from vidseg.errors import InputError
+from vidseg.nn.guided_filter import guided_upsample
 from vidseg.nn.interactive import InteractiveNet, LowerFeatures, box_at
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "interactive.pt"
 BOX_MARGIN = 0.2  # the crop around a box: its longer side grown by this much on each side
 CLICK_WINDOW = 0.75  # the wide crop around a single click: this share of the image's shorter side
+MAX_GUIDE = 1024  # refining works on the crop at the image's resolution, at most this many pixels a side
+
+
+@dataclass(frozen=True)
+class RefineConfig:
+    """Edge-aware upsampling of the network's stride-2 output to the image's own pixels in the
+    crop (:func:`vidseg.nn.guided_filter.guided_upsample`): the output is 112x112 over a crop that
+    is often 3-4x larger in the image, so a bilinear upsampling blurs the outline over several
+    pixels. radius in image pixels, eps in squared [0, 1] intensity; enabled False: bilinear."""
+
+    enabled: bool = True
+    radius: int = 8
+    eps: float = 1e-3
 
 
 @dataclass
@@ -36,6 +51,7 @@ class ClickState:
     window: CropWindow
     lower: LowerFeatures
     cues: np.ndarray  # (2, S, S) float32: the box and its colour likelihood in the crop
+    guide: np.ndarray | None = None  # (N, N, 3) uint8: the crop at the image's resolution (N >= S), for refining
     clicks: list[Click] = field(default_factory=list)
     probs: list[np.ndarray] = field(default_factory=list)  # each (H, W) float32 in [0, 1]
 
@@ -44,11 +60,15 @@ class ClickSegmenter:
     """Interactive segmentation of one image at a time.
 
     ``model``: "default" (the shipped weights), a checkpoint path, or an ``InteractiveNet``.
-    Masks are (H, W) bool in the image's pixels.
+    ``refine``: edge-aware upsampling of every prediction; ``graph_cut``: GrabCut polish of the
+    first mask from a box (:mod:`vidseg.engine.graph_cut`). Masks are (H, W) bool in the image's pixels.
     """
 
-    def __init__(self, model: str | os.PathLike | InteractiveNet = "default", device: str = "cpu") -> None:
+    def __init__(self, model: str | os.PathLike | InteractiveNet = "default", device: str = "cpu",
+                 refine: RefineConfig | None = None, graph_cut: GraphCutConfig | None = None) -> None:
         self.net = _load(model).to(device).eval()
+        self.refine = refine or RefineConfig()
+        self.graph_cut = graph_cut or GraphCutConfig()
         self.device = torch.device(device)
         self.state: ClickState | None = None
 
@@ -75,7 +95,10 @@ class ClickSegmenter:
             box = self._box_from_click(image, x, y)
             first = [Click(x, y, True)]
         self.state = self._select(image, box, CropWindow.around(box, BOX_MARGIN))
-        self.state.probs.append(self._predict(first, np.zeros((h, w), np.float32)))
+        probs = self._predict(first, np.zeros((h, w), np.float32))
+        if not first and self.graph_cut.enabled:
+            probs = polish_with_graph_cut(image, box, probs, self.graph_cut)
+        self.state.probs.append(probs)
         self.state.clicks.extend(first)
         return self.mask
 
@@ -139,7 +162,8 @@ class ClickSegmenter:
         """A selection state: the crop's first-part features and the box's cues in it."""
         crop = cut(image, window, self.crop)
         cues = selection_maps(crop, window.box_to_crop(box, self.crop))
-        return ClickState(image, box, window, self._lower(crop), cues, list(clicks or []), list(probs or []))
+        guide = cut(image, window, min(max(self.crop, round(window.side)), MAX_GUIDE)) if self.refine.enabled else None
+        return ClickState(image, box, window, self._lower(crop), cues, guide, list(clicks or []), list(probs or []))
 
     def _box_from_click(self, image: np.ndarray, x: int, y: int) -> tuple[float, float, float, float]:
         """The box of the object under a click, from the region branch on a wide crop."""
@@ -162,9 +186,13 @@ class ClickSegmenter:
         state = self.state
         maps = correction_maps(clicks, state.window, cut(previous, state.window, self.crop), state.cues)
         logits = self.net.upper(state.lower, torch.from_numpy(maps)[None].to(self.device))
-        logits = torch.nn.functional.interpolate(logits, size=(self.crop, self.crop), mode="bilinear",
-                                                 align_corners=False)
-        probs = torch.sigmoid(logits)[0, 0].cpu().numpy()
+        if state.guide is not None:
+            low = torch.sigmoid(logits)[0].cpu().numpy()  # (1, S/2, S/2)
+            probs = guided_upsample(low, state.guide, self.refine.radius, self.refine.eps)[0]
+        else:
+            logits = torch.nn.functional.interpolate(logits, size=(self.crop, self.crop), mode="bilinear",
+                                                     align_corners=False)
+            probs = torch.sigmoid(logits)[0, 0].cpu().numpy()
         return paste(probs, state.window, state.image.shape[:2])
 
 

@@ -31,6 +31,8 @@ def check_box(box: tuple[float, float, float, float], width: int, height: int) -
         x0, y0, x1, y1 = (float(v) for v in box)
     except (TypeError, ValueError):
         raise InputError(f"box is {box!r}; give four numbers x0,y0,x1,y1 in pixels") from None
+    if not np.all(np.isfinite((x0, y0, x1, y1))):
+        raise InputError(f"box {box!r} holds a value that is not a finite number; give four pixel coordinates")
     if not (x1 > x0 and y1 > y0):
         raise InputError(f"box {box!r} has zero area; give x0,y0,x1,y1 with x1 > x0 and y1 > y0")
     cx0, cy0 = max(0, int(np.floor(x0))), max(0, int(np.floor(y0)))
