@@ -20,6 +20,7 @@ put on their path (the project's ``cv2`` stays untouched):
     .venv/bin/pip install --no-deps --target .venv/opencv-contrib opencv-contrib-python-headless==$(.venv/bin/python -c "import cv2; print(cv2.__version__)").93
     flock /tmp/vidseg-cpu.lock .venv/bin/python benchmarks/tracker.py
     .venv/bin/python benchmarks/tracker.py --sequences car-turn --methods polar,csrt   # a quick look
+    .venv/bin/python benchmarks/tracker.py --sequences bear,hike --options '{"lost_below": 0.3}'
 
 (pick the contrib wheel whose version equals ``pip show opencv-python-headless``.)
 """
@@ -51,7 +52,8 @@ def main() -> int:
     parser.add_argument("--sequences", default=",".join(VALIDATION), help="comma-separated (default: our validation split)")
     parser.add_argument("--methods", default="polar,csrt,kcf")
     parser.add_argument("--model", default="default", help="tracker checkpoint (default: the shipped weights)")
-    parser.add_argument("--track-args", default="", help="extra options for the polar tracker, e.g. '--search 256'")
+    parser.add_argument("--options", default="{}",
+                        help="TrackerOptions fields for the polar tracker as JSON, e.g. '{\"search\": 256}'")
     parser.add_argument("--contrib", type=Path, default=DEFAULT_CONTRIB, help="folder holding opencv-contrib's cv2")
     parser.add_argument("--json", type=Path, help="also write the per-sequence results here")
     parser.add_argument("--worker", nargs=3, metavar=("METHOD", "SEQUENCE", "OUT"), help=argparse.SUPPRESS)
@@ -71,6 +73,7 @@ def main() -> int:
                 results[method][seq] = {**_score(out, truth_masks, method == "polar"), "fps": stats["fps"]}
                 print(f"{seq:16s} {method:6s} " + "  ".join(f"{k} {v:.1f}" for k, v in results[method][seq].items()),
                       file=sys.stderr)
+    print(f"polar tracker options: {args.options}; model: {args.model}")
     print(_table(results, sequences))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
@@ -93,7 +96,7 @@ def _run_worker(args: argparse.Namespace, method: str, seq: str, out: Path) -> d
             sys.exit(f"{args.contrib}/cv2 is missing: install opencv-contrib there (see this script's docstring)")
         env["PYTHONPATH"] = os.pathsep.join([str(args.contrib), str(ROOT)])
     command = [sys.executable, __file__, "--data", str(args.data), "--model", args.model,
-               "--track-args=" + args.track_args, "--worker", method, seq, str(out)]
+               "--options", args.options, "--worker", method, seq, str(out)]
     done = subprocess.run(command, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         sys.exit(f"{method} on {seq} failed:\n{done.stderr}")
@@ -106,12 +109,14 @@ def _worker(args: argparse.Namespace, method: str, seq: str, out: str) -> int:
     from vidseg.eval.tracking import mask_box
 
     box = mask_box(truth[0])
-    if method == "polar":
-        from vidseg.apps.cli import main as cli
+    if method == "polar":  # the pipeline of 'vidseg track'
+        from vidseg.apps.track import TrackJob, run_track
+        from vidseg.engine.track import TrackerOptions
 
-        argv = ["track", str(frames), "--box", ",".join(f"{v:g}" for v in box), "-o", out, "--stats", "--quiet"]
-        argv += (["--model", args.model] if args.model != "default" else []) + args.track_args.split()
-        return cli(argv)  # its --stats line is the last line of stdout
+        options = TrackerOptions(**json.loads(args.options))
+        stats = run_track(TrackJob(frames, box, Path(out), model=args.model, options=options, progress=False))
+        print(json.dumps(stats.to_json()))
+        return 0
     print(json.dumps(_opencv_track(method, frames, box, Path(out))))
     return 0
 
