@@ -151,6 +151,8 @@ class PolarTracker:
     # -- one frame --------------------------------------------------------------------------
 
     def _search(self, frame: np.ndarray, update_box: bool) -> TrackResult:
+        """The best location in the search crop around the last place; with ``update_box``, the
+        tracked box follows it (or the result is lost)."""
         s, o = self._state, self.options
         side = context_side(*s.size, self.net.config.context) * self.search / self.net.config.template
         window = CropWindow.centred(*s.centre, side)
@@ -168,17 +170,13 @@ class PolarTracker:
             return result
         if raw < o.lost_below or not _overlaps_frame(result.box, frame.shape):
             return TrackResult(None, raw, None)
-        if update_box:
-            rate = o.size_rate * penalty[i, j] * raw
-            x, y, w, h = result.box
-            s.size = (1 - rate) * s.size + rate * np.array([w, h])
-            s.size = np.maximum(s.size, _MIN_SIZE)
-            s.centre = np.array([x + w / 2 - 0.5, y + h / 2 - 0.5])
-            s.centre = np.clip(s.centre, 0, [frame.shape[1] - 1, frame.shape[0] - 1])
-            w, h = s.size
-            box = (s.centre[0] - w / 2 + 0.5, s.centre[1] - h / 2 + 0.5, w, h)
-            return TrackResult(box, raw, result.polygon)
-        return result
+        # The centre moves to the location's box; the size only part of the way (smoothing).
+        rate = o.size_rate * penalty[i, j] * raw
+        x, y, w, h = result.box
+        s.size = np.maximum((1 - rate) * s.size + rate * np.array([w, h]), _MIN_SIZE)
+        s.centre = np.clip(np.array([x + w / 2 - 0.5, y + h / 2 - 0.5]), 0, [frame.shape[1] - 1, frame.shape[0] - 1])
+        w, h = s.size
+        return TrackResult((s.centre[0] - w / 2 + 0.5, s.centre[1] - h / 2 + 0.5, w, h), raw, result.polygon)
 
     def _redetect(self, frame: np.ndarray) -> TrackResult:
         """Search the whole frame at the object's last scale; found when the score is high enough."""
