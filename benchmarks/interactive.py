@@ -39,8 +39,8 @@ DEFAULT_ROOT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / 
 MAX_CLICKS = 20
 STOP_AT = 0.90  # the highest NoC threshold reported: stopping there changes no column
 MIN_PIXELS = 100
-LABELS = {"vidseg": "vidseg interactive", "vidseg-no-graph-cut": "vidseg without graph cut",
-          "vidseg-network": "vidseg network alone", "grabcut": "GrabCut"}
+LABELS = {"vidseg": "vidseg interactive", "vidseg-global-clicks": "  without local merge",
+          "vidseg-no-graph-cut": "  nor graph cut", "vidseg-network": "  nor guided filter", "grabcut": "GrabCut"}
 
 
 @dataclass
@@ -92,8 +92,9 @@ def make_segmenters(methods: list[str], model: str) -> dict[str, ClickModel]:
                 from vidseg.engine.graph_cut import GraphCutConfig
 
                 refine = RefineConfig(enabled=method != "vidseg-network")
-                graph_cut = GraphCutConfig(enabled=method == "vidseg")
-                segmenters[method] = ClickSegmenter(model=model, refine=refine, graph_cut=graph_cut)
+                graph_cut = GraphCutConfig(enabled=method in ("vidseg", "vidseg-global-clicks"))
+                segmenters[method] = ClickSegmenter(model=model, refine=refine, graph_cut=graph_cut,
+                                                    merge_locally=method == "vidseg")
             except (ImportError, VidsegError) as error:
                 raise SystemExit(f"cannot load our interactive model ({error}); "
                                  "pass --model PATH, or --methods grabcut for the baseline alone") from error
@@ -194,8 +195,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--every", type=int, default=10, help="use every N-th frame (default 10)")
     parser.add_argument("--max-frames", type=int, help="stop after N frames in all (quick trials)")
     parser.add_argument("--model", default="default", help='interactive model: "default" or a checkpoint path')
-    parser.add_argument("--methods", default="vidseg,grabcut", help="comma-separated: vidseg, vidseg-no-graph-cut, vidseg-network (no graph cut, no "
-                        "edge-aware upsampling), grabcut")
+    parser.add_argument("--methods", default="vidseg,grabcut", help="comma-separated: vidseg, vidseg-global-clicks (no local merge), vidseg-no-graph-cut, "
+                        "vidseg-network (none of the three: no graph cut, no edge-aware upsampling, no local merge), grabcut")
     parser.add_argument("--all-clicks", action="store_true", help=f"always make {MAX_CLICKS} clicks (no early stop)")
     parser.add_argument("--json", type=Path, help="also write the summary and per-frame IoUs as JSON")
     args = parser.parse_args()

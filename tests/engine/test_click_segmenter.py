@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from vidseg.engine.click_segmenter import ClickSegmenter, RefineConfig
+from vidseg.engine.click_segmenter import ClickSegmenter, RefineConfig, merge_at_click
 from vidseg.engine.graph_cut import GraphCutConfig, polish_with_graph_cut
 from vidseg.errors import InputError
 
@@ -66,3 +66,15 @@ def test_graph_cut_keeps_the_network_mask_when_it_finds_nothing():
 def test_graph_cut_settings_are_checked():
     with pytest.raises(InputError, match="iterations"):
         GraphCutConfig(iterations=0)
+
+
+def test_a_click_changes_only_the_region_of_change_it_lands_in():
+    previous = np.zeros((20, 20), np.float32)
+    previous[2:8, 2:8] = 1.0  # the object as it was
+    new = np.zeros((20, 20), np.float32)
+    new[12:18, 12:18] = 0.9  # the network adds a region at the click ...
+    # ... and, far from the click, drops the old square: a change the click did not ask for
+    merged = merge_at_click(previous, new, 15, 15)
+    assert (merged[12:18, 12:18] == 0.9).all() and (merged[2:8, 2:8] == 1.0).all()
+    assert merged.sum() == previous.sum() + new.sum()
+    assert merge_at_click(previous, new, 0, 0) is new  # the click's pixel kept its label: the new map whole

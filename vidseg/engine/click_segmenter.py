@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 
@@ -61,12 +62,15 @@ class ClickSegmenter:
 
     ``model``: "default" (the shipped weights), a checkpoint path, or an ``InteractiveNet``.
     ``refine``: edge-aware upsampling of every prediction; ``graph_cut``: GrabCut polish of the
-    first mask from a box (:mod:`vidseg.engine.graph_cut`). Masks are (H, W) bool in the image's pixels.
+    first mask from a box (:mod:`vidseg.engine.graph_cut`); ``merge_locally``: a click changes only
+    the region of change it lands in (:func:`merge_at_click`). Masks are (H, W) bool in the image's pixels.
     """
 
     def __init__(self, model: str | os.PathLike | InteractiveNet = "default", device: str = "cpu",
-                 refine: RefineConfig | None = None, graph_cut: GraphCutConfig | None = None) -> None:
+                 refine: RefineConfig | None = None, graph_cut: GraphCutConfig | None = None,
+                 merge_locally: bool = True) -> None:
         self.net = _load(model).to(device).eval()
+        self.merge_locally = merge_locally
         self.refine = refine or RefineConfig()
         self.graph_cut = graph_cut or GraphCutConfig()
         self.device = torch.device(device)
@@ -113,7 +117,10 @@ class ClickSegmenter:
             grown = CropWindow.around((min(x0, x - 16), min(y0, y - 16), max(x1, x + 17), max(y1, y + 17)), 0.0)
             self.state = state = self._select(state.image, state.box, grown, state.clicks, state.probs)
         clicks = [*state.clicks, Click(x, y, bool(positive))]
-        state.probs.append(self._predict(clicks, state.probs[-1]))
+        probs = self._predict(clicks, state.probs[-1])
+        if self.merge_locally:
+            probs = merge_at_click(state.probs[-1], probs, x, y)
+        state.probs.append(probs)
         state.clicks = clicks
         return self.mask
 
@@ -194,6 +201,22 @@ class ClickSegmenter:
                                                      align_corners=False)
             probs = torch.sigmoid(logits)[0, 0].cpu().numpy()
         return paste(probs, state.window, state.image.shape[:2])
+
+
+def merge_at_click(previous: np.ndarray, new: np.ndarray, x: int, y: int) -> np.ndarray:
+    """FocalClick's progressive merge: the new prediction only in the connected region of pixels
+    whose label it changed that holds the click; the previous map elsewhere.
+
+    A click says where one error is, not that the rest is wrong: without this the network's own
+    opinion far from the click (where a graph cut or earlier clicks had it right) comes back.
+    previous, new: (H, W) float32 probabilities. When the click's own pixel kept its label (the
+    network did not act on the click) the new map is taken whole.
+    """
+    changed = ((new > 0.5) != (previous > 0.5)).astype(np.uint8)
+    if not changed[y, x]:
+        return new
+    _, labels = cv2.connectedComponents(changed, connectivity=8)
+    return np.where(labels == labels[y, x], new, previous).astype(np.float32)
 
 
 def correction_maps(clicks: list[Click], window: CropWindow, previous_crop: np.ndarray, cues: np.ndarray) -> np.ndarray:
