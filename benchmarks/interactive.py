@@ -39,8 +39,9 @@ DEFAULT_ROOT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / 
 MAX_CLICKS = 20
 STOP_AT = 0.90  # the highest NoC threshold reported: stopping there changes no column
 MIN_PIXELS = 100
-LABELS = {"vidseg": "vidseg interactive", "vidseg-global-clicks": "  without local merge",
-          "vidseg-no-graph-cut": "  nor graph cut", "vidseg-network": "  nor guided filter", "grabcut": "GrabCut"}
+LABELS = {"vidseg": "vidseg interactive", "vidseg-global-clicks": "- local merge",
+          "vidseg-no-graph-cut": "- merge, graph cut", "vidseg-network": "- merge, cut, guided filter",
+          "grabcut": "GrabCut"}
 
 
 @dataclass
