@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from vidseg.engine.crops import MIN_SIDE, CropWindow, cut, paste
+from vidseg.engine.crops import MIN_SIDE, CropWindow, cut, cut_smooth, paste
 
 
 def test_around_is_a_square_centred_on_the_box_with_its_margin():
@@ -31,3 +31,13 @@ def test_to_crop_and_to_image_box_are_inverse():
     corners = window.to_crop([[30, 40]], 50)
     assert corners[0] == pytest.approx((-0.25, -0.25))
     assert window.to_image_box((0, 0, 50, 50), 50) == (30, 40, 130, 140)
+
+
+def test_cut_smooth_keeps_the_geometry_and_averages_fine_texture():
+    ys, xs = np.mgrid[0:400, 0:600]
+    ramp = np.repeat(((xs + 2 * ys) / 1400 * 255).astype(np.uint8)[..., None], 3, 2)
+    window = CropWindow.centred(300.0, 200.0, 350.0)
+    assert np.abs(cut_smooth(ramp, window, 64).astype(int) - cut(ramp, window, 64).astype(int)).max() <= 3
+    stripes = np.zeros((400, 600, 3), np.uint8)
+    stripes[:, ::2] = 255
+    assert abs(cut_smooth(stripes, window, 64).mean() - 127.5) < 3      # cut alone gives all 255 or all 0

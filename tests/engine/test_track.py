@@ -97,16 +97,3 @@ def test_bad_options_are_refused():
         TrackerOptions(search=200)
     with pytest.raises(InputError, match="0 to 1"):
         TrackerOptions(template_update=1.5)
-
-
-def test_cut_smooth_keeps_the_geometry_and_averages_fine_texture():
-    from vidseg.engine.crops import CropWindow, cut
-    from vidseg.engine.track import cut_smooth
-
-    ys, xs = np.mgrid[0:400, 0:600]
-    ramp = np.repeat(((xs + 2 * ys) / 1400 * 255).astype(np.uint8)[..., None], 3, 2)
-    window = CropWindow.centred(300.0, 200.0, 350.0)
-    assert np.abs(cut_smooth(ramp, window, 64).astype(int) - cut(ramp, window, 64).astype(int)).max() <= 3
-    stripes = np.zeros((400, 600, 3), np.uint8)
-    stripes[:, ::2] = 255
-    assert abs(cut_smooth(stripes, window, 64).mean() - 127.5) < 3      # cut alone gives all 255 or all 0

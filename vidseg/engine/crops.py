@@ -76,12 +76,27 @@ class CropWindow:
 def cut(image: np.ndarray, window: CropWindow, size: int, interpolation: int = cv2.INTER_LINEAR) -> np.ndarray:
     """The window of ``image`` (H, W[, C]) resized to (size, size[, C]); zero outside the image.
 
-    Shrinking by more than 2x averages over the source pixels (area), so detail does not alias.
+    A shrink of more than 2x asks for INTER_AREA, but warpAffine samples only a pixel's neighbours
+    whatever the flag, so fine texture aliases; :func:`cut_smooth` does not. (The interactive
+    network was trained on crops from this function, so it keeps using it.)
     """
     matrix = window.matrix(size)
     if interpolation == cv2.INTER_LINEAR and matrix[0, 0] < 0.5:
         interpolation = cv2.INTER_AREA
     return cv2.warpAffine(image, matrix, (size, size), flags=interpolation, borderMode=cv2.BORDER_CONSTANT)
+
+
+def cut_smooth(image: np.ndarray, window: CropWindow, size: int) -> np.ndarray:
+    """:func:`cut`, with the image first halved (area averaging) while the crop
+    would shrink it by 2x or more: warpAffine samples only a pixel's neighbours whatever the flag
+    (INTER_AREA included), so a strong shrink aliased fine texture into noise. Training and
+    tracking cut their crops with this one function."""
+    while window.side / size >= 2 and min(image.shape[:2]) >= 32:
+        h, w = image.shape[:2]
+        image = cv2.resize(image, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+        sx, sy = (w // 2) / w, (h // 2) / h  # edge coordinates scale exactly (sx = sy for even sides)
+        window = CropWindow(window.x0 * sx, window.y0 * sy, window.side * (sx + sy) / 2)
+    return cut(image, window, size)
 
 
 def paste(crop: np.ndarray, window: CropWindow, image_hw: tuple[int, int]) -> np.ndarray:

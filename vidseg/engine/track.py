@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 import torch
 
-from vidseg.engine.crops import CropWindow, cut
+from vidseg.engine.crops import CropWindow, cut_smooth
 from vidseg.errors import InputError
 from vidseg.nn.checkpoint import load_model
 from vidseg.nn.polar import MIN_RAYS, STRIDE, PolarTrackerNet, context_side, location_grid, ray_angles
@@ -227,19 +227,6 @@ class PolarTracker:
 
 
 # ---------------------------------------------------------------------------------------------
-
-
-def cut_smooth(image: np.ndarray, window: CropWindow, size: int) -> np.ndarray:
-    """:func:`~vidseg.engine.crops.cut`, with the image first halved (area averaging) while the crop
-    would shrink it by 2x or more: warpAffine samples only a pixel's neighbours whatever the flag
-    (INTER_AREA included), so a strong shrink aliased fine texture into noise. Training and
-    tracking cut their crops with this one function."""
-    while window.side / size >= 2 and min(image.shape[:2]) >= 32:
-        h, w = image.shape[:2]
-        image = cv2.resize(image, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
-        sx, sy = (w // 2) / w, (h // 2) / h  # edge coordinates scale exactly (sx = sy for even sides)
-        window = CropWindow(window.x0 * sx, window.y0 * sy, window.side * (sx + sy) / 2)
-    return cut(image, window, size)
 
 
 def check_box(box: tuple[float, float, float, float], height: int, width: int) -> tuple[float, float, float, float]:
