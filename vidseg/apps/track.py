@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,9 +88,11 @@ def run_track(job: TrackJob) -> TrackStats:
         lines: list[str] = []
         started = time.perf_counter()
         try:
+            # closing(): the reader thread stops before the source closes, also on an error
             with tqdm(total=len(source), unit="frame", disable=not job.progress, desc="track", leave=False) as bar, \
-                    WorkerThread(lambda item: write_index_png(*item)) as writer:
-                for index, frame in prefetch(source.iter_frames()):
+                    WorkerThread(lambda item: write_index_png(*item)) as writer, \
+                    closing(prefetch(source.iter_frames())) as frames:
+                for index, frame in frames:
                     result = tracker.start(frame, job.box) if index == 0 else tracker.step(frame)
                     mask = result.mask(source.height, source.width).view(np.uint8)
                     writer.submit((masks_dir / f"{source.stems[index]}.png", mask))
