@@ -97,3 +97,31 @@ def test_bad_options_are_refused():
         TrackerOptions(search=200)
     with pytest.raises(InputError, match="0 to 1"):
         TrackerOptions(template_update=1.5)
+
+
+def test_search_frame_offers_separate_candidates_best_first_and_leaves_the_state():
+    tracker = PolarTracker(RedFinder(CONFIG))
+    tracker.start(frame_with_square(20), (20, 50, SIDE, SIDE))
+    frame = frame_with_square(30)
+    frame[10:10 + SIDE, 120:120 + SIDE, 0] = 255  # a second red square
+    found = tracker.search_frame(frame, count=8)
+    centres = [(r.box[0] + r.box[2] / 2, r.box[1] + r.box[3] / 2) for r in found]
+    assert any(abs(x - 38) <= 8 and abs(y - 58) <= 8 for x, y in centres)
+    assert any(abs(x - 128) <= 8 and abs(y - 18) <= 8 for x, y in centres)
+    assert [r.score for r in found] == sorted((r.score for r in found), reverse=True)
+    # Peaks are apart: no two candidates share a location.
+    assert len({(round(x), round(y)) for x, y in centres}) == len(found)
+    assert all(r.score < 0.01 for r in tracker.search_frame(frame_with_square(None), count=3))
+    # The tracked place did not move: the next step still finds the square near the first one.
+    assert abs(tracker.step(frame_with_square(24)).box[0] - 24) <= 6
+
+
+def test_place_moves_where_the_next_step_searches():
+    tracker = PolarTracker(RedFinder(CONFIG))
+    tracker.start(frame_with_square(20), (20, 50, SIDE, SIDE))
+    frame = frame_with_square(20)
+    frame[50:50 + SIDE, 120:120 + SIDE, 0] = 255  # two squares: the search follows the placed one
+    tracker.place((118, 50, SIDE, SIDE))
+    assert abs(tracker.step(frame).box[0] - 120) <= 6
+    with pytest.raises(RuntimeError):
+        PolarTracker(RedFinder(CONFIG)).place((0, 0, 4, 4))

@@ -180,7 +180,22 @@ class PolarTracker:
 
     def _redetect(self, frame: np.ndarray) -> TrackResult:
         """Search the whole frame at the object's last scale; found when the score is high enough."""
-        s, o = self._state, self.options
+        found = self.search_frame(frame, count=1)
+        if not found or found[0].score < self.options.found_above:
+            return TrackResult(None, found[0].score if found else 0.0, None)
+        self.place(found[0].box)
+        return found[0]
+
+    @torch.no_grad()
+    def search_frame(self, frame: np.ndarray, count: int = 1) -> list[TrackResult]:
+        """Up to ``count`` candidates for the object anywhere in ``frame``, best score first.
+
+        The whole frame is searched at the object's last scale (one pass: the network is fully
+        convolutional); candidates are score peaks at least a third of the object's size apart,
+        each with its box and outline. The tracker's state is left as it is (see :meth:`place`)."""
+        if self._state is None:
+            raise RuntimeError("call start(frame, box) before search_frame(frame)")
+        s = self._state
         side = context_side(*s.size, self.net.config.context) * self.search / self.net.config.template
         factor = min(self.search / side, _WHOLE_FRAME_MAX_SIDE / max(frame.shape[:2]))
         h, w = frame.shape[:2]
@@ -194,19 +209,25 @@ class PolarTracker:
         # Locations whose point lies in the padding are not the frame.
         score[grid[:score.shape[0]] > small_h, :] = 0
         score[:, grid[:score.shape[1]] > small_w] = 0
-        i, j = np.unravel_index(int(np.argmax(score)), score.shape)
-        raw = float(score[i, j])
-        if raw < o.found_above:
-            return TrackResult(None, raw, None)
         # The padded canvas as a window: canvas pixel c is frame pixel (c + 0.5) / factor - 0.5.
         window = CropWindow(0.0, 0.0, pad_w / factor)
-        result = self._result(window, 1 / factor, out.box[0, :, i, j].numpy(), out.rays[0, :, i, j].numpy(),
-                              np.array([grid[j], grid[i]]), raw, crop_size=pad_w)
-        if not _overlaps_frame(result.box, frame.shape):
-            return TrackResult(None, raw, None)
-        x, y, bw, bh = result.box
-        s.centre, s.size, s.lost = np.array([x + bw / 2 - 0.5, y + bh / 2 - 0.5]), np.maximum([bw, bh], _MIN_SIZE), False
-        return result
+        apart = max(1, round(min(s.size) * factor / 3 / STRIDE))  # locations
+        results = []
+        for i, j in _peaks(score, count, apart):
+            result = self._result(window, 1 / factor, out.box[0, :, i, j].numpy(), out.rays[0, :, i, j].numpy(),
+                                  np.array([grid[j], grid[i]]), float(score[i, j]), crop_size=pad_w)
+            if _overlaps_frame(result.box, frame.shape):
+                results.append(result)
+        return results
+
+    def place(self, box: tuple[float, float, float, float]) -> None:
+        """Take ``box`` (x, y, w, h) as where the object is now (e.g. from another method's mask):
+        the next :meth:`step` searches around it. The template stays."""
+        if self._state is None:
+            raise RuntimeError("call start(frame, box) before place(box)")
+        x, y, w, h = (float(v) for v in box)
+        s = self._state
+        s.centre, s.size, s.lost = np.array([x + w / 2 - 0.5, y + h / 2 - 0.5]), np.maximum([w, h], _MIN_SIZE), False
 
     def _result(self, window: CropWindow, scale: float, ltrb: np.ndarray, rays: np.ndarray, point: np.ndarray,
                 score: float, crop_size: int | None = None) -> TrackResult:
@@ -268,6 +289,20 @@ def _size_penalty(sizes: np.ndarray, size: np.ndarray, k: float) -> np.ndarray:
     s = change(padded(w, h) / padded(*size))
     r = change((size[0] / size[1]) / (w / h))
     return np.exp(-k * (r * s - 1))
+
+
+def _peaks(score: np.ndarray, count: int, apart: int) -> list[tuple[int, int]]:
+    """(row, col) of up to ``count`` highest locations of ``score`` (M, N), each more than ``apart``
+    locations (Chebyshev) from a higher one; zero scores are never peaks."""
+    score = score.copy()
+    peaks = []
+    while len(peaks) < count:
+        i, j = np.unravel_index(int(np.argmax(score)), score.shape)
+        if score[i, j] <= 0:
+            break
+        peaks.append((int(i), int(j)))
+        score[max(0, i - apart) : i + apart + 1, max(0, j - apart) : j + apart + 1] = 0
+    return peaks
 
 
 def _overlaps_frame(box: tuple[float, float, float, float] | None, shape: tuple[int, ...]) -> bool:
