@@ -201,3 +201,16 @@ def test_interrupted_run_leaves_no_half_written_file(capsys, tmp_path, small_cli
     assert left == ["00000.png", "00001.png", "00002.png", "00003.png"]
     for p in out.iterdir():
         Image.open(p).load()
+
+
+def test_refind_with_a_baseline_is_one_line(capsys, tmp_path, small_clip_root):
+    frames, mask = frames_and_mask(small_clip_root)
+    code, _, err = run_cli(capsys, frames, "--mask", mask, "-o", tmp_path / "out", "--refind")
+    assert_user_error(code, err, "--refind", "flow")
+    assert not (tmp_path / "out").exists()
+
+
+def test_refind_runs_with_the_network(capsys, tmp_path, small_clip_root):
+    frames, mask = frames_and_mask(small_clip_root)
+    code, _, _ = run_cli(capsys, frames, "--mask", mask, "-o", tmp_path / "out", "--method", "default", "--refind")
+    assert code == 0 and len(list((tmp_path / "out").glob("*.png"))) == 12

@@ -1,5 +1,7 @@
 """The network method inside a session, with a tiny untrained network (behaviour, not quality)."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -63,3 +65,58 @@ def test_a_checkpoint_of_another_kind_is_refused(tmp_path):
 def test_unknown_preset_is_refused(tiny_checkpoint):
     with pytest.raises(InputError, match="fast"):
         vidseg.VideoSegmenter(model=str(tiny_checkpoint), preset="turbo")
+
+
+@pytest.fixture(scope="module")
+def tiny_tracker(tmp_path_factory):
+    from tests.engine.test_track import CONFIG
+    from vidseg.nn.polar import PolarTrackerNet
+
+    path = tmp_path_factory.mktemp("ckpt") / "tracker.pt"
+    save_checkpoint(path, "tracker", PolarTrackerNet(CONFIG))
+    return path
+
+
+def test_refind_runs_in_a_session_and_watches_every_prompted_object(tiny_checkpoint, tiny_tracker, small_clip):
+    from vidseg.engine.presets import PRESETS, with_switches
+    from vidseg.engine.refind import RefindConfig
+
+    config = replace(PRESETS["fast"], refind=RefindConfig(tracker=str(tiny_tracker)))
+    seg = vidseg.VideoSegmenter(model=str(tiny_checkpoint), config=config)
+    with seg.open(small_clip.frames[:5]) as session:
+        session.add_mask(0, small_clip.labels[0])
+        out = list(session.propagate())
+        refinder = session.propagator.refinder
+        assert [i for i, _ in out] == list(range(5))
+        assert sorted(refinder._watches) == [1, 2, 3]
+    assert with_switches(config, refind=False).refind is None
+    assert with_switches(PRESETS["fast"], refind=True).refind == RefindConfig()
+
+
+def test_presence_is_high_for_the_object_on_its_own_frame_and_low_for_the_rest(tiny_checkpoint, small_clip):
+    import torch
+
+    seg = vidseg.VideoSegmenter(model=str(tiny_checkpoint), fusion=False)
+    with seg.open(small_clip.frames[:2]) as session:
+        session.add_mask(0, small_clip.labels[0])
+        list(session.propagate())
+        propagator = session.propagator
+        with torch.no_grad():
+            key = propagator.model.encode(propagator._to_tensor(small_clip.frames[0])).key
+            # The query is the prompted frame itself, which is the presence reference.
+            obj = (small_clip.labels[0] == 1).astype(np.float32)
+            inside, outside = propagator._presence(key, 1, obj), propagator._presence(key, 1, 1 - obj)
+            assert 0 <= outside < inside <= 1
+            assert propagator._presence(key, 1, np.zeros_like(obj)) == 0.0
+            # Reading out only (a sample of) the masked positions gives the weighted mean of the whole readout.
+            from vidseg.nn.propagation import match_references
+
+            (first,) = propagator._appearance_refs(0)  # two frames: only the first is a reference
+            full = match_references(key, *first, propagator.model.log_temperature)[0, 0, 0]
+            weights = propagator._resize_probs(obj[None], tuple(full.shape))[0]
+            assert inside == pytest.approx(float((full * weights).sum() / weights.sum()), abs=0.03)
+
+
+def test_refind_with_a_baseline_is_refused():
+    with pytest.raises(InputError, match="network method"):
+        vidseg.VideoSegmenter(model="flow", refind=True)

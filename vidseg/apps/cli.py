@@ -73,6 +73,9 @@ def _add_segment(commands: argparse._SubParsersAction) -> None:
                    help="online adaptation of the network to this video (default: the preset's)")
     p.add_argument("--fusion", action=argparse.BooleanOptionalAction, default=None,
                    help="optical-flow prior and temporal fusion (default: the preset's)")
+    p.add_argument("--refind", action=argparse.BooleanOptionalAction, default=None,
+                   help="clear an object's mask while it is hidden and find it again with the polar tracker "
+                        "(default: the preset's; see docs/tracker.md)")
     p.add_argument("--overlay", type=Path, help="also write an overlay video (H.264 mp4)")
     p.add_argument("--alpha", type=Path, help="also write the cut-out: RGBA PNGs into this folder, or a VP9 video with alpha if it ends in .webm")
     p.add_argument("--rle", type=Path, help="also write COCO RLE masks as one JSON file")
@@ -87,7 +90,7 @@ def _run_segment(args: argparse.Namespace) -> int:
 
     method = str(args.model) if args.model is not None else args.method
     job = SegmentJob(input=args.input, mask=args.mask, out_dir=args.out_dir, method=method, preset=args.preset,
-                     adapt=args.adapt, fusion=args.fusion, overlay=args.overlay, alpha=args.alpha, rle=args.rle, overwrite=args.overwrite,
+                     adapt=args.adapt, fusion=args.fusion, refind=args.refind, overlay=args.overlay, alpha=args.alpha, rle=args.rle, overwrite=args.overwrite,
                      progress=not args.quiet)
     stats = run_segment(job)
     print(f"wrote {stats.frames} masks to {args.out_dir}", file=sys.stderr)

@@ -45,6 +45,7 @@ class SegmentJob:
     preset: str = "fast"
     adapt: bool | None = None  # None: the preset's choice
     fusion: bool | None = None
+    refind: bool | None = None
     network_config: NetworkConfig | None = None  # replaces the preset (benchmarks use it)
     overlay: Path | None = None
     alpha: Path | None = None
@@ -72,7 +73,7 @@ def run_segment(job: SegmentJob) -> SegmentStats:
     Frames before the first mask get empty masks. Every file is written atomically.
     """
     segmenter = VideoSegmenter(model=job.method, preset=job.preset, adapt=job.adapt, fusion=job.fusion,
-                               config=job.network_config)
+                               config=job.network_config, refind=job.refind)
     with segmenter.open(job.input) as session:
         palette = _add_prompts(job, session)
         prepare_out_dir(job.out_dir, job.overwrite)

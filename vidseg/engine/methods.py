@@ -43,17 +43,21 @@ def weights_for(name: str) -> Path | None:
 
 
 def method_builder(name: str, preset: str = "fast", adapt: bool | None = None, fusion: bool | None = None,
-                   config: NetworkConfig | None = None) -> Callable[[], Propagator]:
+                   config: NetworkConfig | None = None, refind: bool | None = None) -> Callable[[], Propagator]:
     """A factory of fresh per-video propagators; the network's weights are loaded once, here.
 
-    config: a full network configuration instead of the preset (adapt and fusion still apply)."""
+    config: a full network configuration instead of the preset (the switches still apply)."""
     weights = weights_for(name)
     if weights is None:  # baselines take no settings, and need no torch
+        if refind:
+            raise InputError(f"re-finding lost objects needs the network method, not the {name} baseline; "
+                             "drop --refind or use --method default")
         return BASELINES[name]
     from vidseg.engine.network_propagator import NetworkPropagator
     from vidseg.engine.presets import preset_config, with_switches
 
-    config = with_switches(preset_config(preset) if config is None else config, adapt=adapt, fusion=fusion)
+    config = with_switches(preset_config(preset) if config is None else config, adapt=adapt, fusion=fusion,
+                           refind=refind)
     from vidseg.nn.checkpoint import load_model
 
     model, _ = load_model(weights, "propagation")

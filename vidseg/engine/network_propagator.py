@@ -22,8 +22,13 @@ from vidseg.engine.fusion import FlowFusion
 from vidseg.engine.memory import MemoryPolicy
 from vidseg.engine.presets import NetworkConfig
 from vidseg.engine.probs import pad_slots, soft_aggregate
+from vidseg.engine.refind import Refinder
 from vidseg.nn.guided_filter import guided_upsample
-from vidseg.nn.propagation import KEY_STRIDE, STRIDE, FrameFeatures, PropagationNet, RefineInputs, match_groups
+from vidseg.nn.propagation import (KEY_STRIDE, STRIDE, FrameFeatures, PropagationNet, RefineInputs, match_groups,
+                                   match_references)
+
+
+PRESENCE_SAMPLES = 256  # key positions per presence check (see _presence)
 
 
 @dataclass
@@ -46,6 +51,7 @@ class NetworkPropagator:
         self.config = config
         self.policy = MemoryPolicy(config.memory)
         self.fusion = FlowFusion(config.fusion) if config.fusion is not None else None
+        self.refinder = Refinder(config.refind) if config.refind is not None else None
         self.reset()
 
     def reset(self) -> None:
@@ -55,9 +61,14 @@ class NetworkPropagator:
         self._starts: list[int] = []  # step at which each slot's object started
         self._pending: tuple[int, torch.Tensor, RefineInputs] | None = None
         self._prev_probs: np.ndarray | None = None
+        self._appearance: list[tuple[int, torch.Tensor, torch.Tensor]] = []  # (step, key, masks) for presence
+        self._appearance_next: tuple[int, torch.Tensor, torch.Tensor] | None = None  # joins if nothing is lost
+        self._own: np.ndarray | None = None  # the last prediction before the re-finder changed it
         self.adapter = HeadAdapter(self.model.decoder.refine, self.config.adapt)
         if self.fusion is not None:
             self.fusion.reset()
+        if self.refinder is not None:
+            self.refinder.reset()
 
     @torch.no_grad()
     def predict(self, frame: np.ndarray) -> np.ndarray:
@@ -76,11 +87,16 @@ class NetworkPropagator:
         objects = torch.sigmoid(self.adapter.head(inputs))[:, 0].numpy()  # (K, h/2, w/2)
         probs = self._upsample(soft_aggregate(objects), frame)
         self._pending = (self._step, feats.key, inputs)
-        return self.fusion.fuse(probs, warped) if warped is not None else probs
+        probs = self.fusion.fuse(probs, warped) if warped is not None else probs
+        if self.refinder is not None:
+            self._own = probs
+            probs = self.refinder.review(frame, probs, presence=lambda slot, mask: self._presence(feats.key, slot, mask))
+        return probs
 
     @torch.no_grad()
     def update(self, frame: np.ndarray, probs: np.ndarray, prompted: bool = False) -> None:
         """Remember the frame with its final (K + 1, H, W) probabilities; adapt when due."""
+        probs = self._probs_to_remember(probs, prompted)
         pending, self._pending = self._pending, None
         if pending is None:  # the pass's first frame: nothing was predicted for it
             self._step += 1
@@ -100,6 +116,8 @@ class NetworkPropagator:
         if self.fusion is not None:
             self.fusion.update(frame, probs)
         self._prev_probs = probs
+        if self.refinder is not None:
+            self._remember_appearance(frame, probs, key, entry, prompted)
         self._adapt(frame, prompted)
 
     def _matches(self, feats: FrameFeatures, slot: int) -> torch.Tensor:
@@ -114,6 +132,76 @@ class NetworkPropagator:
         long_masks = torch.cat([self._slot_mask(self._entries[s], slot) for s in long_steps], dim=1)[None]
         return match_groups(feats.key, long_keys, long_masks, previous.key[None], self._slot_mask(previous, slot)[None],
                             self.model.log_temperature)[0]
+
+    def _presence(self, key: torch.Tensor, slot: int, mask: np.ndarray) -> float | None:
+        """How much ``mask`` (H, W) float looks like object ``slot`` (1-based), 0..1 (0 for an empty
+        mask): for each of its appearance references, the mask-weighted mean of this frame's
+        readout against that reference alone; the best of them. key: (1, C, h, w) of this frame.
+        None when the object's first frame is not remembered.
+
+        The best, not one readout against all references together: a reference whose mask was
+        wrong (too small, say) would then call the object's own pixels background, and a
+        returning object that looks as on its first frame would not be recognised."""
+        refs = self._appearance_refs(slot - 1)
+        if refs is None:
+            return None
+        weights = self._resize_probs(mask[None], tuple(key.shape[-2:]))[0].flatten()
+        where = torch.nonzero(weights > 0)[:, 0]
+        if not len(where):
+            return 0.0
+        # Only positions under the mask are read out, at most PRESENCE_SAMPLES of them evenly
+        # spread: the mean is what is wanted, and reading out a large object whole took 45 ms.
+        where = where[:: -(-len(where) // PRESENCE_SAMPLES)]
+        query = key.flatten(2)[:, :, where].unsqueeze(2)  # (1, C, 1, n)
+        weights = weights[where]
+        scores = [float((match_references(query, keys, masks, self.model.log_temperature)[0, 0, 0, 0] * weights).sum())
+                  for keys, masks in refs]
+        return max(scores) / float(weights.sum())
+
+    def _appearance_refs(self, slot: int) -> list[tuple[torch.Tensor, torch.Tensor]] | None:
+        """Object ``slot``'s (0-based) appearance references, each keys (1, C, M) and masks (1, 1, M):
+        its first frame and the latest healthy frames kept for re-finding; None when its first
+        frame is not remembered."""
+        first = self._entries.get(self._starts[slot])
+        if first is None:
+            return None
+        refs = [(first.key, first.masks)] + [(k, m) for step, k, m in self._appearance if step > self._starts[slot]]
+        return [(k[None], self._slot_mask(MemoryEntry(k, m, None, m), slot)[None]) for k, m in refs]
+
+    def _probs_to_remember(self, probs: np.ndarray, prompted: bool) -> np.ndarray:
+        """``probs`` with each object the re-finder holds lost as the network itself saw it.
+
+        A lost object's mask is cleared in what the user gets, but the network goes on from its
+        own prediction: if the loss was a false alarm, or the object comes back where the
+        network still looks, the network finds it again by itself (a cleared mask would leave it
+        nothing to start from)."""
+        own, self._own = self._own, None
+        if self.refinder is None or prompted or own is None or own.shape != probs.shape:
+            return probs
+        lost = [slot for slot in range(1, probs.shape[0]) if self.refinder.lost(slot)]
+        if not lost:
+            return probs
+        kept = probs.copy()
+        kept[lost] = own[lost]
+        kept[0] = np.clip(1.0 - kept[1:].sum(axis=0), 0.0, 1.0)
+        return kept
+
+    def _remember_appearance(self, frame: np.ndarray, probs: np.ndarray, key: torch.Tensor, entry: MemoryEntry,
+                             prompted: bool) -> None:
+        """Trackers start on prompted frames. Every ``refind.every`` steps a frame is set aside; it
+        joins the latest ``refind.references`` frames that presence is read against ``every`` steps
+        later if no object was lost meanwhile, so the frames just before a loss (an object half
+        hidden, its mask already on what hides it) never do."""
+        config = self.config.refind
+        if prompted:
+            self.refinder.start(frame, probs)
+            return
+        if any(self.refinder.lost(slot) for slot in range(1, probs.shape[0])):
+            self._appearance_next = None
+        elif self._step % config.every == 0:
+            if self._appearance_next is not None:
+                self._appearance = [*self._appearance, self._appearance_next][-config.references:]
+            self._appearance_next = (self._step, entry.key, entry.masks)
 
     def _long_steps(self) -> list[int]:
         chosen = set(self.policy.select(self._step, 0)) | set(self._pinned)

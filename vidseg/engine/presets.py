@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from vidseg.engine.adapt import AdaptConfig
 from vidseg.engine.fusion import FusionConfig
 from vidseg.engine.memory import MemoryConfig
+from vidseg.engine.refind import RefindConfig
 from vidseg.errors import InputError
 
 
@@ -15,7 +16,8 @@ class NetworkConfig:
     """internal_height: frames are resized so their height is about this (sides multiples of 16);
     the masks come back at full resolution by ``upsample``: "bilinear", or "guided" (a guided
     filter with radius, eps that follows the frame's edges). fusion: None turns flow off entirely (the previous mask is then the prior
-    as it stands)."""
+    as it stands). refind: None, or how lost objects are found again with the polar tracker
+    (:mod:`vidseg.engine.refind`)."""
 
     internal_height: int = 240
     upsample: str = "bilinear"  # or "guided"
@@ -24,6 +26,7 @@ class NetworkConfig:
     fusion: FusionConfig | None = field(default_factory=FusionConfig)
     adapt: AdaptConfig = field(default_factory=AdaptConfig)
     memory: MemoryConfig = field(default_factory=MemoryConfig)
+    refind: RefindConfig | None = None
 
 
 # Resolutions and flow presets were chosen on rendered clips (benchmarks/tune_on_synthetic.py): at
@@ -40,17 +43,21 @@ PRESETS: dict[str, NetworkConfig] = {
 }
 
 
-def preset_config(name: str, adapt: bool | None = None, fusion: bool | None = None) -> NetworkConfig:
-    """The named preset, with adaptation and fusion switched on or off when given."""
+def preset_config(name: str, adapt: bool | None = None, fusion: bool | None = None,
+                  refind: bool | None = None) -> NetworkConfig:
+    """The named preset, with adaptation, fusion and re-finding switched on or off when given."""
     if name not in PRESETS:
         raise InputError(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}")
-    return with_switches(PRESETS[name], adapt=adapt, fusion=fusion)
+    return with_switches(PRESETS[name], adapt=adapt, fusion=fusion, refind=refind)
 
 
-def with_switches(config: NetworkConfig, adapt: bool | None = None, fusion: bool | None = None) -> NetworkConfig:
-    """``config`` with adaptation and fusion switched on or off; None leaves a switch as it is."""
+def with_switches(config: NetworkConfig, adapt: bool | None = None, fusion: bool | None = None,
+                  refind: bool | None = None) -> NetworkConfig:
+    """``config`` with adaptation, fusion and re-finding switched on or off; None leaves a switch as it is."""
     if adapt is not None:
         config = replace(config, adapt=replace(config.adapt, enabled=adapt))
     if fusion is not None:
         config = replace(config, fusion=(config.fusion or FusionConfig()) if fusion else None)
+    if refind is not None:
+        config = replace(config, refind=(config.refind or RefindConfig()) if refind else None)
     return config

@@ -21,8 +21,9 @@ class VideoSegmenter:
     """``VideoSegmenter(model="default", preset="fast", device="cpu")``; ``open(source)`` gives a :class:`Session`.
 
     model: ``default`` (the shipped network), ``flow`` or ``static`` (baselines), or a checkpoint path.
-    preset: ``fast`` or ``quality``. adapt, fusion: switch online adaptation or flow fusion on or
-    off (None keeps the preset's choice). config: a full network configuration instead of the preset.
+    preset: ``fast`` or ``quality``. adapt, fusion, refind: switch online adaptation, flow fusion or
+    re-finding lost objects with the polar tracker (:mod:`vidseg.engine.refind`) on or off (None
+    keeps the preset's choice). config: a full network configuration instead of the preset.
     interactive_model: the network behind ``session.add_box`` and ``add_clicks``: ``default`` (the
     shipped one), a checkpoint path from ``vidseg train interactive``, or an ``InteractiveNet``;
     each session loads it at its first box or click, so sessions given only masks never do.
@@ -30,12 +31,12 @@ class VideoSegmenter:
 
     def __init__(self, model: str = "default", preset: str = "fast", device: str = "cpu",
                  adapt: bool | None = None, fusion: bool | None = None, config: NetworkConfig | None = None,
-                 interactive_model: str | os.PathLike | InteractiveNet = "default") -> None:
+                 interactive_model: str | os.PathLike | InteractiveNet = "default", refind: bool | None = None) -> None:
         if device != "cpu":
             raise InputError(f"device {device!r} is not supported yet; use device='cpu'")
         self.method = str(model)
         self.device = device
-        self._build = method_builder(self.method, preset, adapt=adapt, fusion=fusion, config=config)
+        self._build = method_builder(self.method, preset, adapt=adapt, fusion=fusion, config=config, refind=refind)
         self.interactive_model = interactive_model
 
     def open(self, source: str | os.PathLike | np.ndarray | FrameSource) -> Session:
