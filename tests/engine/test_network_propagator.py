@@ -120,3 +120,24 @@ def test_presence_is_high_for_the_object_on_its_own_frame_and_low_for_the_rest(t
 def test_refind_with_a_baseline_is_refused():
     with pytest.raises(InputError, match="network method"):
         vidseg.VideoSegmenter(model="flow", refind=True)
+
+
+def test_a_lost_object_is_cleared_for_the_user_but_remembered_as_the_network_saw_it(tiny_checkpoint, tiny_tracker):
+    from vidseg.engine.network_propagator import NetworkPropagator
+    from vidseg.engine.presets import PRESETS
+    from vidseg.engine.refind import RefindConfig, _Watch
+    from vidseg.nn.checkpoint import load_model
+
+    model, _ = load_model(tiny_checkpoint, "propagation")
+    propagator = NetworkPropagator(model, replace(PRESETS["fast"], refind=RefindConfig(tracker=str(tiny_tracker))))
+    own = np.zeros((3, 4, 4), np.float32)
+    own[0], own[1, :2], own[2, 2:] = 0.2, 0.8, 0.8  # background 0.2 everywhere; object 1 top, 2 bottom
+    cleared = own.copy()
+    cleared[1], cleared[0, :2] = 0.0, 1.0  # object 1 lost: cleared in the result
+    propagator.refinder._watches = {1: _Watch(tracker=None, lost=True), 2: _Watch(tracker=None)}
+    propagator._own = own
+    kept = propagator._probs_to_remember(cleared, prompted=False)
+    assert np.allclose(kept[1], own[1]) and np.allclose(kept[2], own[2]) and np.allclose(kept.sum(0), 1.0)
+    propagator._own = own
+    assert propagator._probs_to_remember(cleared, prompted=True) is cleared  # a user's mask is kept as given
+    assert propagator._own is None
