@@ -141,3 +141,17 @@ def test_a_lost_object_is_cleared_for_the_user_but_remembered_as_the_network_saw
     propagator._own = own
     assert propagator._probs_to_remember(cleared, prompted=True) is cleared  # a user's mask is kept as given
     assert propagator._own is None
+
+
+def test_a_reference_where_the_object_is_tiny_is_not_used(tiny_checkpoint, tiny_tracker, small_clip):
+    from vidseg.engine.presets import PRESETS
+    from vidseg.engine.refind import RefindConfig
+
+    mask = np.zeros_like(small_clip.labels[0])
+    mask[100:116, 200:216] = 1  # 16x16 px: 4 key cells at 224 px internal height
+    for least, usable in [(1, True), (32, False)]:
+        config = replace(PRESETS["fast"], refind=RefindConfig(tracker=str(tiny_tracker), min_reference_cells=least))
+        with vidseg.VideoSegmenter(model=str(tiny_checkpoint), config=config).open(small_clip.frames[:3]) as session:
+            session.add_mask(0, mask)
+            list(session.propagate())
+            assert (session.propagator._appearance_refs(0) is not None) == usable

@@ -160,13 +160,17 @@ class NetworkPropagator:
 
     def _appearance_refs(self, slot: int) -> list[tuple[torch.Tensor, torch.Tensor]] | None:
         """Object ``slot``'s (0-based) appearance references, each keys (1, C, M) and masks (1, 1, M):
-        its first frame and the latest healthy frames kept for re-finding; None when its first
-        frame is not remembered."""
+        its first frame and the latest healthy frames kept for re-finding, those where it covers
+        at least ``refind.min_reference_cells`` key cells; None when there is none."""
         first = self._entries.get(self._starts[slot])
         if first is None:
             return None
         refs = [(first.key, first.masks)] + [(k, m) for step, k, m in self._appearance if step > self._starts[slot]]
-        return [(k[None], self._slot_mask(MemoryEntry(k, m, None, m), slot)[None]) for k, m in refs]
+        refs = [(k[None], self._slot_mask(MemoryEntry(k, m, None, m), slot)[None]) for k, m in refs]
+        # A readout against a reference where the object covers a handful of key cells swings
+        # with every change of pose or blur; such references are not used (presence: None).
+        least = self.config.refind.min_reference_cells if self.config.refind is not None else 0
+        return [(k, m) for k, m in refs if float(m.sum()) >= least] or None
 
     def _probs_to_remember(self, probs: np.ndarray, prompted: bool) -> np.ndarray:
         """``probs`` with each object the re-finder holds lost as the network itself saw it.

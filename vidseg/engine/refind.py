@@ -50,7 +50,9 @@ class RefindConfig:
     smaller one is taken as found; usual_rate: weight of a healthy frame in the running means;
     candidates: tracker proposals per lost frame; every, references: presence reads the object's first frame and the latest
     ``references`` frames taken every ``every`` frames while no object was lost (so it follows a
-    slowly changing appearance); tracker: "default" or a checkpoint from ``vidseg train tracker``."""
+    slowly changing appearance); min_reference_cells: a reference frame counts only where the
+    object covers at least this many cells of the network's key grid (stride 8 of the internal
+    frame; 32 cells are ~2% of a 224x400 frame): with fewer, an object is not checked; tracker: "default" or a checkpoint from ``vidseg train tracker``."""
 
     # Chosen on 10 TRAIN sequences, as is and hidden (benchmarks/refind.py): found_above 0.8 / 0.7
     # gave J&F hidden 56.5 / 60.2 and as is 69.6 / 69.6; lost_below 0.7 raised false alarms (as is 63.5).
@@ -61,6 +63,7 @@ class RefindConfig:
     candidates: int = 3
     every: int = 5
     references: int = 3
+    min_reference_cells: int = 32
     tracker: str = "default"
 
     def __post_init__(self) -> None:
