@@ -80,6 +80,7 @@ def test_polygon_mask_fills_the_outline():
 
 
 @pytest.mark.parametrize("box, words", [((10, 10, 0, 5), "zero size"), ((10, 10, 5, -1), "zero size"),
+                                        ((10, float("nan"), 5, 5), "finite"), ((10, 10, float("inf"), 5), "finite"),
                                         ((200, 10, 5, 5), "outside"), ((-20, 10, 10, 5), "outside")])
 def test_bad_boxes_are_refused(box, words):
     with pytest.raises(InputError, match=words):

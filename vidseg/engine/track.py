@@ -251,8 +251,11 @@ class PolarTracker:
 
 
 def check_box(box: tuple[float, float, float, float], height: int, width: int) -> tuple[float, float, float, float]:
-    """``box`` (x, y, w, h) as floats; InputError when it has no area or lies outside the frame."""
+    """``box`` (x, y, w, h) as floats; InputError when a value is not finite, it has no area or it lies
+    outside the frame."""
     x, y, w, h = (float(v) for v in box)
+    if not np.isfinite([x, y, w, h]).all():
+        raise InputError(f"box {_fmt(box)} is not made of finite numbers; give x,y,w,h in pixels")
     if not (w > 0 and h > 0):
         raise InputError(f"box {_fmt(box)} has zero size; give x,y,w,h with a width and height above 0")
     if x >= width or y >= height or x + w <= 0 or y + h <= 0:
