@@ -1,7 +1,8 @@
 """Does the polar tracker help the propagation find an object again? Both settings, one run.
 
-Rows: the ``fast`` preset (with the network trained on TRAIN only, ``--model``), and the same with :mod:`vidseg.engine.refind` on (presence
-check + tracker proposals). Each runs on every sequence twice:
+Rows: the ``fast`` preset (with the network trained on TRAIN only, ``--model``), and the same with
+:mod:`vidseg.engine.refind` on (presence check + tracker proposals). Each runs on every sequence
+twice:
 
 - as is (DAVIS 2016 objects hardly ever disappear, so this shows what the check costs when
   nothing is lost: false alarms, time);
@@ -144,9 +145,12 @@ def segment_and_score(propagator, clip: Clip) -> dict[str, float]:
     scored = range(1, len(labels) - 1)
     j = {t: region_iou(labels[t] > 0, clip.masks[t] > 0) for t in scored}
     f = [boundary_f(labels[t] > 0, clip.masks[t] > 0) for t in scored]
-    mean = lambda frames: 100 * float(np.mean([j[t] for t in frames])) if len(frames) else float("nan")  # noqa: E731
-    return {"JF": 50 * (float(np.mean(list(j.values()))) + float(np.mean(f))), "J hidden": mean(clip.hidden),
-            "J return": mean(clip.after), "FPS": len(labels) / seconds}
+
+    def mean_j(frames: range) -> float:
+        return 100 * float(np.mean([j[t] for t in frames])) if len(frames) else float("nan")
+
+    return {"JF": 50 * (float(np.mean(list(j.values()))) + float(np.mean(f))), "J hidden": mean_j(clip.hidden),
+            "J return": mean_j(clip.after), "FPS": len(labels) / seconds}
 
 
 def table(results: dict[str, dict[str, dict]]) -> str:

@@ -137,7 +137,7 @@ class NetworkPropagator:
         """How much ``mask`` (H, W) float looks like object ``slot`` (1-based), 0..1 (0 for an empty
         mask): for each of its appearance references, the mask-weighted mean of this frame's
         readout against that reference alone; the best of them. key: (1, C, h, w) of this frame.
-        None when the object's first frame is not remembered.
+        None when the object has no usable reference (see :meth:`_appearance_refs`).
 
         The best, not one readout against all references together: a reference whose mask was
         wrong (too small, say) would then call the object's own pixels background, and a
@@ -166,7 +166,7 @@ class NetworkPropagator:
         if first is None:
             return None
         refs = [(first.key, first.masks)] + [(k, m) for step, k, m in self._appearance if step > self._starts[slot]]
-        refs = [(k[None], self._slot_mask(MemoryEntry(k, m, None, m), slot)[None]) for k, m in refs]
+        refs = [(k[None], _slot_row(m, slot)[None]) for k, m in refs]
         # A readout against a reference where the object covers a handful of key cells swings
         # with every change of pose or blur; such references are not used (presence: None).
         least = self.config.refind.min_reference_cells if self.config.refind is not None else 0
@@ -216,9 +216,7 @@ class NetworkPropagator:
     @staticmethod
     def _slot_mask(entry: MemoryEntry, slot: int) -> torch.Tensor:
         """(1, M): the entry's mask of ``slot``, empty if the object did not exist yet then."""
-        if slot < entry.masks.shape[0]:
-            return entry.masks[slot : slot + 1]
-        return torch.zeros(1, entry.masks.shape[1])
+        return _slot_row(entry.masks, slot)
 
     def _forget(self) -> None:
         keep = set(self.policy.needed_after(self._step)) | set(self._pinned) | {self._step}
@@ -290,6 +288,13 @@ class NetworkPropagator:
         h, w = size
         out = np.stack([cv2.resize(p, (w, h), interpolation=cv2.INTER_AREA) for p in probs]) if len(probs) else np.zeros((0, h, w), np.float32)
         return torch.from_numpy(out.astype(np.float32))
+
+
+def _slot_row(masks: torch.Tensor, slot: int) -> torch.Tensor:
+    """(1, M): row ``slot`` of masks (K, M), empty if the object did not exist yet then (K <= slot)."""
+    if slot < masks.shape[0]:
+        return masks[slot : slot + 1]
+    return torch.zeros(1, masks.shape[1])
 
 
 def _random_affine(generator: torch.Generator, shift: float, scale: float, degrees: float) -> torch.Tensor:
