@@ -19,7 +19,7 @@ distances as shares of the crop side.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -27,12 +27,13 @@ from torch.nn import functional as F
 
 from vidseg.nn.backbone import Backbone
 from vidseg.nn.blocks import SeparableBlock, conv_bn_relu, upsample_to
+from vidseg.nn.stored_config import StoredConfig
 
 MAP_CHANNELS = 5  # positive-click closeness, negative-click closeness, previous mask, box, box colours
 
 
 @dataclass(frozen=True)
-class InteractiveNetConfig:
+class InteractiveNetConfig(StoredConfig):
     """widths: backbone channels at strides 2, 4, 8, 16. upper_width: channels of the upper layers
     at stride 8; decoder_width: at stride 4 (half of it at stride 2). crop: the side S of the square
     crop the network sees."""
@@ -45,13 +46,6 @@ class InteractiveNetConfig:
     def __post_init__(self) -> None:
         if self.crop % 16 or self.crop < 64:
             raise ValueError(f"crop is {self.crop}; use a multiple of 16 of at least 64")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> InteractiveNetConfig:
-        return cls(**{**data, "widths": tuple(data["widths"])})
 
 
 @dataclass

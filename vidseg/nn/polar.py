@@ -20,7 +20,7 @@ crop pixels. Losses: balanced BCE for the score, IoU loss for the box, and the P
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -29,13 +29,14 @@ from torch.nn import functional as F
 
 from vidseg.nn.backbone import Backbone
 from vidseg.nn.blocks import SeparableBlock
+from vidseg.nn.stored_config import StoredConfig
 
 STRIDE = 8
 MIN_RAYS = 3
 
 
 @dataclass(frozen=True)
-class PolarTrackerConfig:
+class PolarTrackerConfig(StoredConfig):
     """widths: backbone channels at strides 2, 4, 8, 16. width: channels of the correlation and the
     heads. template: side T of the template crop; search: default side S of the search crop (any
     multiple of 16 with S/8 >= kernel works at inference). kernel: template cells correlated.
@@ -58,13 +59,6 @@ class PolarTrackerConfig:
                 raise ValueError(f"{name} is {getattr(self, name)}; use a multiple of 16")
         if self.template // STRIDE < self.kernel or self.search // STRIDE < self.kernel:
             raise ValueError(f"kernel {self.kernel} is larger than the template or search map")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> PolarTrackerConfig:
-        return cls(**{**data, "widths": tuple(data["widths"])})
 
 
 @dataclass

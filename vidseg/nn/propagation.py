@@ -16,7 +16,7 @@ Shapes: images (B, 3, H, W) in [0, 1] with H, W multiples of 16; features at str
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -24,26 +24,20 @@ from torch.nn import functional as F
 
 from vidseg.nn.backbone import STRIDE, Backbone
 from vidseg.nn.blocks import SeparableBlock, conv_bn_relu, upsample_to
+from vidseg.nn.stored_config import StoredConfig
 
 KEY_STRIDE = 8
 MATCH_CHANNELS = 3  # per reference group: soft segmentation, best match to object, best match to rest
 
 
 @dataclass(frozen=True)
-class PropagationNetConfig:
+class PropagationNetConfig(StoredConfig):
     """widths: encoder channels at strides 2, 4, 8, 16. key_dim: channels of the matching key."""
 
     widths: tuple[int, int, int, int] = (16, 32, 64, 96)
     key_dim: int = 32
     decoder_width: int = 32
     refine_width: int = 16
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> PropagationNetConfig:
-        return cls(**{**data, "widths": tuple(data["widths"])})
 
 
 @dataclass
