@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from vidseg.apps.segment import DEFAULT_FPS, peak_rss_mb, prepare_out_dir
+from vidseg.apps.segment import DEFAULT_FPS, SegmentStats, prepare_out_dir
 from vidseg.engine.composite import BackgroundSpec, Compositor
 from vidseg.engine.portrait import PersonModel, PortraitConfig, PortraitPipeline, load_person_model
 from vidseg.io.frames import open_frames
@@ -41,20 +41,15 @@ class PortraitJob:
 
 
 @dataclass(frozen=True)
-class PortraitStats:
-    """frames, seconds of processing (start-up excluded), fps, peak_rss_mb as ``vidseg segment
-    --stats``; latencies_ms: per frame, from the start of its decoding to its outputs written."""
+class PortraitStats(SegmentStats):
+    """``vidseg segment --stats``'s figures; latencies_ms: per frame, from the start of its decoding
+    to its outputs written."""
 
-    frames: int
-    seconds: float
-    fps: float
-    peak_rss_mb: float
     latencies_ms: tuple[float, ...] = ()
 
     def to_json(self) -> dict:
         lat = np.asarray(self.latencies_ms or [0.0])
-        return {"frames": self.frames, "seconds": round(self.seconds, 3), "fps": round(self.fps, 2),
-                "peak_rss_mb": round(self.peak_rss_mb, 1),
+        return {**super().to_json(),
                 "latency_ms_median": round(float(np.median(lat)), 1),
                 "latency_ms_p95": round(float(np.percentile(lat, 95)), 1)}
 
@@ -118,4 +113,4 @@ def run_portrait(job: PortraitJob, person_model: PersonModel | None = None) -> P
         writer.close()
         seconds = time.perf_counter() - started
     count = len(latencies)
-    return PortraitStats(count, seconds, count / max(seconds, 1e-9), peak_rss_mb(), tuple(latencies))
+    return PortraitStats.measured(count, seconds, latencies_ms=tuple(latencies))

@@ -57,10 +57,18 @@ class SegmentJob:
 
 @dataclass(frozen=True)
 class SegmentStats:
+    """What ``--stats`` prints: frames, seconds of processing (start-up excluded), fps, peak memory.
+    Other commands' stats extend it with fields of their own."""
+
     frames: int
     seconds: float
     fps: float
     peak_rss_mb: float
+
+    @classmethod
+    def measured(cls, frames: int, seconds: float, **extra: object) -> SegmentStats:
+        """Stats of a run that did ``frames`` in ``seconds``, with this process's peak memory now."""
+        return cls(frames, seconds, frames / max(seconds, 1e-9), peak_rss_mb(), **extra)
 
     def to_json(self) -> dict:
         return {"frames": self.frames, "seconds": round(self.seconds, 3), "fps": round(self.fps, 2),
@@ -90,7 +98,7 @@ def run_segment(job: SegmentJob) -> SegmentStats:
                 bar.update(1)
         seconds = time.perf_counter() - started
     frames = session.num_frames
-    return SegmentStats(frames, seconds, frames / max(seconds, 1e-9), peak_rss_mb())
+    return SegmentStats.measured(frames, seconds)
 
 
 def _add_prompts(job: SegmentJob, session: Session) -> bytes | None:

@@ -19,7 +19,7 @@ import torch
 from tqdm import tqdm
 
 from vidseg.apps.click import parse_numbers
-from vidseg.apps.segment import peak_rss_mb, prepare_out_dir
+from vidseg.apps.segment import SegmentStats, prepare_out_dir
 from vidseg.engine.track import PolarTracker, TrackerOptions, TrackResult, check_box
 from vidseg.errors import InputError
 from vidseg.io.atomic import write_text_atomic
@@ -42,16 +42,13 @@ class TrackJob:
 
 
 @dataclass(frozen=True)
-class TrackStats:
-    frames: int
-    lost_frames: int
-    seconds: float
-    fps: float
-    peak_rss_mb: float
+class TrackStats(SegmentStats):
+    """``vidseg segment --stats``'s figures and the frames where the object was lost."""
+
+    lost_frames: int = 0
 
     def to_json(self) -> dict:
-        return {"frames": self.frames, "seconds": round(self.seconds, 3), "fps": round(self.fps, 2),
-                "peak_rss_mb": round(self.peak_rss_mb, 1), "lost_frames": self.lost_frames}
+        return {**super().to_json(), "lost_frames": self.lost_frames}
 
 
 def parse_xywh(text: str) -> tuple[float, float, float, float]:
@@ -103,7 +100,7 @@ def run_track(job: TrackJob) -> TrackStats:
                 write_text_atomic(job.out_dir / "boxes.txt", "\n".join(lines) + "\n")
         seconds = time.perf_counter() - started
     lost = sum(line == LOST_LINE for line in lines)
-    return TrackStats(len(lines), lost, seconds, len(lines) / max(seconds, 1e-9), peak_rss_mb())
+    return TrackStats.measured(len(lines), seconds, lost_frames=lost)
 
 
 @contextmanager
