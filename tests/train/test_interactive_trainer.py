@@ -1,16 +1,14 @@
-import json
-
-import numpy as np
 import pytest
 import torch
 
-from vidseg.data.synthetic import ClipConfig, render_clip, write_clip
+from vidseg.data.synthetic import ClipConfig, render_clip
 from vidseg.engine.click_segmenter import ClickSegmenter
 from vidseg.nn.interactive import InteractiveNetConfig
 from vidseg.train.clips import FrameStore
 from vidseg.train.interactive_samples import InteractiveSampleConfig, InteractiveTrainingSet
 from vidseg.train.interactive_trainer import InteractiveTrainConfig, click_maps, train_interactive
 from vidseg.engine.clicks import Click
+from tests.train.trainer_checks import train_and_resume
 
 TINY = InteractiveNetConfig(widths=(8, 8, 16, 16), upper_width=16, decoder_width=8, crop=64)
 
@@ -54,17 +52,7 @@ def test_click_maps_stack_clicks_and_previous_mask():
 
 
 def test_training_writes_weights_log_and_resumes(tmp_path):
-    clip = render_clip(ClipConfig(height=72, width=96, num_frames=4, num_objects=1, seed=2))
-    write_clip(clip, tmp_path / "data", "clip")
-    config = InteractiveTrainConfig(data=tmp_path / "data", out=tmp_path / "run" / "net.pt", sequences=("clip",),
-                                    steps=2, batch_size=2, workers=0, save_every=1, log_every=1, scale=1.0,
-                                    warmup=1, model=TINY)
-    assert train_interactive(config) == config.out
-    rows = [json.loads(line) for line in config.log_path.read_text().splitlines()]
-    assert [r["step"] for r in rows] == [1, 2] and all(np.isfinite(r["loss"]) for r in rows)
-    longer = InteractiveTrainConfig(**{**config.__dict__, "steps": 3})
-    train_interactive(longer)  # resumes at step 2
-    assert [json.loads(line)["step"] for line in config.log_path.read_text().splitlines()] == [1, 2, 3]
+    clip, config = train_and_resume(tmp_path, InteractiveTrainConfig, train_interactive, TINY, "net.pt")
     segmenter = ClickSegmenter(config.out)
     mask = segmenter.start(clip.frames[0], box=(10, 10, 60, 50))
     assert mask.shape == clip.frames[0].shape[:2]

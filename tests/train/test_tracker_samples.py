@@ -1,16 +1,15 @@
-import json
-
 import cv2
 import numpy as np
 import pytest
 import torch
 
-from vidseg.data.synthetic import ClipConfig, render_clip, write_clip
+from vidseg.data.synthetic import ClipConfig, render_clip
 from vidseg.engine.track import PolarTracker
 from vidseg.nn.polar import PolarTrackerConfig, location_grid
 from vidseg.train.clips import FrameStore
 from vidseg.train.tracker_samples import TrackerSampleConfig, TrackerTrainingSet, contour_rays, map_targets
 from vidseg.train.tracker_trainer import TrackerTrainConfig, train_tracker
+from tests.train.trainer_checks import train_and_resume
 
 TINY = PolarTrackerConfig(widths=(8, 8, 16, 16), width=16, template=64, search=128, kernel=4, rays=12)
 
@@ -73,16 +72,7 @@ def test_positive_samples_have_positives_and_negatives_have_none(store):
 
 
 def test_training_writes_weights_log_and_resumes(tmp_path):
-    clip = render_clip(ClipConfig(height=72, width=96, num_frames=4, num_objects=1, seed=2))
-    write_clip(clip, tmp_path / "data", "clip")
-    config = TrackerTrainConfig(data=tmp_path / "data", out=tmp_path / "run" / "tracker.pt", sequences=("clip",),
-                                steps=2, batch_size=2, workers=0, save_every=1, log_every=1, scale=1.0,
-                                warmup=1, model=TINY)
-    assert train_tracker(config) == config.out
-    rows = [json.loads(line) for line in config.log_path.read_text().splitlines()]
-    assert [r["step"] for r in rows] == [1, 2] and all(np.isfinite(r["loss"]) for r in rows)
-    train_tracker(TrackerTrainConfig(**{**config.__dict__, "steps": 3}))  # resumes at step 2
-    assert [json.loads(line)["step"] for line in config.log_path.read_text().splitlines()] == [1, 2, 3]
+    clip, config = train_and_resume(tmp_path, TrackerTrainConfig, train_tracker, TINY, "tracker.pt")
     tracker = PolarTracker(config.out)
     result = tracker.start(clip.frames[0], (20, 20, 30, 20))
     assert result.box == (20, 20, 30, 20) and result.polygon.shape == (12, 2)
