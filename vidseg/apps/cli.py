@@ -57,6 +57,13 @@ def _add_serve(commands: argparse._SubParsersAction) -> None:
     add_parser(commands)
 
 
+def _add_run_options(p: argparse.ArgumentParser, stats: str, folder: str = "an output folder") -> None:
+    """--stats (one JSON line of ``stats``), --overwrite, --quiet: the options every file-writing run shares."""
+    p.add_argument("--stats", action="store_true", help=f"print one JSON line of {stats}")
+    p.add_argument("--overwrite", action="store_true", help=f"allow {folder} that already holds files")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
 def _add_segment(commands: argparse._SubParsersAction) -> None:
     from vidseg.engine.methods import method_names
 
@@ -79,9 +86,7 @@ def _add_segment(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--overlay", type=Path, help="also write an overlay video (H.264 mp4)")
     p.add_argument("--alpha", type=Path, help="also write the cut-out: RGBA PNGs into this folder, or a VP9 video with alpha if it ends in .webm")
     p.add_argument("--rle", type=Path, help="also write COCO RLE masks as one JSON file")
-    p.add_argument("--stats", action="store_true", help="print one JSON line of frames, seconds, fps, peak memory")
-    p.add_argument("--overwrite", action="store_true", help="allow an output folder that already holds files")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_run_options(p, "frames, seconds, fps, peak memory")
     p.set_defaults(run=_run_segment)
 
 
@@ -139,9 +144,7 @@ def _add_track(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--template-update", default="0", metavar="A",
                    help="share of the template renewed on confident frames, 0..1 (default: %(default)s, the first frame's only)")
     p.add_argument("--model", type=Path, help="a checkpoint from 'vidseg train tracker' instead of the shipped one")
-    p.add_argument("--stats", action="store_true", help="print one JSON line of frames, seconds, fps, peak memory, lost frames")
-    p.add_argument("--overwrite", action="store_true", help="allow an output folder that already holds files")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_run_options(p, "frames, seconds, fps, peak memory, lost frames")
     p.set_defaults(run=_run_track)
 
 
@@ -300,9 +303,7 @@ def _add_portrait(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--masks", type=Path, required=True, help="folder for one index PNG per frame (person = 1)")
     p.add_argument("--output", type=Path, help="also write the video with the background replaced (H.264 mp4)")
     _add_background_options(p)
-    p.add_argument("--stats", action="store_true", help="print one JSON line of frames, seconds, fps, peak memory, latency")
-    p.add_argument("--overwrite", action="store_true", help="allow a masks folder that already holds files")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_run_options(p, "frames, seconds, fps, peak memory, latency", folder="a masks folder")
     p.set_defaults(run=_run_portrait)
 
 
