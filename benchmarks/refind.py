@@ -30,7 +30,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "davis2016-train"
@@ -102,9 +101,11 @@ def run(args: argparse.Namespace) -> dict[str, dict[str, dict]]:
 def clips(data: Path, seq: str, hold: int, after: int) -> dict[str, Clip]:
     """The sequence as is and with the wall over it."""
     from vidseg.data.occlusion import Occlusion, occlude
+    from vidseg.eval.davis import read_sequence
     from vidseg.eval.splits import ALL
 
     frames, masks = read_sequence(data, seq)
+    masks = masks.astype(np.uint8)
     occlusion = Occlusion(start=len(frames) // 3, hold=hold)
     wall_frames, _ = read_sequence(data, ALL[(ALL.index(seq) + 7) % len(ALL)] if seq in ALL else seq, count=1)
     wall = np.concatenate([wall_frames[0], wall_frames[0][:, ::-1]], axis=1)  # wide enough for any band
@@ -113,16 +114,6 @@ def clips(data: Path, seq: str, hold: int, after: int) -> dict[str, Clip]:
     return {"as is": Clip(frames, masks, range(0), range(0)),
             "hidden": Clip(hidden_frames, hidden_masks, range(occlusion.start, occlusion.start + hold),
                            range(gone, min(gone + after, len(frames) - 1)))}
-
-
-def read_sequence(data: Path, seq: str, count: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(frames (T, H, W, 3) uint8, masks (T, H, W) uint8 0/1) of a DAVIS sequence."""
-    paths = sorted((data / "JPEGImages" / seq).glob("*.jpg"))[:count]
-    if not paths:
-        sys.exit(f"error: no frames for sequence {seq!r} under {data / 'JPEGImages'}")
-    frames = np.stack([np.asarray(Image.open(p).convert("RGB")) for p in paths])
-    masks = np.stack([np.asarray(Image.open(data / "Annotations" / seq / f"{p.stem}.png")) for p in paths])
-    return frames, (masks > 0).astype(np.uint8)
 
 
 def _fit_height(wall: np.ndarray, height: int) -> np.ndarray:

@@ -38,10 +38,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.web.br
 
 from tests.web.browser import chromium_page, free_port  # noqa: E402
 from vidseg.engine.click_segmenter import ClickSegmenter  # noqa: E402
+from vidseg.eval.davis import read_sequence  # noqa: E402
 from vidseg.eval.click_protocol import next_click  # noqa: E402
 from vidseg.eval.splits import VALIDATION  # noqa: E402
-from vidseg.io.frames import open_frames  # noqa: E402
-from vidseg.io.masks import read_mask  # noqa: E402
 from vidseg.io.writers import write_video  # noqa: E402
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "davis2016-train"
@@ -57,7 +56,7 @@ def main() -> int:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.sequences:
-            frames, gt = load_sequence(args.root, name, args.frames)
+            frames, gt = read_sequence(args.root, name, args.frames)
             video = write_video(Path(tmp) / f"{name}.mp4", frames, fps=24)
             web = run_browser(video, gt[0], Path(tmp) / name)
             api = run_api(frames[0], gt[0], web["clicks"])
@@ -65,15 +64,6 @@ def main() -> int:
             print(f"{name}: {summary(web, api)}", file=sys.stderr, flush=True)
     print_table(rows)
     return 0
-
-
-def load_sequence(root: Path, name: str, count: int) -> tuple[np.ndarray, np.ndarray]:
-    """(T, H, W, 3) frames and (T, H, W) bool masks of the sequence's first ``count`` frames."""
-    with open_frames(root / "JPEGImages" / name) as source:
-        frames = np.stack([source.read(i) for i in range(min(count, len(source)))])
-        stems = source.stems[: len(frames)]
-    gt = np.stack([read_mask(root / "Annotations" / name / f"{s}.png").labels > 0 for s in stems])
-    return frames, gt
 
 
 def serve(data: Path, port: int) -> subprocess.Popen:

@@ -177,3 +177,12 @@ def test_workers_give_the_same_result(layout):
     parallel = evaluate_roots(*layout, workers=2)
     assert isinstance(parallel, EvalResult)
     assert parallel.to_json() == serial.to_json()
+
+
+def test_read_sequence_gives_frames_and_bool_masks(small_clip_root):
+    from vidseg.eval.davis import read_sequence
+
+    frames, masks = read_sequence(small_clip_root, "clip", count=5)
+    assert frames.shape[0] == masks.shape[0] == 5 and frames.dtype == np.uint8 and masks.dtype == bool
+    assert frames.shape[1:3] == masks.shape[1:] and masks[0].any()
+    assert read_sequence(small_clip_root, "clip")[0].shape[0] == 12

@@ -29,6 +29,18 @@ def read_index_png(path: Path) -> np.ndarray:
     return read_mask(path).labels
 
 
+def read_sequence(root: Path, name: str, count: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """A DAVIS-layout sequence in memory: (T, H, W, 3) uint8 frames and (T, H, W) bool masks of its
+    first ``count`` frames (all when None). Benchmarks use it; masks must exist for every frame."""
+    from vidseg.io.frames import open_frames
+
+    with open_frames(Path(root) / "JPEGImages" / name) as source:
+        frames = np.stack([source.read(i) for i in range(min(count or len(source), len(source)))])
+        stems = source.stems[: len(frames)]
+    masks = np.stack([read_mask(Path(root) / "Annotations" / name / f"{s}.png").labels > 0 for s in stems])
+    return frames, masks
+
+
 def _png_names(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.suffix.lower() == ".png" and p.is_file())
 
