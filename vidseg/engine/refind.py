@@ -25,6 +25,7 @@ Healthy frames cost one presence check per object; the tracker runs only while a
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -97,10 +98,8 @@ class Refinder:
     model: the tracker network (a ``PolarTrackerNet``) instead of ``config.tracker``'s."""
 
     def __init__(self, config: RefindConfig | None = None, model: PolarTrackerNet | None = None) -> None:
-        from vidseg.engine.track import load_tracker  # needs torch, as the network method does
-
         self.config = config or RefindConfig()
-        self._net = load_tracker(self.config.tracker if model is None else model)
+        self._net = _shared_tracker(self.config.tracker) if model is None else model
         self._watches: dict[int, _Watch] = {}
 
     def reset(self) -> None:
@@ -175,6 +174,15 @@ class Refinder:
         else:
             best_mask = np.zeros((h, w), bool)
         return apply_prompt(probs, np.where(best_mask, slot, 0).astype(np.uint8), [slot])
+
+
+@functools.lru_cache(maxsize=4)
+def _shared_tracker(name: str) -> PolarTrackerNet:
+    """The tracker network of checkpoint ``name``, loaded once per process: every session's
+    Refinder shares it (it holds no per-video state; each object's PolarTracker does)."""
+    from vidseg.engine.track import load_tracker  # needs torch, as the network method does
+
+    return load_tracker(name)
 
 
 def _box(mask: np.ndarray) -> tuple[float, float, float, float] | None:
