@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from vidseg.engine.fusion import FlowFusion, FusionConfig, WarpedPrior
-from vidseg.engine.probs import one_hot
+from vidseg.ops.slots import one_hot
 from vidseg.errors import InputError
 
 H, W, SIDE = 240, 320, 80

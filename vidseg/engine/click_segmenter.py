@@ -17,11 +17,11 @@ import numpy as np
 import torch
 
 from vidseg.engine.clicks import Click, check_box, check_click, distance_maps
-from vidseg.engine.crops import CropWindow, cut, paste
+from vidseg.ops.crops import CropWindow, cut, paste
 from vidseg.engine.graph_cut import GraphCutConfig, polish_with_graph_cut
 from vidseg.engine.selection_cues import selection_maps
 from vidseg.errors import InputError
-from vidseg.nn.guided_filter import guided_upsample
+from vidseg.ops.guided_filter import guided_upsample
 from vidseg.nn.interactive import InteractiveNet, LowerFeatures, box_at
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "interactive.pt"
@@ -33,7 +33,7 @@ MAX_GUIDE = 1024  # refining works on the crop at the image's resolution, at mos
 @dataclass(frozen=True)
 class RefineConfig:
     """Edge-aware upsampling of the network's stride-2 output to the image's own pixels in the
-    crop (:func:`vidseg.nn.guided_filter.guided_upsample`): the output is 112x112 over a crop that
+    crop (:func:`vidseg.ops.guided_filter.guided_upsample`): the output is 112x112 over a crop that
     is often 3-4x larger in the image, so a bilinear upsampling blurs the outline over several
     pixels. radius in image pixels, eps in squared [0, 1] intensity; enabled False: bilinear."""
 

@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 
 from vidseg.flow.fill import fill_occluded
-from vidseg.engine.probs import pad_slots
+from vidseg.ops.slots import pad_slots
 from vidseg.errors import InputError
 from vidseg.flow import (
     FlowConfig,

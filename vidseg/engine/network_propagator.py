@@ -21,9 +21,9 @@ from vidseg.engine.adapt import AdaptExample, HeadAdapter, example_from_mask
 from vidseg.engine.fusion import FlowFusion
 from vidseg.engine.memory import MemoryPolicy
 from vidseg.engine.presets import NetworkConfig
-from vidseg.engine.probs import pad_slots, soft_aggregate
+from vidseg.ops.slots import pad_slots, soft_aggregate
 from vidseg.engine.refind import Refinder
-from vidseg.nn.guided_filter import guided_upsample
+from vidseg.ops.guided_filter import guided_upsample
 from vidseg.nn.propagation import (KEY_STRIDE, STRIDE, FrameFeatures, PropagationNet, RefineInputs, match_groups,
                                    match_references)
 

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
-from vidseg.engine.probs import apply_prompt
+from vidseg.ops.slots import apply_prompt
 from vidseg.errors import InputError
 
 if TYPE_CHECKING:

@@ -17,7 +17,7 @@ import numpy as np
 from vidseg.engine.clicks import check_box
 from vidseg.engine.corrections import ClickLike, SelectionCache, check_clicks, check_object_id
 from vidseg.engine.objects import ObjectManager
-from vidseg.engine.probs import apply_prompt, one_hot, pad_slots, to_slots
+from vidseg.ops.slots import apply_prompt, one_hot, pad_slots, to_slots
 from vidseg.engine.propagator import Propagator
 from vidseg.engine.results import ResultStore
 from vidseg.errors import InputError

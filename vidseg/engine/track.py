@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 import torch
 
-from vidseg.engine.crops import CropWindow, cut_smooth
+from vidseg.ops.crops import CropWindow, cut_smooth
 from vidseg.errors import InputError
 from vidseg.nn.checkpoint import load_model
 from vidseg.nn.polar import MIN_RAYS, STRIDE, PolarTrackerNet, context_side, location_grid, ray_angles

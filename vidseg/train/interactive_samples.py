@@ -4,7 +4,7 @@ Every object is just "the object": the network learns to cut out whatever the se
 Two kinds of selection are drawn, as users make them:
 
 - a box: the object's box with each side pushed out (up to half the object's size, so the box is
-  up to twice the object) or slightly in, cut as :class:`~vidseg.engine.crops.CropWindow.around`
+  up to twice the object) or slightly in, cut as :class:`~vidseg.ops.crops.CropWindow.around`
   does at inference; sometimes with a first positive click too;
 - a click: a wide square centred on a point of the object, 1.3x to 8x its size (what the region
   branch sees before it proposes the box), with that positive click.
@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from vidseg.engine.click_segmenter import BOX_MARGIN
-from vidseg.engine.crops import CropWindow, cut
+from vidseg.ops.crops import CropWindow, cut
 from vidseg.engine.selection_cues import selection_maps
 from vidseg.errors import InputError
 from vidseg.train import augment

@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 import torch
 
-from vidseg.engine.crops import CropWindow, cut, cut_smooth
+from vidseg.ops.crops import CropWindow, cut, cut_smooth
 from vidseg.nn.polar import PolarTrackerConfig, context_side, location_grid, ray_angles
 from vidseg.train import augment
 from vidseg.train.clips import FrameStore, SeededSamples, pick_object

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from vidseg.errors import InputError
-from vidseg.nn.guided_filter import guided_upsample
+from vidseg.ops.guided_filter import guided_upsample
 
 H, W = 240, 320
 

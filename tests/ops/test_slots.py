@@ -1,6 +1,6 @@
 import numpy as np
 
-from vidseg.engine.probs import apply_prompt, one_hot, pad_slots, to_slots
+from vidseg.ops.slots import apply_prompt, one_hot, pad_slots, to_slots
 
 
 def test_one_hot_and_argmax_are_inverse():

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from vidseg.engine.crops import MIN_SIDE, CropWindow, cut, cut_smooth, paste
+from vidseg.ops.crops import MIN_SIDE, CropWindow, cut, cut_smooth, paste
 
 
 def test_around_is_a_square_centred_on_the_box_with_its_margin():
