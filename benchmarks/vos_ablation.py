@@ -30,7 +30,7 @@ import numpy as np
 
 from vidseg.apps.segment import SegmentJob, SegmentStats, run_segment
 from vidseg.engine.adapt import AdaptConfig
-from vidseg.engine.fusion import FusionConfig
+from vidseg.flow.fusion import FusionConfig
 from vidseg.engine.memory import MemoryConfig
 from vidseg.engine.methods import DEFAULT_WEIGHTS
 from vidseg.engine.presets import PRESETS, NetworkConfig

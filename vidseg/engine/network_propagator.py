@@ -18,7 +18,7 @@ import torch
 from torch.nn import functional as F
 
 from vidseg.engine.adapt import AdaptExample, HeadAdapter, example_from_mask
-from vidseg.engine.fusion import FlowFusion
+from vidseg.flow.fusion import FlowFusion
 from vidseg.engine.memory import MemoryPolicy
 from vidseg.engine.presets import NetworkConfig
 from vidseg.ops.slots import pad_slots, soft_aggregate

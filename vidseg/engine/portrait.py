@@ -3,7 +3,7 @@
 A per-frame person model (MediaPipe's selfie segmenter, :mod:`vidseg.engine.selfie`) gives each
 frame a person probability, seed 001's "mask 2". :class:`PortraitPipeline` carries the previous
 fused result into the frame by block flow and mixes the two with the fusion stage of
-``vidseg segment`` (:class:`vidseg.engine.fusion.FlowFusion`, one implementation), which removes
+``vidseg segment`` (:class:`vidseg.flow.fusion.FlowFusion`, one implementation), which removes
 most of the model's frame-to-frame flicker.
 
 For speed the fusion runs at a reduced working size (``work_height``, 240 px by default: the
@@ -19,7 +19,7 @@ from typing import Protocol
 
 import numpy as np
 
-from vidseg.engine.fusion import FlowFusion, FusionConfig
+from vidseg.flow.fusion import FlowFusion, FusionConfig
 from vidseg.errors import InputError
 
 # Chosen with benchmarks/tune_portrait_fusion.py on half of the person sequences (the other half

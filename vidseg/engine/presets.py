@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from vidseg.engine.adapt import AdaptConfig
-from vidseg.engine.fusion import FusionConfig
+from vidseg.flow.fusion import FusionConfig
 from vidseg.engine.memory import MemoryConfig
 from vidseg.engine.refind import RefindConfig
 from vidseg.errors import InputError

@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from vidseg.engine.fusion import FlowFusion, FusionConfig, WarpedPrior
+from vidseg.flow.fusion import FlowFusion, FusionConfig, WarpedPrior
 from vidseg.ops.slots import one_hot
 from vidseg.errors import InputError
 
