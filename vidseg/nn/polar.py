@@ -1,6 +1,6 @@
 """Siamese tracker with a polar-contour head (seed 004; the tracker part after Ocean).
 
-One backbone (:class:`~vidseg.nn.backbone.Backbone`) runs on the template crop (the object with
+One backbone (:class:`~vidseg.nn.backbones.separable.Backbone`) runs on the template crop (the object with
 context, T x T) and on the search crop (S x S, around where the object was). Both stride-8 maps are
 adjusted by a 1x1 convolution; the template's central k x k cells become per-channel kernels that
 are correlated depth-wise with the search map (the feature combination), giving one (C, M, M) map,
@@ -27,7 +27,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from vidseg.nn.backbone import Backbone
+from vidseg.nn.backbones.separable import Backbone
 from vidseg.nn.blocks import SeparableBlock
 from vidseg.nn.stored_config import StoredConfig
 
