@@ -1,7 +1,7 @@
 """Does the polar tracker help the propagation find an object again? Both settings, one run.
 
 Rows: the ``fast`` preset (with the network trained on TRAIN only, ``--model``), and the same with
-:mod:`vidseg.engine.refind` on (presence check + tracker proposals). Each runs on every sequence
+:mod:`vidseg.engine.vos.refind` on (presence check + tracker proposals). Each runs on every sequence
 twice:
 
 - as is (DAVIS 2016 objects hardly ever disappear, so this shows what the check costs when
@@ -74,9 +74,9 @@ def run(args: argparse.Namespace) -> dict[str, dict[str, dict]]:
     """{row: {sequence/variant: scores}}."""
     import torch
 
-    from vidseg.engine.network_propagator import NetworkPropagator
-    from vidseg.engine.presets import PRESETS
-    from vidseg.engine.refind import RefindConfig
+    from vidseg.engine.vos.network_propagator import NetworkPropagator
+    from vidseg.engine.vos.presets import PRESETS
+    from vidseg.engine.vos.refind import RefindConfig
     from vidseg.nn.checkpoint import load_model
 
     torch.set_grad_enabled(False)

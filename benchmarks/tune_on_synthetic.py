@@ -14,9 +14,9 @@ from pathlib import Path
 
 from vidseg.apps.segment import SegmentJob, run_segment
 from vidseg.data import ClipConfig, render_clip, write_clip
-from vidseg.engine.adapt import AdaptConfig
+from vidseg.engine.vos.adapt import AdaptConfig
 from vidseg.flow.fusion import FusionConfig
-from vidseg.engine.presets import PRESETS, with_switches
+from vidseg.engine.vos.presets import PRESETS, with_switches
 from vidseg.eval import evaluate_roots
 
 FAST = PRESETS["fast"]

@@ -29,11 +29,11 @@ from typing import NamedTuple
 import numpy as np
 
 from vidseg.apps.segment import SegmentJob, SegmentStats, run_segment
-from vidseg.engine.adapt import AdaptConfig
+from vidseg.engine.vos.adapt import AdaptConfig
 from vidseg.flow.fusion import FusionConfig
-from vidseg.engine.memory import MemoryConfig
-from vidseg.engine.methods import DEFAULT_WEIGHTS
-from vidseg.engine.presets import PRESETS, NetworkConfig
+from vidseg.engine.vos.memory_policy import MemoryConfig
+from vidseg.engine.vos.methods import DEFAULT_WEIGHTS
+from vidseg.engine.vos.presets import PRESETS, NetworkConfig
 from vidseg.errors import VidsegError
 from vidseg.eval import evaluate_roots
 from vidseg.eval.flicker import FLICKER_FLOW, SequenceFlows, sequence_flicker

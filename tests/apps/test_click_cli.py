@@ -9,7 +9,7 @@ import torch
 from PIL import Image
 
 from vidseg.engine import click_segmenter
-from vidseg.engine.methods import DEFAULT_WEIGHTS as PROPAGATION_WEIGHTS
+from vidseg.engine.vos.methods import DEFAULT_WEIGHTS as PROPAGATION_WEIGHTS
 from vidseg.nn.checkpoint import save_checkpoint
 from vidseg.nn.interactive import InteractiveNet, InteractiveNetConfig
 from tests.apps.cli_checks import assert_user_error, run_command

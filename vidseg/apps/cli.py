@@ -65,7 +65,7 @@ def _add_run_options(p: argparse.ArgumentParser, stats: str, folder: str = "an o
 
 
 def _add_segment(commands: argparse._SubParsersAction) -> None:
-    from vidseg.engine.methods import method_names
+    from vidseg.engine.vos.methods import method_names
 
     p = commands.add_parser("segment", help="segment objects through a video from their masks")
     p.add_argument("input", type=Path, help="video file (mp4, mov, mkv, webm, avi) or folder of jpg/png frames")

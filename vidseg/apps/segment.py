@@ -26,7 +26,7 @@ from vidseg.io.rle import RleJsonWriter
 from vidseg.io.writers import AlphaWriter, OverlayVideoWriter
 
 if TYPE_CHECKING:
-    from vidseg.engine.presets import NetworkConfig
+    from vidseg.engine.vos.presets import NetworkConfig
     from vidseg.engine.session import Session
 
 DEFAULT_FPS = 24.0  # frame folders carry no rate; the overlay video needs one

@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from vidseg.engine.methods import method_builder
+from vidseg.engine.vos.methods import method_builder
 from vidseg.engine.session import Session
 from vidseg.errors import InputError
 from vidseg.io.frames import ArraySource, FrameSource, open_frames
 
 if TYPE_CHECKING:
-    from vidseg.engine.presets import NetworkConfig
+    from vidseg.engine.vos.presets import NetworkConfig
     from vidseg.nn.interactive import InteractiveNet
 
 
@@ -22,7 +22,7 @@ class VideoSegmenter:
 
     model: ``default`` (the shipped network), ``flow`` or ``static`` (baselines), or a checkpoint path.
     preset: ``fast`` or ``quality``. adapt, fusion, refind: switch online adaptation, flow fusion or
-    re-finding lost objects with the polar tracker (:mod:`vidseg.engine.refind`) on or off (None
+    re-finding lost objects with the polar tracker (:mod:`vidseg.engine.vos.refind`) on or off (None
     keeps the preset's choice). config: a full network configuration instead of the preset.
     interactive_model: the network behind ``session.add_box`` and ``add_clicks``: ``default`` (the
     shipped one), a checkpoint path from ``vidseg train interactive``, or an ``InteractiveNet``;

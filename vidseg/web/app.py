@@ -49,7 +49,7 @@ class ServeConfig:
     host: str = "127.0.0.1"
     token: str | None = None
     max_upload_bytes: int = 500 * 2**20
-    method: str = "default"  # the propagation method (see vidseg.engine.methods)
+    method: str = "default"  # the propagation method (see vidseg.engine.vos.methods)
     interactive_model: str = "default"
 
 

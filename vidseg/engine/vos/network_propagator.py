@@ -17,12 +17,12 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from vidseg.engine.adapt import AdaptExample, HeadAdapter, example_from_mask
+from vidseg.engine.vos.adapt import AdaptExample, HeadAdapter, example_from_mask
 from vidseg.flow.fusion import FlowFusion
-from vidseg.engine.memory import MemoryPolicy
-from vidseg.engine.presets import NetworkConfig
+from vidseg.engine.vos.memory_policy import MemoryPolicy
+from vidseg.engine.vos.presets import NetworkConfig
 from vidseg.ops.slots import pad_slots, soft_aggregate
-from vidseg.engine.refind import Refinder
+from vidseg.engine.vos.refind import Refinder
 from vidseg.ops.guided_filter import guided_upsample
 from vidseg.nn.propagation import (KEY_STRIDE, STRIDE, FrameFeatures, PropagationNet, RefineInputs, match_groups,
                                    match_references)

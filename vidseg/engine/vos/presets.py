@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from vidseg.engine.adapt import AdaptConfig
+from vidseg.engine.vos.adapt import AdaptConfig
 from vidseg.flow.fusion import FusionConfig
-from vidseg.engine.memory import MemoryConfig
-from vidseg.engine.refind import RefindConfig
+from vidseg.engine.vos.memory_policy import MemoryConfig
+from vidseg.engine.vos.refind import RefindConfig
 from vidseg.errors import InputError
 
 
@@ -17,7 +17,7 @@ class NetworkConfig:
     the masks come back at full resolution by ``upsample``: "bilinear", or "guided" (a guided
     filter with radius, eps that follows the frame's edges). fusion: None turns flow off entirely (the previous mask is then the prior
     as it stands). refind: None, or how lost objects are found again with the polar tracker
-    (:mod:`vidseg.engine.refind`)."""
+    (:mod:`vidseg.engine.vos.refind`)."""
 
     internal_height: int = 240
     upsample: str = "bilinear"  # or "guided"

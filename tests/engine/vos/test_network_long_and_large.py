@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import vidseg
-from vidseg.engine.presets import PRESETS
+from vidseg.engine.vos.presets import PRESETS
 from vidseg.nn.checkpoint import save_checkpoint
 from vidseg.nn.propagation import PropagationNet, PropagationNetConfig
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from tests.engine.test_track import CONFIG, SIDE, RedFinder, frame_with_square
-from vidseg.engine.refind import RefindConfig, Refinder
+from vidseg.engine.vos.refind import RefindConfig, Refinder
 from vidseg.errors import InputError
 
 H, W = 120, 160

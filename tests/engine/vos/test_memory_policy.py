@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from vidseg.engine.memory import MemoryConfig, MemoryPolicy
+from vidseg.engine.vos.memory_policy import MemoryConfig, MemoryPolicy
 from vidseg.errors import InputError
 
 

@@ -78,8 +78,8 @@ def tiny_tracker(tmp_path_factory):
 
 
 def test_refind_runs_in_a_session_and_watches_every_prompted_object(tiny_checkpoint, tiny_tracker, small_clip):
-    from vidseg.engine.presets import PRESETS, with_switches
-    from vidseg.engine.refind import RefindConfig
+    from vidseg.engine.vos.presets import PRESETS, with_switches
+    from vidseg.engine.vos.refind import RefindConfig
 
     config = replace(PRESETS["fast"], refind=RefindConfig(tracker=str(tiny_tracker)))
     seg = vidseg.VideoSegmenter(model=str(tiny_checkpoint), config=config)
@@ -123,9 +123,9 @@ def test_refind_with_a_baseline_is_refused():
 
 
 def test_a_lost_object_is_cleared_for_the_user_but_remembered_as_the_network_saw_it(tiny_checkpoint, tiny_tracker):
-    from vidseg.engine.network_propagator import NetworkPropagator
-    from vidseg.engine.presets import PRESETS
-    from vidseg.engine.refind import RefindConfig, _Watch
+    from vidseg.engine.vos.network_propagator import NetworkPropagator
+    from vidseg.engine.vos.presets import PRESETS
+    from vidseg.engine.vos.refind import RefindConfig, _Watch
     from vidseg.nn.checkpoint import load_model
 
     model, _ = load_model(tiny_checkpoint, "propagation")
@@ -144,8 +144,8 @@ def test_a_lost_object_is_cleared_for_the_user_but_remembered_as_the_network_saw
 
 
 def test_a_reference_where_the_object_is_tiny_is_not_used(tiny_checkpoint, tiny_tracker, small_clip):
-    from vidseg.engine.presets import PRESETS
-    from vidseg.engine.refind import RefindConfig
+    from vidseg.engine.vos.presets import PRESETS
+    from vidseg.engine.vos.refind import RefindConfig
 
     mask = np.zeros_like(small_clip.labels[0])
     mask[100:116, 200:216] = 1  # 16x16 px: 4 key cells at 224 px internal height

@@ -10,16 +10,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from vidseg.engine.flow_propagator import FlowPropagator
+from vidseg.engine.vos.flow_propagator import FlowPropagator
 from vidseg.engine.propagator import Propagator
-from vidseg.engine.static_propagator import StaticPropagator
+from vidseg.engine.vos.static_propagator import StaticPropagator
 from vidseg.errors import InputError
 
 if TYPE_CHECKING:
-    from vidseg.engine.presets import NetworkConfig
+    from vidseg.engine.vos.presets import NetworkConfig
 
 BASELINES: dict[str, Callable[[], Propagator]] = {"flow": FlowPropagator, "static": StaticPropagator}
-DEFAULT_WEIGHTS = Path(__file__).resolve().parents[1] / "weights" / "propagation.pt"
+DEFAULT_WEIGHTS = Path(__file__).resolve().parents[2] / "weights" / "propagation.pt"
 
 
 def method_names() -> list[str]:
@@ -53,8 +53,8 @@ def method_builder(name: str, preset: str = "fast", adapt: bool | None = None, f
             raise InputError(f"re-finding lost objects needs the network method, not the {name} baseline; "
                              "drop --refind or use --method default")
         return BASELINES[name]
-    from vidseg.engine.network_propagator import NetworkPropagator
-    from vidseg.engine.presets import preset_config, with_switches
+    from vidseg.engine.vos.network_propagator import NetworkPropagator
+    from vidseg.engine.vos.presets import preset_config, with_switches
 
     config = with_switches(preset_config(preset) if config is None else config, adapt=adapt, fusion=fusion,
                            refind=refind)
