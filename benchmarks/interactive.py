@@ -89,8 +89,8 @@ def make_segmenters(methods: list[str], model: str) -> dict[str, ClickModel]:
         else:
             try:
                 # Imported here so that the GrabCut row runs without the network's dependencies.
-                from vidseg.engine.click_segmenter import ClickSegmenter, RefineConfig
-                from vidseg.engine.graph_cut import GraphCutConfig
+                from vidseg.engine.interactive.click_segmenter import ClickSegmenter, RefineConfig
+                from vidseg.engine.interactive.graph_cut import GraphCutConfig
 
                 refine = RefineConfig(enabled=method != "vidseg-network")
                 graph_cut = GraphCutConfig(enabled=method in ("vidseg", "vidseg-global-clicks"))

@@ -37,7 +37,7 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.web.browser
 
 from tests.web.browser import chromium_page, free_port  # noqa: E402
-from vidseg.engine.click_segmenter import ClickSegmenter  # noqa: E402
+from vidseg.engine.interactive.click_segmenter import ClickSegmenter  # noqa: E402
 from vidseg.eval.davis import read_sequence  # noqa: E402
 from vidseg.eval.click_protocol import next_click  # noqa: E402
 from vidseg.eval.splits import VALIDATION  # noqa: E402

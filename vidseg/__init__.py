@@ -17,7 +17,7 @@ def __getattr__(name: str):
 
         return VideoSegmenter
     if name == "ClickSegmenter":
-        from vidseg.engine.click_segmenter import ClickSegmenter
+        from vidseg.engine.interactive.click_segmenter import ClickSegmenter
 
         return ClickSegmenter
     raise AttributeError(f"module 'vidseg' has no attribute {name!r}")

@@ -8,7 +8,7 @@ import pytest
 import torch
 from PIL import Image
 
-from vidseg.engine import click_segmenter
+from vidseg.engine.interactive import click_segmenter
 from vidseg.engine.vos.methods import DEFAULT_WEIGHTS as PROPAGATION_WEIGHTS
 from vidseg.nn.checkpoint import save_checkpoint
 from vidseg.nn.interactive import InteractiveNet, InteractiveNetConfig

@@ -12,8 +12,8 @@ import pytest
 import torch
 
 import vidseg
-from vidseg.engine import click_segmenter
-from vidseg.engine.clicks import Click
+from vidseg.engine.interactive import click_segmenter
+from vidseg.engine.interactive.clicks import Click
 from vidseg.errors import InputError
 from vidseg.nn.interactive import InteractiveNet, InteractiveNetConfig
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vidseg.engine.clicks import Click
+from vidseg.engine.interactive.clicks import Click
 from vidseg.errors import InputError
 from vidseg.eval.click_protocol import clicks_to_reach, next_click, run_clicks
 from vidseg.eval.metrics import disk

@@ -2,12 +2,12 @@ import pytest
 import torch
 
 from vidseg.data.synthetic import ClipConfig, render_clip
-from vidseg.engine.click_segmenter import ClickSegmenter
+from vidseg.engine.interactive.click_segmenter import ClickSegmenter
 from vidseg.nn.interactive import InteractiveNetConfig
 from vidseg.train.clips import FrameStore
 from vidseg.train.interactive_samples import InteractiveSampleConfig, InteractiveTrainingSet
 from vidseg.train.interactive_trainer import InteractiveTrainConfig, click_maps, train_interactive
-from vidseg.engine.clicks import Click
+from vidseg.engine.interactive.clicks import Click
 from tests.train.trainer_checks import train_and_resume
 
 TINY = InteractiveNetConfig(widths=(8, 8, 16, 16), upper_width=16, decoder_width=8, crop=64)

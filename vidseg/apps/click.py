@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vidseg.engine.clicks import Click, check_box, check_click
+from vidseg.engine.interactive.clicks import Click, check_box, check_click
 from vidseg.errors import InputError
 from vidseg.io.frames import read_rgb
 from vidseg.io.masks import write_index_png, write_png
@@ -103,7 +103,7 @@ def run_click(job: ClickJob) -> ClickReport:
     height, width = image.shape[:2]
     clicks = _check_inputs(job, width, height)
 
-    from vidseg.engine.click_segmenter import ClickSegmenter  # torch: only once the inputs are good
+    from vidseg.engine.interactive.click_segmenter import ClickSegmenter  # torch: only once the inputs are good
 
     segmenter = ClickSegmenter(job.model)
     steps = [_timed(f"box {_fmt(job.box)}" if job.box else f"point {_fmt(job.point)}",

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from vidseg.engine.clicks import check_box
-from vidseg.engine.corrections import ClickLike, SelectionCache, check_clicks, check_object_id
+from vidseg.engine.interactive.clicks import check_box
+from vidseg.engine.interactive.corrections import ClickLike, SelectionCache, check_clicks, check_object_id
 from vidseg.engine.objects import ObjectManager
 from vidseg.ops.slots import apply_prompt, one_hot, pad_slots, to_slots
 from vidseg.engine.propagator import Propagator
@@ -25,7 +25,7 @@ from vidseg.io.frames import FrameSource
 from vidseg.io.masks import fit_mask_to_frame
 
 if TYPE_CHECKING:
-    from vidseg.engine.click_segmenter import ClickSegmenter
+    from vidseg.engine.interactive.click_segmenter import ClickSegmenter
     from vidseg.nn.interactive import InteractiveNet
 
 
@@ -218,7 +218,7 @@ class Session:
     def _clicker(self) -> ClickSegmenter:
         if self._click_segmenter is None:
             # Imported here: it needs torch, which sessions that only take masks never load.
-            from vidseg.engine.click_segmenter import ClickSegmenter
+            from vidseg.engine.interactive.click_segmenter import ClickSegmenter
 
             self._click_segmenter = ClickSegmenter(self.interactive_model)
         return self._click_segmenter

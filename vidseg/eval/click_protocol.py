@@ -20,7 +20,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from vidseg.engine.clicks import Click
+from vidseg.engine.interactive.clicks import Click
 from vidseg.errors import InputError
 from vidseg.eval.metrics import region_iou
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from vidseg.engine.clicks import check_box, check_click
+from vidseg.engine.interactive.clicks import check_box, check_click
 from vidseg.errors import InputError
 
 Box = tuple[int, int, int, int]

@@ -4,7 +4,7 @@ The network is cut in two. The first part (the backbone's lower layers) runs onc
 square crop around the selection, and its features are cached. The second part (upper layers)
 takes the middle (stride-8) features together with the correction maps (closeness to the positive
 clicks, to the negative clicks, the previous mask, and the selection's cues: its box and how much
-each colour is the box's, see ``engine/selection_cues.py``) and predicts the mask; a correction reruns
+each colour is the box's, see ``engine/interactive/selection_cues.py``) and predicts the mask; a correction reruns
 only this part. The maps also join the decoder at strides 4 and 2, so a click can move a boundary
 by a few pixels, not only by a stride-8 cell.
 

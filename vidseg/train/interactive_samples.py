@@ -20,9 +20,9 @@ import cv2
 import numpy as np
 import torch
 
-from vidseg.engine.click_segmenter import BOX_MARGIN
+from vidseg.engine.interactive.click_segmenter import BOX_MARGIN
 from vidseg.ops.crops import CropWindow, cut
-from vidseg.engine.selection_cues import selection_maps
+from vidseg.engine.interactive.selection_cues import selection_maps
 from vidseg.errors import InputError
 from vidseg.train import augment
 from vidseg.train.clips import FrameStore, SeededSamples, pick_object
@@ -60,7 +60,7 @@ class InteractiveTrainingSet(SeededSamples):
 
     Items: ``image`` (3, S, S) float RGB in [0, 1]; ``mask`` (1, S, S) float {0, 1};
     ``click`` (3,) float: the first positive click (x, y) in crop pixels and 1, or zeros without one;
-    ``cues`` (2, S, S) float: the selection's box and colour likelihood (``engine/selection_cues.py``).
+    ``cues`` (2, S, S) float: the selection's box and colour likelihood (``engine/interactive/selection_cues.py``).
     """
 
     def __init__(self, store: FrameStore, config: InteractiveSampleConfig | None = None, length: int = 10000) -> None:

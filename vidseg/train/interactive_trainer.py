@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from vidseg.engine.clicks import Click, distance_maps
+from vidseg.engine.interactive.clicks import Click, distance_maps
 from vidseg.eval.click_protocol import next_click
 from vidseg.nn.interactive import InteractiveNet, InteractiveNetConfig, LowerFeatures, region_loss
 from vidseg.nn.losses import batch_iou, segmentation_loss

@@ -48,7 +48,7 @@ class Workspace:
         """The VideoSegmenter every project's session comes from; both networks are loaded once, here."""
         with self._model_lock:
             if self._segmenter is None:
-                from vidseg.engine.click_segmenter import ClickSegmenter
+                from vidseg.engine.interactive.click_segmenter import ClickSegmenter
                 from vidseg.engine.segmenter import VideoSegmenter
 
                 # One interactive network for all sessions (inference only), not one load per project.

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from vidseg.engine.clicks import Click, check_click
+from vidseg.engine.interactive.clicks import Click, check_click
 from vidseg.engine.objects import MAX_OBJECT_ID
 from vidseg.errors import InputError
 
 if TYPE_CHECKING:  # the segmenter imports torch; sessions that only take masks never load it
-    from vidseg.engine.click_segmenter import ClickState
+    from vidseg.engine.interactive.click_segmenter import ClickState
 
 # Each selection holds its frame, its features and one (H, W) float32 map per click (1.6 MB at
 # 854x480), so only the most recent few are kept; an older one restarts from the object's mask.

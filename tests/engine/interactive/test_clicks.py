@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from vidseg.engine.clicks import DISTANCE_CAP, check_box, check_click, distance_maps
+from vidseg.engine.interactive.clicks import DISTANCE_CAP, check_box, check_click, distance_maps
 from vidseg.errors import InputError
 
 

@@ -16,15 +16,15 @@ import cv2
 import numpy as np
 import torch
 
-from vidseg.engine.clicks import Click, check_box, check_click, distance_maps
+from vidseg.engine.interactive.clicks import Click, check_box, check_click, distance_maps
 from vidseg.ops.crops import CropWindow, cut, paste
-from vidseg.engine.graph_cut import GraphCutConfig, polish_with_graph_cut
-from vidseg.engine.selection_cues import selection_maps
+from vidseg.engine.interactive.graph_cut import GraphCutConfig, polish_with_graph_cut
+from vidseg.engine.interactive.selection_cues import selection_maps
 from vidseg.errors import InputError
 from vidseg.ops.guided_filter import guided_upsample
 from vidseg.nn.interactive import InteractiveNet, LowerFeatures, box_at
 
-DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "interactive.pt"
+DEFAULT_WEIGHTS = Path(__file__).resolve().parents[2] / "weights" / "interactive.pt"
 BOX_MARGIN = 0.2  # the crop around a box: its longer side grown by this much on each side
 CLICK_WINDOW = 0.75  # the wide crop around a single click: this share of the image's shorter side
 MAX_GUIDE = 1024  # refining works on the crop at the image's resolution, at most this many pixels a side
@@ -62,7 +62,7 @@ class ClickSegmenter:
 
     ``model``: "default" (the shipped weights), a checkpoint path, or an ``InteractiveNet``.
     ``refine``: edge-aware upsampling of every prediction; ``graph_cut``: GrabCut polish of the
-    first mask from a box (:mod:`vidseg.engine.graph_cut`); ``merge_locally``: a click changes only
+    first mask from a box (:mod:`vidseg.engine.interactive.graph_cut`); ``merge_locally``: a click changes only
     the region of change it lands in (:func:`merge_at_click`). Masks are (H, W) bool in the image's pixels.
     """
 

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from vidseg.engine.click_segmenter import ClickSegmenter, RefineConfig, merge_at_click
-from vidseg.engine.graph_cut import GraphCutConfig, polish_with_graph_cut
+from vidseg.engine.interactive.click_segmenter import ClickSegmenter, RefineConfig, merge_at_click
+from vidseg.engine.interactive.graph_cut import GraphCutConfig, polish_with_graph_cut
 from vidseg.errors import InputError
 
 

@@ -1,6 +1,6 @@
 import numpy as np
 
-from vidseg.engine.selection_cues import box_in_crop, colour_likelihood, selection_maps
+from vidseg.engine.interactive.selection_cues import box_in_crop, colour_likelihood, selection_maps
 
 
 def test_box_in_crop_marks_the_box_clipped_to_the_crop():
