@@ -111,7 +111,7 @@ def _worker(args: argparse.Namespace, method: str, seq: str, out: str) -> int:
     box = mask_box(truth[0])
     if method == "polar":  # the pipeline of 'vidseg track'
         from vidseg.apps.track import TrackJob, run_track
-        from vidseg.engine.track import TrackerOptions
+        from vidseg.engine.track.polar_tracker import TrackerOptions
 
         options = TrackerOptions(**json.loads(args.options))
         stats = run_track(TrackJob(frames, box, Path(out), model=args.model, options=options, progress=False))

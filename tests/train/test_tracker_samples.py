@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from vidseg.data.synthetic import ClipConfig, render_clip
-from vidseg.engine.track import PolarTracker
+from vidseg.engine.track.polar_tracker import PolarTracker
 from vidseg.nn.polar import PolarTrackerConfig, location_grid
 from vidseg.train.clips import FrameStore
 from vidseg.train.tracker_samples import TrackerSampleConfig, TrackerTrainingSet, contour_rays, map_targets

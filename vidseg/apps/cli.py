@@ -150,7 +150,7 @@ def _add_track(commands: argparse._SubParsersAction) -> None:
 
 def _run_track(args: argparse.Namespace) -> int:
     from vidseg.apps.track import TrackJob, parse_rays, parse_xywh, run_track
-    from vidseg.engine.track import TrackerOptions
+    from vidseg.engine.track.polar_tracker import TrackerOptions
     from vidseg.errors import InputError
 
     try:

@@ -20,7 +20,7 @@ from tqdm import tqdm
 
 from vidseg.apps.click import parse_numbers
 from vidseg.apps.segment import SegmentStats, prepare_out_dir
-from vidseg.engine.track import PolarTracker, TrackerOptions, TrackResult, check_box
+from vidseg.engine.track.polar_tracker import PolarTracker, TrackerOptions, TrackResult, check_box
 from vidseg.errors import InputError
 from vidseg.io.atomic import write_text_atomic
 from vidseg.io.frames import open_frames

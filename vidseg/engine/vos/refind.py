@@ -37,7 +37,7 @@ from vidseg.ops.slots import apply_prompt
 from vidseg.errors import InputError
 
 if TYPE_CHECKING:
-    from vidseg.engine.track import PolarTracker
+    from vidseg.engine.track.polar_tracker import PolarTracker
     from vidseg.nn.polar import PolarTrackerNet
 
 Presence = Callable[[int, np.ndarray], float | None]
@@ -114,7 +114,7 @@ class Refinder:
         """On a prompted frame: every object with pixels (re)starts its tracker from its mask's box.
 
         frame: (H, W, 3) uint8. probs: (K + 1, H, W), the frame's final probabilities."""
-        from vidseg.engine.track import PolarTracker
+        from vidseg.engine.track.polar_tracker import PolarTracker
 
         for slot in range(1, probs.shape[0]):
             box = _box(probs[slot] > 0.5)
@@ -180,7 +180,7 @@ class Refinder:
 def _shared_tracker(name: str) -> PolarTrackerNet:
     """The tracker network of checkpoint ``name``, loaded once per process: every session's
     Refinder shares it (it holds no per-video state; each object's PolarTracker does)."""
-    from vidseg.engine.track import load_tracker  # needs torch, as the network method does
+    from vidseg.engine.track.polar_tracker import load_tracker  # needs torch, as the network method does
 
     return load_tracker(name)
 

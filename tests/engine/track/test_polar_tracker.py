@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from vidseg.engine.track import PolarTracker, TrackerOptions, check_box, polygon_mask, resample_rays
+from vidseg.engine.track.polar_tracker import PolarTracker, TrackerOptions, check_box, polygon_mask, resample_rays
 from vidseg.errors import InputError
 from vidseg.nn.polar import PolarTrackerConfig, PolarTrackerNet, TrackerOutput, location_grid
 

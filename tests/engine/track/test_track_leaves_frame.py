@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from tests.paths import shared_data
-from vidseg.engine.track import PolarTracker
+from vidseg.engine.track.polar_tracker import PolarTracker
 from vidseg.eval.tracking import mask_box
 from vidseg.io.frames import FolderSource
 from vidseg.io.masks import read_mask

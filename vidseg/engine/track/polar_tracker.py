@@ -30,7 +30,7 @@ from vidseg.errors import InputError
 from vidseg.nn.checkpoint import load_model
 from vidseg.nn.polar import MIN_RAYS, STRIDE, PolarTrackerNet, context_side, location_grid, ray_angles
 
-DEFAULT_WEIGHTS = Path(__file__).resolve().parents[1] / "weights" / "tracker.pt"
+DEFAULT_WEIGHTS = Path(__file__).resolve().parents[2] / "weights" / "tracker.pt"
 _WHOLE_FRAME_MAX_SIDE = 640  # px: the re-detection pass's input is capped, so being lost stays affordable
 _MIN_SIZE = 4.0  # px: the smallest box side kept
 
