@@ -23,7 +23,7 @@ import numpy as np
 from portrait import FUSION_TUNING  # benchmarks/ is on sys.path
 from vos_ablation import DEFAULT_ROOT
 
-from vidseg.engine.portrait import PORTRAIT_FUSION, PortraitConfig, PortraitPipeline, load_person_model
+from vidseg.engine.portrait.pipeline import PORTRAIT_FUSION, PortraitConfig, PortraitPipeline, load_person_model
 from vidseg.eval.davis import read_index_png
 from vidseg.eval.flicker import SequenceFlows, pair_flicker
 from vidseg.eval.metrics import region_iou

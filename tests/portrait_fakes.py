@@ -1,4 +1,4 @@
-"""A stand-in for the person model (same interface as vidseg.engine.selfie.SelfieSegmenter) and
+"""A stand-in for the person model (same interface as vidseg.engine.portrait.selfie.SelfieSegmenter) and
 tiny frames with a "person", so that portrait and live tests run without MediaPipe."""
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from tests.portrait_fakes import RedPersonModel, person_frames
 from vidseg.apps import live
 from vidseg.apps.cli import EXIT_USER_ERROR, main
 from vidseg.apps.live import Captured, LiveJob, LiveSource, run_live
-from vidseg.engine.composite import BackgroundSpec
+from vidseg.engine.portrait.backgrounds import BackgroundSpec
 from vidseg.errors import InputError
 from vidseg.io.writers import write_video
 

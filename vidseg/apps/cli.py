@@ -290,8 +290,8 @@ def _add_background_options(p: argparse.ArgumentParser) -> None:
 
 
 def _background_and_config(args: argparse.Namespace):
-    from vidseg.engine.composite import BackgroundSpec
-    from vidseg.engine.portrait import PortraitConfig
+    from vidseg.engine.portrait.backgrounds import BackgroundSpec
+    from vidseg.engine.portrait.pipeline import PortraitConfig
 
     return (BackgroundSpec.from_options(args.background, args.blur, args.color),
             PortraitConfig(fusion=args.fusion))

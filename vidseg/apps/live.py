@@ -24,8 +24,8 @@ import numpy as np
 
 from vidseg.apps.portrait import VIDEO_PRESET
 from vidseg.apps.segment import DEFAULT_FPS
-from vidseg.engine.composite import BackgroundSpec, Compositor
-from vidseg.engine.portrait import PersonModel, PortraitConfig, PortraitPipeline, load_person_model
+from vidseg.engine.portrait.backgrounds import BackgroundSpec, Compositor
+from vidseg.engine.portrait.pipeline import PersonModel, PortraitConfig, PortraitPipeline, load_person_model
 from vidseg.errors import InputError
 from vidseg.io.frames import FrameSource, open_frames
 from vidseg.io.stages import WorkerThread

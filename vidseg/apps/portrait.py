@@ -16,8 +16,8 @@ import numpy as np
 from tqdm import tqdm
 
 from vidseg.apps.segment import DEFAULT_FPS, SegmentStats, prepare_out_dir
-from vidseg.engine.composite import BackgroundSpec, Compositor
-from vidseg.engine.portrait import PersonModel, PortraitConfig, PortraitPipeline, load_person_model
+from vidseg.engine.portrait.backgrounds import BackgroundSpec, Compositor
+from vidseg.engine.portrait.pipeline import PersonModel, PortraitConfig, PortraitPipeline, load_person_model
 from vidseg.io.frames import open_frames
 from vidseg.io.masks import write_index_png
 from vidseg.io.stages import WorkerThread, prefetch

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from tests.portrait_fakes import RedPersonModel, person_frames, person_truth
-from vidseg.engine.portrait import PortraitConfig, PortraitPipeline
+from vidseg.engine.portrait.pipeline import PortraitConfig, PortraitPipeline
 from vidseg.errors import InputError
 
 

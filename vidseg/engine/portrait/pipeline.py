@@ -1,6 +1,6 @@
 """Portrait mode: a person mask on every frame, without any prompt, steadied by optical-flow fusion.
 
-A per-frame person model (MediaPipe's selfie segmenter, :mod:`vidseg.engine.selfie`) gives each
+A per-frame person model (MediaPipe's selfie segmenter, :mod:`vidseg.engine.portrait.selfie`) gives each
 frame a person probability, seed 001's "mask 2". :class:`PortraitPipeline` carries the previous
 fused result into the frame by block flow and mixes the two with the fusion stage of
 ``vidseg segment`` (:class:`vidseg.flow.fusion.FlowFusion`, one implementation), which removes
@@ -43,7 +43,7 @@ def load_person_model(name: str = "landscape") -> PersonModel:
     """The shipped person model by name: MediaPipe's selfie segmenter, "landscape" or "general".
 
     InputError with the install command when the ``vidseg[portrait]`` extra is missing."""
-    from vidseg.engine.selfie import SelfieSegmenter
+    from vidseg.engine.portrait.selfie import SelfieSegmenter
 
     return SelfieSegmenter(name)
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vidseg.engine.composite import DEFAULT_BLUR, BackgroundSpec, Compositor, masked_blur, parse_color, soft_alpha
+from vidseg.engine.portrait.backgrounds import DEFAULT_BLUR, BackgroundSpec, Compositor, masked_blur, parse_color, soft_alpha
 from vidseg.errors import InputError
 
 
