@@ -33,7 +33,8 @@ import numpy as np
 from vidseg.errors import InputError
 from vidseg.eval.davis import read_index_png
 from vidseg.eval.metrics import region_iou
-from vidseg.flow import FlowConfig, backward_warp, dense_flow, downscale_grey, resize_flow
+from vidseg.flow import FlowConfig, backward_warp, dense_flow, resize_flow
+from vidseg.ops.images import downscale_grey
 from vidseg.io.frames import ArraySource, FrameSource, open_frames
 
 FLICKER_FLOW = FlowConfig(preset="medium", scale=0.5)

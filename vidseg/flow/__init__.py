@@ -8,7 +8,7 @@ OpenCV is imported only when a function that needs it runs.
 from __future__ import annotations
 
 from vidseg.flow.blocks import block_flow, expand_block_flow
-from vidseg.flow.dis import PRESETS, FlowConfig, dense_flow, downscale_grey, resize_flow
+from vidseg.flow.dis import PRESETS, FlowConfig, dense_flow, resize_flow
 from vidseg.flow.middlebury import (
     FlowPair,
     endpoint_error,
@@ -26,7 +26,6 @@ __all__ = [
     "backward_warp",
     "block_flow",
     "dense_flow",
-    "downscale_grey",
     "endpoint_error",
     "expand_block_flow",
     "forward_backward_occlusion",

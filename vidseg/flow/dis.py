@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vidseg.errors import InputError
+from vidseg.ops.images import downscale_grey, to_grey
 
 PRESETS = ("ultrafast", "fast", "medium")
 
@@ -73,17 +74,6 @@ def _dis(preset: str):
     return dis
 
 
-def _to_grey(image: np.ndarray, name: str) -> np.ndarray:
-    """HxW uint8 grey from HxW uint8 grey or HxWx3 uint8 RGB."""
-    import cv2
-
-    if image.dtype != np.uint8:
-        raise InputError(f"{name} must be uint8 (0..255), got {image.dtype}; convert the frame first")
-    if image.ndim == 2:
-        return np.ascontiguousarray(image)
-    if image.ndim == 3 and image.shape[2] == 3:
-        return cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY)
-    raise InputError(f"{name} must be HxW grey or HxWx3 RGB, got shape {image.shape}")
 
 
 def _calc_padded(dis, grey_a: np.ndarray, grey_b: np.ndarray) -> np.ndarray:
@@ -109,7 +99,7 @@ def dense_flow(src: np.ndarray, dst: np.ndarray, config: FlowConfig = FlowConfig
 
     if src.shape[:2] != dst.shape[:2]:
         raise InputError(f"frames differ in size: {src.shape[:2]} vs {dst.shape[:2]}; resize them to match")
-    grey_a, grey_b = _to_grey(src, "src"), _to_grey(dst, "dst")
+    grey_a, grey_b = to_grey(src, "src"), to_grey(dst, "dst")
     h, w = grey_a.shape
     dis = _dis(config.preset)
     if config.scale == 1.0:
@@ -118,16 +108,6 @@ def dense_flow(src: np.ndarray, dst: np.ndarray, config: FlowConfig = FlowConfig
     return resize_flow(_calc_padded(dis, small_a, small_b), h, w)
 
 
-def downscale_grey(image: np.ndarray, scale: float) -> np.ndarray:
-    """HxWx3 RGB or HxW grey uint8 -> grey uint8 of size ``round(scale * (H, W))`` (area filter)."""
-    import cv2
-
-    grey = _to_grey(image, "image")
-    if scale == 1.0:
-        return grey
-    h, w = grey.shape
-    small = (max(1, round(w * scale)), max(1, round(h * scale)))
-    return cv2.resize(grey, small, interpolation=cv2.INTER_AREA)
 
 
 def resize_flow(flow: np.ndarray, height: int, width: int) -> np.ndarray:

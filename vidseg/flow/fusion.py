@@ -27,15 +27,15 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from vidseg.flow.fill import fill_occluded
-from vidseg.ops.slots import pad_slots
 from vidseg.errors import InputError
+from vidseg.flow.fill import fill_occluded
+from vidseg.ops.images import downscale_grey
+from vidseg.ops.slots import pad_slots
 from vidseg.flow import (
     FlowConfig,
     backward_warp,
     block_flow,
     dense_flow,
-    downscale_grey,
     expand_block_flow,
     forward_backward_occlusion,
     resize_flow,

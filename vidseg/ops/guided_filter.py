@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from vidseg.errors import InputError
+from vidseg.ops.images import downscale_grey
 
 
 def guided_upsample(low_probs: np.ndarray, guide: np.ndarray, radius: int, eps: float) -> np.ndarray:
@@ -72,8 +73,6 @@ def _check_probs(low_probs: np.ndarray) -> np.ndarray:
 
 def _guide_grey(guide: np.ndarray) -> np.ndarray:
     """(H, W, 3) uint8 RGB or (H, W) uint8 -> (H, W) float32 in [0, 1]."""
-    from vidseg.flow import downscale_grey
-
     if guide.dtype != np.uint8 or not (guide.ndim == 2 or (guide.ndim == 3 and guide.shape[2] == 3)):
         raise InputError(f"guide must be an HxWx3 RGB or HxW grey uint8 image, got {guide.dtype} {guide.shape}")
     return np.multiply(downscale_grey(guide, 1.0), np.float32(1.0 / 255.0), dtype=np.float32)
