@@ -14,7 +14,7 @@ from PIL import Image
 from tests.portrait_fakes import RedPersonModel, person_frames, person_truth
 from vidseg.apps import portrait as portrait_app
 from vidseg.apps.cli import EXIT_INTERRUPTED
-from vidseg.engine.portrait.pipeline import selfie
+from vidseg.engine.portrait import selfie
 from vidseg.errors import InputError
 from tests.apps.cli_checks import assert_user_error, run_command
 

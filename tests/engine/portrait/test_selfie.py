@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from tests.paths import shared_data
-from vidseg.engine.portrait.pipeline import selfie
+from vidseg.engine.portrait import selfie
 from vidseg.errors import InputError
 
 needs_mediapipe = pytest.mark.skipif(importlib.util.find_spec("mediapipe") is None,
