@@ -33,7 +33,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "davis2016-train"
-# The shipped propagation.pt was trained on all 30 sequences; this one on TRAIN only, so scores on
+# The shipped vos.pt was trained on all 30 sequences; this one on TRAIN only, so scores on
 # the validation sequences are held out (as in benchmarks/vos_ablation.py). The tracker's shipped
 # weights were trained on TRAIN only.
 DEFAULT_MODEL = ROOT / "vidseg" / "weights" / "propagation-train-split.pt"
@@ -77,10 +77,10 @@ def run(args: argparse.Namespace) -> dict[str, dict[str, dict]]:
     from vidseg.engine.vos.network_propagator import NetworkPropagator
     from vidseg.engine.vos.presets import PRESETS
     from vidseg.engine.vos.refind import RefindConfig
-    from vidseg.nn.checkpoint import load_model
+    from vidseg.nn.registry import load_model
 
     torch.set_grad_enabled(False)
-    model, _ = load_model(args.model, "propagation")
+    model = load_model("vos", args.model)
     fast = PRESETS["fast"]
     options = json.loads(args.options)
     rows = {"fast": fast}

@@ -2,7 +2,7 @@
 
 Settings are chosen here, so that the validation sequences stay untouched until the final table.
 
-    python benchmarks/tune_on_synthetic.py --model runs/vos-train/propagation.pt --seeds 0,1,2
+    python benchmarks/tune_on_synthetic.py --model runs/vos-train/vos.pt --seeds 0,1,2
 """
 
 from __future__ import annotations

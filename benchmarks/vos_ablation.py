@@ -32,7 +32,7 @@ from vidseg.apps.segment import SegmentJob, SegmentStats, run_segment
 from vidseg.engine.vos.adapt import AdaptConfig
 from vidseg.flow.fusion import FusionConfig
 from vidseg.engine.vos.memory_policy import MemoryConfig
-from vidseg.engine.vos.methods import DEFAULT_WEIGHTS
+from vidseg.nn.registry import REGISTRY, weights_dir
 from vidseg.engine.vos.presets import PRESETS, NetworkConfig
 from vidseg.errors import VidsegError
 from vidseg.eval import evaluate_roots
@@ -252,7 +252,8 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--root", type=Path, default=DEFAULT_ROOT, help="DAVIS-layout root (JPEGImages/, Annotations/)")
     parser.add_argument("--sequences", default=",".join(VALIDATION), help="comma-separated (default: our validation split)")
-    parser.add_argument("--model", type=Path, default=DEFAULT_WEIGHTS, help="propagation checkpoint for the network rows")
+    parser.add_argument("--model", type=Path, default=weights_dir() / REGISTRY["vos"].weights["default"].file,
+                        help="vos checkpoint for the network rows (default: the shipped one)")
     parser.add_argument("--rows", help=f"comma-separated row labels (default: all: {', '.join(r.label for r in ROWS)})")
     parser.add_argument("--frames", type=int, help="only the first N frames of each sequence (N >= 3; smoke tests)")
     parser.add_argument("--out", type=Path, help="keep the masks here, in <row>/<sequence> (default: a temporary folder)")

@@ -21,3 +21,16 @@ def small_clip_root(small_clip, tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("clip")
     write_clip(small_clip, root, name="clip")
     return root
+
+
+@pytest.fixture
+def no_shipped_weights(tmp_path, monkeypatch):
+    """The registry sees an empty weights folder, as after a broken install."""
+    from vidseg.nn import registry
+
+    empty = tmp_path / "no-weights"
+    empty.mkdir()
+    monkeypatch.setattr(registry, "weights_dir", lambda: empty)
+    registry._load_shipped.cache_clear()
+    yield
+    registry._load_shipped.cache_clear()

@@ -8,8 +8,7 @@ import pytest
 import torch
 from PIL import Image
 
-from vidseg.engine.interactive import click_segmenter
-from vidseg.engine.vos.methods import DEFAULT_WEIGHTS as PROPAGATION_WEIGHTS
+from vidseg.nn.registry import REGISTRY, weights_dir
 from vidseg.nn.checkpoint import save_checkpoint
 from vidseg.nn.interactive import InteractiveNet, InteractiveNetConfig
 from tests.apps.cli_checks import assert_user_error, run_command
@@ -101,16 +100,15 @@ def test_unreadable_and_missing_images(capsys, model, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.png"]
 
 
-def test_missing_default_weights(capsys, image, tmp_path, monkeypatch):
-    monkeypatch.setattr(click_segmenter, "DEFAULT_WEIGHTS", tmp_path / "interactive.pt")
+def test_missing_default_weights(capsys, image, tmp_path, no_shipped_weights):
     code, _, err = run_cli(capsys, image, "--box", "10,10,50,50", "-o", tmp_path / "m.png")
-    assert_user_error(code, err, "default interactive weights", "vidseg train interactive")
+    assert_user_error(code, err, "shipped interactive weights", "vidseg train interactive")
     assert written(tmp_path) == []
 
 
-@pytest.mark.parametrize("which, words", [("missing", "does not exist"), ("propagation", "'propagation' network")])
+@pytest.mark.parametrize("which, words", [("missing", "does not exist"), ("vos", "'vos' network")])
 def test_bad_model_files(capsys, image, tmp_path, which, words):
-    model = tmp_path / "none.pt" if which == "missing" else PROPAGATION_WEIGHTS
+    model = tmp_path / "none.pt" if which == "missing" else weights_dir() / REGISTRY["vos"].weights["default"].file
     code, _, err = run_cli(capsys, image, "--box", "10,10,50,50", "-o", tmp_path / "m.png", "--model", model)
     assert_user_error(code, err, words)
     assert written(tmp_path) == []

@@ -262,10 +262,9 @@ def test_a_new_object_needs_a_positive_first_click(small_clip, tmp_path):
             s.add_clicks(0, 1, [(20, 20, False), (30, 30, True)])
 
 
-def test_missing_default_weights_say_what_to_do(small_clip, tmp_path, monkeypatch):
-    monkeypatch.setattr(click_segmenter, "DEFAULT_WEIGHTS", tmp_path / "interactive.pt")
+def test_missing_default_weights_say_what_to_do(small_clip, no_shipped_weights):
     with vidseg.VideoSegmenter(model="flow").open(small_clip.frames) as s:
-        with pytest.raises(InputError, match="default interactive weights .* are missing"):
+        with pytest.raises(InputError, match="shipped interactive weights .* are missing"):
             s.add_box(0, 1, (10, 10, 50, 50))
 
 

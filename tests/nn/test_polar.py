@@ -3,8 +3,8 @@ import math
 import pytest
 import torch
 
-from vidseg.nn.polar import (PolarTrackerConfig, PolarTrackerNet, balanced_bce, box_iou, location_grid,
-                             polar_iou_loss, tracker_loss, xcorr_depthwise)
+from vidseg.nn.polar import (PolarTrackerConfig, balanced_bce, box_iou, location_grid, polar_iou_loss,
+                             xcorr_depthwise)
 
 TINY = PolarTrackerConfig(widths=(8, 8, 16, 16), width=16, template=64, search=128, kernel=4, rays=12)
 
@@ -43,21 +43,6 @@ def test_the_map_centre_is_the_search_crop_centre():
     assert (grid[1:] - grid[:-1] == 8).all()
 
 
-def test_forward_shapes_and_every_parameter_gets_a_gradient():
-    torch.manual_seed(0)
-    net = PolarTrackerNet(TINY)
-    out = net(torch.rand(2, 3, 64, 64), torch.rand(2, 3, 128, 128))
-    m = 128 // 8 - TINY.kernel + 1
-    assert out.score.shape == (2, 1, m, m) and out.box.shape == (2, 4, m, m) and out.rays.shape == (2, 12, m, m)
-    assert (out.box > 0).all() and (out.rays > 0).all()
-    positive = torch.zeros(2, 1, m, m, dtype=torch.bool)
-    positive[:, :, m // 2, m // 2] = True
-    loss = tracker_loss(out, positive, torch.ones_like(positive), torch.full((2, 4, m, m), 20.0),
-                        torch.full((2, 12, m, m), 15.0))
-    loss.total.backward()
-    assert loss.polar.item() > 0 and 0 <= loss.box_iou <= 1
-    missing = [n for n, p in net.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0]
-    assert not missing
 
 
 def test_balanced_bce_weighs_the_few_positives_like_all_negatives():

@@ -3,7 +3,6 @@ import torch
 
 from vidseg.nn.propagation import (
     PropagationNet,
-    PropagationNetConfig,
     match_references,
     masks_to_key_grid,
 )
@@ -16,15 +15,6 @@ def tiny_batch(b=2, h=64, w=96):
     return frames, mask
 
 
-def test_forward_shapes_and_every_parameter_gets_a_gradient():
-    model = PropagationNet(PropagationNetConfig(widths=(8, 8, 16, 16), key_dim=8, decoder_width=8, refine_width=4))
-    frames, mask = tiny_batch()
-    pred = model(frames, mask, mask, mask)
-    assert pred.logits.shape == pred.pre_logits.shape == (2, 1, 32, 48)
-    (pred.logits.square().mean() + pred.pre_logits.square().mean()).backward()
-    missing = [name for name, p in model.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0]
-    # the refine module's last layer starts at zero, so only it may see a zero gradient on step one
-    assert all(name.startswith("decoder.refine") for name in missing), missing
 
 
 def test_refine_starts_as_identity_on_the_pre_segmentation():

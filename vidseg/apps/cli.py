@@ -214,7 +214,7 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser("train", help="train a network on DAVIS-layout data (resumable)")
     models = p.add_subparsers(dest="model", required=True, metavar="MODEL")
     vos = models.add_parser("vos", help="the propagation network behind 'vidseg segment'")
-    _add_train_options(vos, "runs/vos/propagation.pt", steps=3000)
+    _add_train_options(vos, "runs/vos/vos.pt", steps=3000)
     vos.set_defaults(run=_run_train_vos)
     interactive = models.add_parser("interactive", help="the click/box network behind 'vidseg click'")
     _add_train_options(interactive, "runs/interactive/interactive.pt", steps=3000)

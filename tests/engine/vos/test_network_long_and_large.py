@@ -12,8 +12,8 @@ import pytest
 
 import vidseg
 from vidseg.engine.vos.presets import PRESETS
-from vidseg.nn.checkpoint import save_checkpoint
-from vidseg.nn.propagation import PropagationNet, PropagationNetConfig
+from vidseg.nn.registry import create_model, save_model
+from vidseg.nn.propagation import PropagationNetConfig
 
 TINY = PropagationNetConfig(widths=(8, 8, 16, 16), key_dim=8, decoder_width=8, refine_width=4)
 
@@ -49,7 +49,7 @@ _RUN_CLIP = textwrap.dedent("""
 @pytest.fixture(scope="module")
 def tiny_checkpoint(tmp_path_factory):
     path = tmp_path_factory.mktemp("ckpt") / "tiny.pt"
-    save_checkpoint(path, "propagation", PropagationNet(TINY))
+    save_model(path, "vos", create_model("vos", TINY))
     return path
 
 

@@ -7,8 +7,8 @@ import pytest
 
 import vidseg
 from vidseg.errors import InputError
-from vidseg.nn.checkpoint import save_checkpoint
-from vidseg.nn.propagation import PropagationNet, PropagationNetConfig
+from vidseg.nn.registry import create_model, save_model
+from vidseg.nn.propagation import PropagationNetConfig
 
 TINY = PropagationNetConfig(widths=(8, 8, 16, 16), key_dim=8, decoder_width=8, refine_width=4)
 
@@ -16,7 +16,7 @@ TINY = PropagationNetConfig(widths=(8, 8, 16, 16), key_dim=8, decoder_width=8, r
 @pytest.fixture(scope="module")
 def tiny_checkpoint(tmp_path_factory):
     path = tmp_path_factory.mktemp("ckpt") / "tiny.pt"
-    save_checkpoint(path, "propagation", PropagationNet(TINY))
+    save_model(path, "vos", create_model("vos", TINY))
     return path
 
 
@@ -69,11 +69,10 @@ def test_unknown_preset_is_refused(tiny_checkpoint):
 
 @pytest.fixture(scope="module")
 def tiny_tracker(tmp_path_factory):
-    from tests.engine.test_track import CONFIG
-    from vidseg.nn.polar import PolarTrackerNet
+    from tests.engine.track.test_polar_tracker import CONFIG
 
     path = tmp_path_factory.mktemp("ckpt") / "tracker.pt"
-    save_checkpoint(path, "tracker", PolarTrackerNet(CONFIG))
+    save_model(path, "tracker", create_model("tracker", CONFIG))
     return path
 
 
@@ -126,9 +125,9 @@ def test_a_lost_object_is_cleared_for_the_user_but_remembered_as_the_network_saw
     from vidseg.engine.vos.network_propagator import NetworkPropagator
     from vidseg.engine.vos.presets import PRESETS
     from vidseg.engine.vos.refind import RefindConfig, _Watch
-    from vidseg.nn.checkpoint import load_model
+    from vidseg.nn.registry import load_model
 
-    model, _ = load_model(tiny_checkpoint, "propagation")
+    model = load_model("vos", tiny_checkpoint)
     propagator = NetworkPropagator(model, replace(PRESETS["fast"], refind=RefindConfig(tracker=str(tiny_tracker))))
     own = np.zeros((3, 4, 4), np.float32)
     own[0], own[1, :2], own[2, 2:] = 0.2, 0.8, 0.8  # background 0.2 everywhere; object 1 top, 2 bottom

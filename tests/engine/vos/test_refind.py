@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tests.engine.test_track import CONFIG, SIDE, RedFinder, frame_with_square
+from tests.engine.track.test_polar_tracker import CONFIG, SIDE, RedFinder, frame_with_square
 from vidseg.engine.vos.refind import RefindConfig, Refinder
 from vidseg.errors import InputError
 

@@ -24,7 +24,6 @@ from vidseg.errors import InputError
 from vidseg.ops.guided_filter import guided_upsample
 from vidseg.nn.interactive import InteractiveNet, LowerFeatures, box_at
 
-DEFAULT_WEIGHTS = Path(__file__).resolve().parents[2] / "weights" / "interactive.pt"
 BOX_MARGIN = 0.2  # the crop around a box: its longer side grown by this much on each side
 CLICK_WINDOW = 0.75  # the wide crop around a single click: this share of the image's shorter side
 MAX_GUIDE = 1024  # refining works on the crop at the image's resolution, at most this many pixels a side
@@ -241,10 +240,6 @@ def check_image(image: np.ndarray) -> np.ndarray:
 def _load(model: str | os.PathLike | InteractiveNet) -> InteractiveNet:
     if isinstance(model, InteractiveNet):
         return model
-    from vidseg.nn.checkpoint import load_model
+    from vidseg.nn.registry import load_model
 
-    path = DEFAULT_WEIGHTS if str(model) == "default" else Path(model)
-    if str(model) == "default" and not path.is_file():
-        raise InputError(f"the default interactive weights {path} are missing; reinstall vidseg or pass a "
-                         "checkpoint from 'vidseg train interactive'")
-    return load_model(path, "interactive")[0]
+    return load_model("interactive", str(model) if str(model) == "default" else Path(model))

@@ -27,10 +27,8 @@ import torch
 
 from vidseg.ops.crops import CropWindow, cut_smooth
 from vidseg.errors import InputError
-from vidseg.nn.checkpoint import load_model
 from vidseg.nn.polar import MIN_RAYS, STRIDE, PolarTrackerNet, context_side, location_grid, ray_angles
 
-DEFAULT_WEIGHTS = Path(__file__).resolve().parents[2] / "weights" / "tracker.pt"
 _WHOLE_FRAME_MAX_SIDE = 640  # px: the re-detection pass's input is capped, so being lost stays affordable
 _MIN_SIZE = 4.0  # px: the smallest box side kept
 
@@ -94,12 +92,9 @@ def load_tracker(model: str | Path | PolarTrackerNet = "default") -> PolarTracke
     """The network: "default" (the shipped weights), a checkpoint path, or a network as it is."""
     if isinstance(model, PolarTrackerNet):
         return model.eval()
-    path = DEFAULT_WEIGHTS if str(model) == "default" else Path(model)
-    if str(model) == "default" and not path.is_file():
-        raise InputError(f"the default tracker weights {path} are missing; reinstall vidseg or pass a "
-                         "checkpoint from 'vidseg train tracker'")
-    net, _ = load_model(path, "tracker")
-    return net
+    from vidseg.nn.registry import load_model
+
+    return load_model("tracker", str(model) if str(model) == "default" else Path(model))
 
 
 class PolarTracker:

@@ -1,7 +1,7 @@
 """The methods a session can run, by name or checkpoint path, and the one place that builds them.
 
-``default`` is the shipped propagation network (``vidseg/weights/propagation.pt``); ``flow`` and
-``static`` are baselines; any other value is taken as the path of a checkpoint from ``vidseg train vos``.
+``default`` is the shipped ``vos`` network (:mod:`vidseg.nn.registry`); ``flow`` and ``static`` are
+baselines; any other value is taken as the path of a checkpoint from ``vidseg train vos``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from vidseg.engine.vos.presets import NetworkConfig
 
 BASELINES: dict[str, Callable[[], Propagator]] = {"flow": FlowPropagator, "static": StaticPropagator}
-DEFAULT_WEIGHTS = Path(__file__).resolve().parents[2] / "weights" / "propagation.pt"
 
 
 def method_names() -> list[str]:
@@ -27,15 +26,12 @@ def method_names() -> list[str]:
     return ["default", *sorted(BASELINES)]
 
 
-def weights_for(name: str) -> Path | None:
-    """The checkpoint a method name stands for, or None for a baseline."""
+def weights_for(name: str) -> str | Path | None:
+    """The ``vos`` weights a method name stands for ("default" or a checkpoint path), or None for a baseline."""
     if name in BASELINES:
         return None
     if name == "default":
-        if not DEFAULT_WEIGHTS.is_file():
-            raise InputError(f"the default model is missing ({DEFAULT_WEIGHTS}); reinstall vidseg, "
-                             "train one with 'vidseg train vos', or use --method flow")
-        return DEFAULT_WEIGHTS
+        return name
     path = Path(name)
     if path.suffix != ".pt" and not path.exists():
         raise InputError(f"unknown method {name!r}; choose one of: {', '.join(method_names())}, or a .pt checkpoint")
@@ -58,7 +54,7 @@ def method_builder(name: str, preset: str = "fast", adapt: bool | None = None, f
 
     config = with_switches(preset_config(preset) if config is None else config, adapt=adapt, fusion=fusion,
                            refind=refind)
-    from vidseg.nn.checkpoint import load_model
+    from vidseg.nn.registry import load_model
 
-    model, _ = load_model(weights, "propagation")
+    model = load_model("vos", weights)
     return lambda: NetworkPropagator(model, config)

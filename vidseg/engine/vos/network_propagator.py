@@ -21,7 +21,7 @@ from vidseg.engine.vos.adapt import AdaptExample, HeadAdapter, example_from_mask
 from vidseg.flow.fusion import FlowFusion
 from vidseg.engine.vos.memory_policy import MemoryPolicy
 from vidseg.engine.vos.presets import NetworkConfig
-from vidseg.ops.slots import pad_slots, soft_aggregate
+from vidseg.ops.slots import soft_aggregate
 from vidseg.engine.vos.refind import Refinder
 from vidseg.ops.guided_filter import guided_upsample
 from vidseg.nn.propagation import (KEY_STRIDE, STRIDE, FrameFeatures, PropagationNet, RefineInputs, match_groups,

@@ -25,7 +25,6 @@ Healthy frames cost one presence check per object; the tracker runs only while a
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -99,7 +98,7 @@ class Refinder:
 
     def __init__(self, config: RefindConfig | None = None, model: PolarTrackerNet | None = None) -> None:
         self.config = config or RefindConfig()
-        self._net = _shared_tracker(self.config.tracker) if model is None else model
+        self._net = _tracker_net(self.config.tracker) if model is None else model
         self._watches: dict[int, _Watch] = {}
 
     def reset(self) -> None:
@@ -176,17 +175,16 @@ class Refinder:
         return apply_prompt(probs, np.where(best_mask, slot, 0).astype(np.uint8), [slot])
 
 
-@functools.lru_cache(maxsize=4)
-def _shared_tracker(name: str) -> PolarTrackerNet:
-    """The tracker network of checkpoint ``name``, loaded once per process: every session's
-    Refinder shares it (it holds no per-video state; each object's PolarTracker does)."""
-    from vidseg.engine.track.polar_tracker import load_tracker  # needs torch, as the network method does
-
-    return load_tracker(name)
-
 
 def _box(mask: np.ndarray) -> tuple[float, float, float, float] | None:
     """(x, y, w, h) of a (H, W) bool mask's pixels; None when it has none."""
     x, y, w, h = cv2.boundingRect(mask.astype(np.uint8))
     return None if w == 0 else (float(x), float(y), float(w), float(h))
 
+
+def _tracker_net(name: str) -> PolarTrackerNet:
+    """The tracker network (the registry loads each file once per process, so every session's
+    Refinder shares it: it holds no per-video state; each object's PolarTracker does)."""
+    from vidseg.engine.track.polar_tracker import load_tracker  # needs torch, as the network method does
+
+    return load_tracker(name)

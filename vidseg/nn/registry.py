@@ -1,0 +1,165 @@
+"""The one table of vidseg's networks, and the only place that builds them.
+
+Each entry names a network class, its config class, the checkpoints shipped in ``vidseg/weights``
+(with their sha256) and the model card beside them. The same name is used everywhere: the
+``arch`` of a checkpoint, ``vidseg train NAME``, the model card's file name.
+
+- :func:`list_models` lists the names;
+- :func:`create_model` builds a fresh network (for training) from a config or the default one;
+- :func:`load_model` loads shipped weights (``"default"``, ``"train-split"``) or a checkpoint file
+  strictly, checks the sha256 of shipped files, returns the network in eval mode, and loads each
+  file once per process (the network is shared: callers never train or modify it in place).
+
+Nothing else constructs a network from a checkpoint.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from torch import nn
+
+from vidseg.errors import InputError
+from vidseg.nn.checkpoint import read_checkpoint, save_checkpoint
+from vidseg.nn.interactive import InteractiveNet, InteractiveNetConfig
+from vidseg.nn.polar import PolarTrackerConfig, PolarTrackerNet
+from vidseg.nn.propagation import PropagationNet, PropagationNetConfig
+
+# Checkpoints written before the registry named the VOS network after its module.
+_OLD_NAMES = {"propagation": "vos"}
+
+
+@dataclass(frozen=True)
+class ShippedWeights:
+    """A checkpoint file in ``vidseg/weights`` and the sha256 of its bytes."""
+
+    file: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One row of the table: what the name builds and what ships for it."""
+
+    name: str
+    network: type[nn.Module]
+    config: type
+    card: str
+    weights: dict[str, ShippedWeights] = field(default_factory=dict)
+    trained_by: str = ""
+
+
+_TABLE = (
+    ModelEntry("vos", PropagationNet, PropagationNetConfig, card="vos.card.md", trained_by="vidseg train vos",
+               weights={"default": ShippedWeights("vos.pt", "f705e2c7af4439b28351d30e4ad56f8f30dc82db90ab64646912ed6859bc2970"),
+                        "train-split": ShippedWeights("vos-train-split.pt", "148c04147980451bb1ab93a2946f7b846b07953c453ca688d1f62ae8ed69b098")}),
+    ModelEntry("interactive", InteractiveNet, InteractiveNetConfig, card="interactive.card.md",
+               trained_by="vidseg train interactive",
+               weights={"default": ShippedWeights("interactive.pt", "b70ad5dec98cb4719f52c1d772c4bb19225712d23b49a0ff68445bcc467c62b3")}),
+    ModelEntry("tracker", PolarTrackerNet, PolarTrackerConfig, card="tracker.card.md",
+               trained_by="vidseg train tracker",
+               weights={"default": ShippedWeights("tracker.pt", "a5c588bf15446d1a72eb1bf401b76c0a09a08d18229d510690c398b4c3a32dfb")}),
+)
+REGISTRY: dict[str, ModelEntry] = {entry.name: entry for entry in _TABLE}
+
+
+def list_models() -> list[str]:
+    return sorted(REGISTRY)
+
+
+def entry(name: str) -> ModelEntry:
+    if name not in REGISTRY:
+        raise InputError(f"no model named {name!r}; the models are: {', '.join(list_models())}")
+    return REGISTRY[name]
+
+
+def weights_dir() -> Path:
+    return Path(str(resources.files("vidseg") / "weights"))
+
+
+def card_path(name: str) -> Path:
+    return weights_dir() / entry(name).card
+
+
+def create_model(name: str, config: object | None = None) -> nn.Module:
+    """A fresh ``name`` network in training mode, from ``config`` (default: the config class's defaults)."""
+    spec = entry(name)
+    if config is None:
+        config = spec.config()
+    if not isinstance(config, spec.config):
+        raise TypeError(f"{name} takes a {spec.config.__name__}, got {type(config).__name__}")
+    return spec.network(config)
+
+
+def load_model(name: str, weights: str | os.PathLike = "default") -> nn.Module:
+    """The ``name`` network with ``weights`` (a shipped tag such as "default", or a checkpoint path),
+    in eval mode, loaded once per process."""
+    spec = entry(name)
+    if isinstance(weights, str) and weights in spec.weights:
+        return _load_shipped(name, weights)
+    path = Path(weights)
+    if path.suffix != ".pt" and not path.exists():
+        tags = ", ".join(repr(t) for t in spec.weights)
+        raise InputError(f"{weights!s} is neither shipped {name} weights ({tags}) nor a .pt checkpoint")
+    return _load_file(name, str(path.resolve()), _stamp(path))
+
+
+def load_with_meta(name: str, path: str | os.PathLike) -> tuple[nn.Module, dict]:
+    """A checkpoint file's network (eval mode, not cached) and how it was trained (``meta``)."""
+    payload = read_checkpoint(path)
+    return _build(name, payload, path), payload.get("meta", {})
+
+
+def save_model(path: str | os.PathLike, name: str, model: nn.Module, meta: dict | None = None) -> None:
+    """Write ``model`` as a ``name`` checkpoint (atomically)."""
+    entry(name)
+    save_checkpoint(path, name, model, meta)
+
+
+@functools.lru_cache(maxsize=16)
+def _load_shipped(name: str, tag: str) -> nn.Module:
+    shipped = REGISTRY[name].weights[tag]
+    path = weights_dir() / shipped.file
+    if not path.is_file():
+        raise InputError(f"the shipped {name} weights {path} are missing; reinstall vidseg, or train them "
+                         f"with '{REGISTRY[name].trained_by}' and pass the file")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != shipped.sha256:
+        raise InputError(f"the shipped {name} weights {path} are damaged (sha256 {digest[:12]}..., expected "
+                         f"{shipped.sha256[:12]}...); reinstall vidseg")
+    return _build(name, read_checkpoint(path), path)
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    try:
+        stat = path.stat()
+    except OSError:
+        return (0, 0)  # read_checkpoint says what is wrong
+    return stat.st_mtime_ns, stat.st_size
+
+
+@functools.lru_cache(maxsize=16)
+def _load_file(name: str, path: str, stamp: tuple[int, int]) -> nn.Module:
+    """Cached by path and (mtime, size), so a checkpoint rewritten by training is read again."""
+    return _build(name, read_checkpoint(path), path)
+
+
+def _build(name: str, payload: dict, path: str | os.PathLike) -> nn.Module:
+    held = _OLD_NAMES.get(payload["arch"], payload["arch"])
+    if held != name:
+        raise InputError(f"checkpoint {path} holds a {held!r} network, but a {name!r} one is needed here; "
+                         f"train one with '{REGISTRY[name].trained_by}'")
+    spec = REGISTRY[name]
+    try:
+        model = spec.network(spec.config.from_dict(payload["config"]))
+        model.load_state_dict(payload["state_dict"], strict=True)
+    except (TypeError, ValueError, RuntimeError) as error:
+        first_line = str(error).strip().splitlines()[0]
+        raise InputError(f"checkpoint {path} does not fit this version's {name!r} network ({first_line}); "
+                         "retrain it with this version") from None
+    return model.eval()
