@@ -227,8 +227,13 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
 def _launch_distributed(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """Run the parsed command in ``args.nproc`` processes under torchrun, or, inside one of them, run it."""
     from vidseg.train.distributed import launch, launched
+    from vidseg.train.loop import TrainRunConfig, check_run
 
-    return args.run(args) if launched() else launch([str(a) for a in argv], args.nproc)
+    if launched():
+        return args.run(args)
+    # Every option, the data and the resume state, checked once here rather than after N processes start.
+    check_run(TrainRunConfig(**_train_run_options(args)), world=args.nproc)
+    return launch([str(a) for a in argv], args.nproc)
 
 
 def _add_train_options(p: argparse.ArgumentParser, out: str, steps: int) -> None:
