@@ -30,6 +30,13 @@ def test_truncated_file(tmp_path):
         load_model(tmp_path / "cut.pt", "propagation")
 
 
+@pytest.mark.parametrize("content", [b"", b"not a torch file at all" * 10])
+def test_empty_or_garbage_file(tmp_path, content):
+    (tmp_path / "bad.pt").write_bytes(content)
+    with pytest.raises(InputError, match="not a vidseg checkpoint"):
+        load_model(tmp_path / "bad.pt", "propagation")
+
+
 def test_other_architecture_is_refused(tmp_path):
     save_checkpoint(tmp_path / "m.pt", "propagation", PropagationNet(SMALL))
     with pytest.raises(InputError, match="'polar' one is needed"):
