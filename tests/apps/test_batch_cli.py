@@ -169,6 +169,47 @@ def test_bad_workers_and_missing_ray_are_one_line_errors(capsys, tmp_path, input
     assert_user_error(code, err, "pip install 'vidseg[ray]'")
 
 
+def _bad_model(tmp_path: Path, kind: str) -> Path:
+    from vidseg.nn.checkpoint import save_checkpoint
+    from vidseg.nn.polar import PolarTrackerConfig, PolarTrackerNet
+
+    path = tmp_path / f"{kind}.pt"
+    if kind == "garbage":
+        path.write_bytes(b"not a checkpoint" * 20)
+    elif kind == "tracker":
+        save_checkpoint(path, "tracker", PolarTrackerNet(PolarTrackerConfig()))
+    return path  # "missing": not written
+
+
+@pytest.mark.parametrize("case, words", [
+    ("nan box", ["bad.jsonl line 2", "not a finite number"]),
+    ("inf box", ["bad.jsonl line 2", "not a finite number"]),
+    ("missing", ["missing.pt", "does not exist"]),
+    ("garbage", ["garbage.pt", "not a vidseg checkpoint"]),
+    ("tracker", ["tracker.pt", "'tracker' network", "'vos'"]),
+    ("workers", ["--workers"]),
+])
+def test_every_option_and_manifest_line_is_checked_before_ray_starts(capsys, monkeypatch, tmp_path, inputs,
+                                                                     case, words):
+    import vidseg.apps.ray_cluster as cluster
+
+    monkeypatch.setattr(cluster, "import_ray", lambda: pytest.fail("Ray imported before the refusal"))
+    monkeypatch.setattr(cluster, "ray_cluster", lambda *a: pytest.fail("Ray started before the refusal"))
+    manifest, options = inputs, []
+    if case.endswith("box"):
+        value = "NaN" if case == "nan box" else "Infinity"
+        manifest = inputs.with_name("bad.jsonl")  # beside the inputs: its paths are relative to its folder
+        first = inputs.read_text().splitlines()[0]
+        manifest.write_text(first + "\n" + '{"id": "b", "input": "video.mp4", "box": [0, 0, %s, 5]}\n' % value)
+    elif case == "workers":
+        options = ["--workers", "-1"]
+    else:
+        options = ["--model", _bad_model(tmp_path, case)]
+    code, _, err = run_command(capsys, ["batch", manifest, "-o", tmp_path / "out", *options])
+    assert_user_error(code, err, *words)
+    assert not (tmp_path / "out").exists()
+
+
 def test_the_watcher_ends_what_a_killed_driver_left(tmp_path):
     driver = subprocess.Popen([sys.executable, "-c", (
         "import os, subprocess, sys, time\n"

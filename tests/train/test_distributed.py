@@ -42,7 +42,8 @@ def test_train_with_nproc_relaunches_the_same_command(capsys, monkeypatch, tmp_p
     calls = []
     monkeypatch.delenv("LOCAL_RANK", raising=False)
     monkeypatch.setattr(distributed, "launch", lambda argv, nproc: calls.append((argv, nproc)) or 0)
-    argv = ["train", "interactive", "--data", str(tmp_path), "--nproc", "2", "--steps", "5"]
+    write_clip(render_clip(ClipConfig(height=48, width=64, num_frames=2, num_objects=1, seed=1)), tmp_path, "clip")
+    argv = ["train", "interactive", "--data", str(tmp_path), "--sequences", "clip", "--nproc", "2", "--steps", "5"]
     code, _, _ = run_command(capsys, argv)
     assert code == 0 and calls == [(argv, 2)]
 

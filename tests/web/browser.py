@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import socket
@@ -47,6 +48,7 @@ def live_server(config) -> Iterator[str]:
     from vidseg.web.app import create_app
 
     port = free_port()
+    config = dataclasses.replace(config, host="127.0.0.1", port=port)  # the port a loopback Host must name
     server = uvicorn.Server(uvicorn.Config(create_app(config), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

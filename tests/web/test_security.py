@@ -6,7 +6,7 @@ import pytest
 
 from tests.web.conftest import make_client
 from vidseg.errors import InputError
-from vidseg.web.security import check_bind, safe_join
+from vidseg.web.security import check_bind, is_loopback, is_loopback_authority, safe_join
 
 TOKEN = "s3cret-token-0123456789"
 
@@ -57,6 +57,65 @@ def test_foreign_host_is_refused_on_loopback(client):
     response = client.get("/api/projects", headers={"host": "evil.example:8000"})
     assert response.status_code == 400 and "Host" in response.json()["detail"]
     assert client.get("/api/projects", headers={"host": "localhost:8000"}).status_code == 200
+
+
+LOOK_ALIKES = ["127.evil.example", "127.0.0.1.evil.example", "127.1", "0x7f.0.0.1", "127.000.0.1", "127.0.0.01",
+               "2130706433", "localhost.evil.example", "evil-localhost", "localhost.", "[::1].evil", "[::2]",
+               "127.0.0.1 ", "１２７.0.0.1", "128.0.0.1", "0.0.0.0", ""]
+
+
+@pytest.mark.parametrize("name", LOOK_ALIKES)
+def test_names_that_only_look_like_loopback_are_not(name):
+    assert not is_loopback(name)
+    assert not is_loopback_authority(f"{name}:8000", 8000)
+
+
+@pytest.mark.parametrize("name", ["127.0.0.1", "127.8.9.10", "127.255.255.255", "localhost", "LocalHost", "[::1]"])
+def test_loopback_literals_pass_with_the_servers_port_only(name):
+    assert is_loopback(name)
+    assert is_loopback_authority(f"{name}:8000", 8000)
+    for other in (f"{name}:8001", f"{name}:08000", f"{name}:+8000", f"{name}:8000:8000", f"{name}:8000x", name):
+        assert not is_loopback_authority(other, 8000), other
+    assert is_loopback_authority(name, 80)  # no port in an http URL means 80
+
+
+def test_a_look_alike_bind_address_needs_a_token():
+    with pytest.raises(InputError, match="--token"):
+        check_bind("127.evil.example", None)
+    check_bind("::1", None)
+
+
+@pytest.mark.parametrize("name", ["127.evil.example", "127.0.0.1.evil.example", "127.1", "0x7f.0.0.1",
+                                  "127.000.0.1", "localhost.evil.example"])
+def test_a_rebinding_page_under_a_look_alike_name_can_do_nothing(client, name):
+    """DNS rebinding: the attacker's name resolves to 127.0.0.1, so its page's requests carry its Host and
+    a matching Origin; both must be refused, reads and writes."""
+    headers = {"host": f"{name}:8000", "origin": f"http://{name}:8000"}
+    read = client.get("/api/projects", headers=headers)
+    assert read.status_code == 400 and "unexpected Host" in read.json()["detail"]
+    write = client.post("/api/projects", json={"video": "x.mp4"}, headers=headers)
+    assert write.status_code == 400 and "127.0.0.1:8000" in write.json()["detail"]
+
+
+@pytest.mark.parametrize("authority", ["127.0.0.1:8000", "localhost:8000", "[::1]:8000", "127.0.0.2:8000"])
+def test_loopback_hosts_and_their_own_origin_reach_the_routes(client, authority):
+    headers = {"host": authority, "origin": f"http://{authority}"}
+    assert client.get("/api/projects", headers=headers).status_code == 200
+    write = client.post("/api/projects", json={"video": "x.mp4"}, headers=headers)
+    assert write.status_code == 400 and "videos/" in write.json()["detail"]  # reached the route
+
+
+@pytest.mark.parametrize("host, origin", [
+    ("127.0.0.1:8001", "http://127.0.0.1:8001"),  # another port: another server's page
+    ("127.0.0.1:8000", "https://127.0.0.1:8000"),  # this server speaks http only
+    ("127.0.0.1:8000", "http://127.evil.example:8000"),
+    ("127.0.0.1:8000", "http://localhost:8000"),  # another origin, even if it is this machine
+    ("127.0.0.1:8000", "http://[::1"),  # not an origin at all
+])
+def test_origins_other_than_the_servers_own_are_refused(client, host, origin):
+    response = client.post("/api/projects", json={"video": "x.mp4"}, headers={"host": host, "origin": origin})
+    assert response.status_code in (400, 403), response.text
+    assert "Host" in response.json()["detail"] or "cross-origin" in response.json()["detail"]
 
 
 def test_cross_origin_writes_are_refused_and_no_cors_is_granted(client):

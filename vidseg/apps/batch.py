@@ -21,7 +21,7 @@ from types import ModuleType
 from tqdm import tqdm
 
 from vidseg.apps.batch_manifest import BatchItem, read_manifest
-from vidseg.apps.batch_video import BatchOptions, VideoOutcome, is_finished, segment_video
+from vidseg.apps.batch_video import BatchOptions, VideoOutcome, check_options, is_finished, segment_video
 from vidseg.errors import InputError, OutputError
 from vidseg.io.atomic import write_text_atomic
 
@@ -56,12 +56,20 @@ class BatchReport:
 def run_batch(job: BatchJob) -> BatchReport:
     """Segment the manifest's unfinished videos; returns what became of every one."""
     started = time.perf_counter()
-    items = read_manifest(job.manifest)
-    if job.workers is not None and job.workers < 1:
-        raise InputError(f"--workers is {job.workers}; give at least 1")
+    items = check_job(job)
     out_root = prepare_out_root(Path(job.out_root))
     with exclusive(out_root):
         return _run(job, items, out_root, started)
+
+
+def check_job(job: BatchJob) -> list[BatchItem]:
+    """Everything the user gave, checked before any folder is made or Ray starts (the docs promise
+    exit 2 before anything starts): every manifest line, --workers and --model. Returns the items."""
+    items = read_manifest(job.manifest)
+    if job.workers is not None and (isinstance(job.workers, bool) or job.workers < 1):
+        raise InputError(f"--workers is {job.workers}; give at least 1")
+    check_options(job.options)
+    return items
 
 
 def _run(job: BatchJob, items: list[BatchItem], out_root: Path, started: float) -> BatchReport:

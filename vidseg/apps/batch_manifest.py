@@ -12,6 +12,7 @@ video is started; every problem is reported with its line number.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,6 +114,8 @@ def _box(value: object) -> tuple[float, float, float, float]:
     if not ok:
         raise InputError(f"box is {value!r}; give [x, y, w, h]: four numbers in pixels")
     x, y, w, h = (float(v) for v in value)
+    if not all(math.isfinite(v) for v in (x, y, w, h)):  # JSON as Python reads it allows NaN and Infinity
+        raise InputError(f"box {value!r} holds a value that is not a finite number; give [x, y, w, h] in pixels")
     if w <= 0 or h <= 0 or x < 0 or y < 0:
         raise InputError(f"box {value!r} must have x, y >= 0 and a width and height above 0")
     return (x, y, x + w, y + h)

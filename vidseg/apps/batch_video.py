@@ -43,6 +43,19 @@ class VideoOutcome:
     seconds: float = 0.0
 
 
+def check_options(options: BatchOptions) -> None:
+    """InputError unless every worker can build ``options.method``: a baseline, or a checkpoint that
+    exists and holds a vos network that fits this version (loaded once here, on the driver,
+    so a wrong --model is one error before the cluster starts, not one failure per video)."""
+    from vidseg.engine.vos.methods import weights_for
+
+    weights = weights_for(options.method)
+    if weights is not None:
+        from vidseg.nn.registry import load_model
+
+        load_model("vos", weights)
+
+
 def marker_content(item: BatchItem, options: BatchOptions) -> dict:
     """The marker's identity part: the prompt and options that produced the folder."""
     return {"video": item.fingerprint(), "options": asdict(options)}

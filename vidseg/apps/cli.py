@@ -213,7 +213,7 @@ def _run_demo(args: argparse.Namespace) -> int:
 def _add_train(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser("train", help="train a network on DAVIS-layout data (resumable)")
     models = p.add_subparsers(dest="model", required=True, metavar="MODEL")
-    vos = models.add_parser("vos", help="the propagation network behind 'vidseg segment'")
+    vos = models.add_parser("vos", help="the vos (propagation) network behind 'vidseg segment'")
     _add_train_options(vos, "runs/vos/vos.pt", steps=3000)
     vos.set_defaults(run=_run_train_vos)
     interactive = models.add_parser("interactive", help="the click/box network behind 'vidseg click'")
@@ -227,8 +227,13 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
 def _launch_distributed(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """Run the parsed command in ``args.nproc`` processes under torchrun, or, inside one of them, run it."""
     from vidseg.train.distributed import launch, launched
+    from vidseg.train.loop import TrainRunConfig, check_run
 
-    return args.run(args) if launched() else launch([str(a) for a in argv], args.nproc)
+    if launched():
+        return args.run(args)
+    # Every option, the data and the resume state, checked once here rather than after N processes start.
+    check_run(TrainRunConfig(**_train_run_options(args)), world=args.nproc)
+    return launch([str(a) for a in argv], args.nproc)
 
 
 def _add_train_options(p: argparse.ArgumentParser, out: str, steps: int) -> None:

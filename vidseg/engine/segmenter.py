@@ -41,10 +41,20 @@ class VideoSegmenter:
 
     def open(self, source: str | os.PathLike | np.ndarray | FrameSource) -> Session:
         """Open a video file, a folder of frames, a (T, H, W, 3) uint8 array, or a frame source."""
-        if isinstance(source, (str, os.PathLike)):
-            frames = open_frames(source)
-        elif isinstance(source, np.ndarray):
-            frames = ArraySource(source)
-        else:
-            frames = source
-        return Session(frames, self._build(), interactive_model=self.interactive_model)
+        return Session(frame_source(source), self._build(), interactive_model=self.interactive_model)
+
+
+def frame_source(source: object) -> FrameSource:
+    """``open()``'s argument as a frame source; InputError for anything else, at the entry rather
+    than as an AttributeError deep in a session (a list of frames, an int, a PIL image...)."""
+    if isinstance(source, FrameSource):
+        return source
+    if isinstance(source, np.ndarray):
+        return ArraySource(source)
+    if isinstance(source, (str, os.PathLike)):
+        path = os.fspath(source)
+        if isinstance(path, str):  # a PathLike may still give bytes
+            return open_frames(path)
+    hint = "; stack a list of frames with np.stack(frames)" if isinstance(source, (list, tuple)) else ""
+    raise InputError(f"open() takes a path (str or os.PathLike) to a video file or a folder of frames, a (T, H, W, 3) "
+                     f"uint8 array or a FrameSource, not {type(source).__name__}{hint}")

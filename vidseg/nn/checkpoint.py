@@ -43,7 +43,8 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
         raise InputError(f"checkpoint {path} does not exist; give the path of a .pt file written by 'vidseg train'")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile, OSError) as error:
+    # KeyError and ValueError too: what torch.load raises for bytes that are not a torch file at all.
+    except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile, OSError, KeyError, ValueError) as error:
         raise InputError(f"checkpoint {path} is truncated or not a vidseg checkpoint ({error.__class__.__name__}); "
                          "train it again or use the shipped default") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:

@@ -49,7 +49,7 @@ class FrameStore:
         root, sequences = Path(root), tuple(sequences)
         if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 < scale <= 1:
             raise InputError(f"scale is {scale!r}; use a number in (0, 1], e.g. 0.5 for half resolution")
-        folders = _sequence_folders(root, sequences)
+        folders = sequence_folders(root, sequences)
         cache = None if cache_dir is None else cache_path(cache_dir, root, sequences, scale)
         arrays = _read_cache(cache, sequences) if cache is not None and cache.is_file() else None
         if arrays is None:
@@ -135,7 +135,7 @@ def cache_path(cache_dir: str | os.PathLike, root: Path, sequences: tuple[str, .
     return Path(cache_dir) / f"framestore-{hashlib.sha1(key.encode()).hexdigest()[:16]}.npz"
 
 
-def _sequence_folders(root: Path, sequences: tuple[str, ...]) -> list[tuple[Path, Path]]:
+def sequence_folders(root: Path, sequences: tuple[str, ...]) -> list[tuple[Path, Path]]:
     """(JPEGImages/<seq>, Annotations/<seq>) per sequence; InputError naming what is missing."""
     if not sequences:
         raise InputError("no sequences given: name at least one sequence folder of JPEGImages/")

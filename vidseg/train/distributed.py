@@ -77,12 +77,19 @@ def process_group(device: torch.device | str = "cpu") -> Iterator[Ranks]:
 def step_indices(start: int, steps: int, batch_size: int, where: Ranks) -> list[int]:
     """The sample indices ``where`` takes for steps ``start..steps-1``, in order: B/N per step,
     rank r's being ``step * B + r * B/N ...``; all ranks together take ``start * B .. steps * B - 1``."""
-    if batch_size % where.world:
-        raise InputError(f"--batch-size {batch_size} does not split evenly over {where.world} processes; "
-                         f"give a multiple of {where.world} (it is the global batch of one step)")
+    check_split(batch_size, where.world)
     share = batch_size // where.world
     first = where.rank * share
     return [step * batch_size + first + k for step in range(start, steps) for k in range(share)]
+
+
+def check_split(batch_size: int, nproc: int) -> None:
+    """InputError unless ``nproc`` is at least 1 and the global batch splits evenly over it."""
+    if nproc < 1:
+        raise InputError(f"--nproc is {nproc}; give at least 1")
+    if batch_size % nproc:
+        raise InputError(f"--batch-size {batch_size} does not split evenly over {nproc} processes; "
+                         f"give a multiple of {nproc} (it is the global batch of one step)")
 
 
 class _StepModule(nn.Module):

@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from vidseg.errors import InputError
+from vidseg.errors import InputError, OutputError
 from vidseg.io.atomic import atomic_path
 from vidseg.nn.checkpoint import save_checkpoint
 from vidseg.train import distributed
@@ -49,6 +49,20 @@ class TrainRunConfig:
     minutes: float | None = None  # stop (resumably) after this long
     restart: bool = False
 
+    def __post_init__(self) -> None:
+        """Refuse values no run can use, at construction: before any decoding, caching or launch.
+        Options the CLI takes are named by their flag, the others by their field."""
+        for name, value, least in (("--steps", self.steps, 1), ("--batch-size", self.batch_size, 1),
+                                   ("--workers", self.workers, 0), ("--seed", self.seed, 0),
+                                   ("warmup", self.warmup, 0), ("save_every", self.save_every, 1),
+                                   ("log_every", self.log_every, 1)):
+            _check_whole(name, value, least)
+        _check_number("--lr", self.lr, "a learning rate above 0, e.g. 2e-3")
+        _check_number("weight_decay", self.weight_decay, "a number of at least 0", zero=True)
+        _check_number("scale", self.scale, "a share of the frame size in (0, 1], e.g. 0.5", most=1.0)
+        if self.minutes is not None:
+            _check_number("--minutes", self.minutes, "a number of minutes above 0")
+
     @property
     def state_path(self) -> Path:
         return self.out.with_name(self.out.name + ".state.pt")
@@ -56,6 +70,46 @@ class TrainRunConfig:
     @property
     def log_path(self) -> Path:
         return self.out.with_name(self.out.name + ".log.jsonl")
+
+
+def _check_whole(name: str, value: object, least: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        raise InputError(f"{name} is {value!r}; give a whole number of at least {least}")
+
+
+def _check_number(name: str, value: object, wanted: str, zero: bool = False, most: float = math.inf) -> None:
+    """A finite number above 0 (at least 0 when ``zero``), at most ``most``: nan and inf are refused
+    (nan passes every comparison's negation, so it is tested first)."""
+    ok = (not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+          and (value >= 0 if zero else value > 0) and value <= most)
+    if not ok:
+        raise InputError(f"{name} is {value!r}; give {wanted}")
+
+
+def check_run(config: TrainRunConfig, world: int = 1) -> None:
+    """What a run needs beyond its config's own values, checked before any decoding, caching or
+    launch of ``world`` processes: the batch splits over them, the data's sequence folders exist,
+    ``out`` is not a folder, and a state file to resume from is readable."""
+    from vidseg.train.clips import sequence_folders
+
+    distributed.check_split(config.batch_size, world)
+    sequence_folders(Path(config.data), tuple(config.sequences))
+    if config.out.is_dir():
+        raise OutputError(f"--out {config.out} is a folder; give the weights file to write, e.g. {config.out / 'net.pt'}")
+    if not config.restart and config.state_path.exists():
+        read_state(config.state_path)
+
+
+def read_state(path: Path) -> dict:
+    """The training state saved at ``path``; InputError when it cannot be read as one."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:  # noqa: BLE001 - torch.load raises what the bytes provoke (KeyError, RuntimeError, EOFError...)
+        state = None
+    if not isinstance(state, dict) or not {"model", "optimizer", "step", "model_config"} <= state.keys():
+        raise InputError(f"training state {path} is unreadable (truncated or not a vidseg training state); "
+                         "pass --restart to start over")
+    return state
 
 
 @dataclass
@@ -88,6 +142,7 @@ def run_training(config: TrainRunConfig, model: nn.Module, arch: str,
 
 def _train(config: TrainRunConfig, model: nn.Module, arch: str, batches: Callable[[int], Iterator[dict]],
            step_fn: Callable[[dict], StepResult], ranks: Ranks) -> Path:
+    check_run(config, ranks.world)  # a bad state file or batch split: one line now, not after decoding
     torch.manual_seed(config.seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     step = _resume(config, model, optimizer, arch, ranks)
@@ -132,11 +187,15 @@ def _resume(config: TrainRunConfig, model: nn.Module, optimizer: torch.optim.Opt
         if ranks.main:
             config.log_path.unlink(missing_ok=True)
         return 0
-    state = torch.load(config.state_path, map_location="cpu", weights_only=True)
+    state = read_state(config.state_path)
     if state["model_config"] != model.config.to_dict():
         raise InputError(f"{config.state_path} was written for another network config; pass --restart to start over")
-    model.load_state_dict(state["model"])
-    optimizer.load_state_dict(state["optimizer"])
+    try:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+    except (RuntimeError, ValueError, KeyError):  # the keys or shapes do not fit: written by another version
+        raise InputError(f"training state {config.state_path} does not fit this network; "
+                         "pass --restart to start over") from None
     log(arch, f"resuming from step {state['step']} ({config.state_path})")
     return int(state["step"])
 

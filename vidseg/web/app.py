@@ -47,6 +47,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 class ServeConfig:
     data: Path
     host: str = "127.0.0.1"
+    port: int = 8000  # the port served: on loopback, the one a request's Host must name
     token: str | None = None
     max_upload_bytes: int = 500 * 2**20
     method: str = "default"  # the propagation method (see vidseg.engine.vos.methods)
@@ -90,7 +91,8 @@ def create_app(config: ServeConfig) -> FastAPI:
 
     app = FastAPI(title="vidseg", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.workspace = workspace
-    app.add_middleware(GuardMiddleware, guard=Guard(config.token, loopback_only=is_loopback(config.host)))
+    guard = Guard(config.token, loopback_only=is_loopback(config.host), port=config.port)
+    app.add_middleware(GuardMiddleware, guard=guard)
     _add_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

@@ -5,20 +5,23 @@
   page ``/?token=...`` sets); compared in constant time.
 - Same origin only: no CORS headers are ever sent, so browsers keep other sites from reading
   answers; state-changing requests whose ``Origin`` (or ``Sec-Fetch-Site``) says they come from
-  another site are refused, and on loopback the ``Host`` must be a loopback name (DNS rebinding).
+  another site are refused, and on loopback the ``Host`` (and any ``Origin``) must be a loopback
+  literal with the server's port (DNS rebinding): ``127.x.y.z`` as a strict dotted quad, ``localhost``
+  or ``[::1]``; a look-alike such as ``127.evil.example`` is a name an attacker's DNS can point anywhere.
 - Paths: the client names files only relative to a folder of the data folder (``safe_join``).
 """
 
 from __future__ import annotations
 
 import hmac
+import ipaddress
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import parse_qs, urlsplit
 
 from vidseg.errors import InputError
 
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+LOOPBACK_NAMES = frozenset({"localhost", "::1", "[::1]"})  # besides 127.0.0.0/8, which is_loopback parses
 MIN_TOKEN_LENGTH = 16
 TOKEN_COOKIE = "vidseg_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -32,7 +35,22 @@ SECURITY_HEADERS = [
 
 
 def is_loopback(host: str) -> bool:
-    return host.strip().lower() in LOOPBACK_HOSTS or host.startswith("127.")
+    """True for a loopback literal: ``localhost``, ``::1`` (bracketed or not) or an IPv4 address of
+    127.0.0.0/8 written as a strict dotted quad. ``ipaddress`` refuses the look-alikes (``127.1``,
+    ``0x7f.0.0.1``, ``127.000.0.1``, ``127.0.0.1.evil``); browsers send the canonical form anyway."""
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.IPv4Address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def is_loopback_authority(authority: str, port: int) -> bool:
+    """True if ``authority`` (a ``Host`` header, or an origin's ``host[:port]``) names a loopback literal
+    with ``port``; no port means 80, as in an http URL."""
+    host, port_text = _split_authority(authority)
+    return is_loopback(host) and (port_text or "80") == str(port)
 
 
 def check_bind(host: str, token: str | None) -> None:
@@ -61,10 +79,12 @@ def safe_join(base: Path, relative: str) -> Path:
 
 @dataclass(frozen=True)
 class Guard:
-    """What the middleware enforces: the token (None: none needed) and whether Host must be loopback."""
+    """What the middleware enforces: the token (None: none needed), whether Host must be loopback,
+    and the server's port (the one a loopback Host and Origin must name)."""
 
     token: str | None
     loopback_only: bool
+    port: int
 
 
 class GuardMiddleware:
@@ -91,19 +111,31 @@ class GuardMiddleware:
         await self.app(scope, receive, _with_headers(send))
 
     def _refusal(self, scope, headers: dict[str, str]) -> tuple[int, str] | None:
-        host = headers.get("host", "")
-        if self.guard.loopback_only and not is_loopback(_hostname(host)):
-            return 400, f"unexpected Host {host!r}: this server answers only on 127.0.0.1 or localhost"
+        host, port = headers.get("host", ""), self.guard.port
+        if self.guard.loopback_only and not is_loopback_authority(host, port):
+            return 400, (f"unexpected Host {host!r}: this server answers only to 127.0.0.1:{port}, "
+                         f"localhost:{port} or [::1]:{port}")
         if scope["method"] in SAFE_METHODS:
             return None
         origin = headers.get("origin")
         if origin is not None and origin != "null":
-            parsed = urlsplit(origin)
-            if parsed.netloc.lower() != host.lower():
+            if not self._same_origin(origin, host):
                 return 403, f"cross-origin request from {origin} refused; use the page this server serves"
         elif origin == "null" or headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
             return 403, "cross-origin request refused; use the page this server serves"
         return None
+
+    def _same_origin(self, origin: str, host: str) -> bool:
+        """The origin is this server's own: it names the Host the request came to, and on loopback it
+        passes the same loopback check (an http URL of a loopback literal with the server's port)."""
+        try:
+            parsed = urlsplit(origin)
+        except ValueError:  # e.g. "http://[::1": not an origin at all
+            return False
+        if parsed.netloc.lower() != host.lower():
+            return False
+        return not self.guard.loopback_only or (parsed.scheme == "http"
+                                                and is_loopback_authority(parsed.netloc, self.guard.port))
 
     def _authorised(self, headers: dict[str, str]) -> bool:
         auth = headers.get("authorization", "")
@@ -120,10 +152,11 @@ def _same(offered: str, token: str) -> bool:
     return hmac.compare_digest(offered.encode("utf-8"), token.encode("utf-8"))
 
 
-def _hostname(host: str) -> str:
-    if host.startswith("["):
-        return host[: host.find("]") + 1]
-    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+def _split_authority(authority: str) -> tuple[str, str | None]:
+    """``host[:port]`` as (host, port text or None); an IPv6 host keeps its brackets."""
+    end = authority.find("]") + 1 if authority.startswith("[") else 0
+    host, colon, port = authority[end:].partition(":")
+    return authority[:end] + host, (port if colon else None)
 
 
 def _with_headers(send):

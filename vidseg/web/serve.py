@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     except ImportError as error:
         raise InputError(f"the web application needs its extra ({error.name} is missing): "
                          "pip install -e '.[web]'") from None
-    config = ServeConfig(data=args.data, host=args.host, token=args.token,
+    config = ServeConfig(data=args.data, host=args.host, port=args.port, token=args.token,
                          max_upload_bytes=int(args.max_upload_mb * 2**20), method=args.method)
     app = create_app(config)
     app.state.workspace.warm_up()

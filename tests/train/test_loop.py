@@ -1,0 +1,104 @@
+"""The training loop's checks: every bad option, a corrupt resume state and a batch that does not split
+over --nproc are one-line errors before any frame is decoded, cached or a process is launched."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+import torch
+
+from tests.apps.cli_checks import assert_user_error, run_command
+from vidseg.data import ClipConfig, render_clip, write_clip
+from vidseg.errors import InputError
+from vidseg.train import clips, distributed
+from vidseg.train.loop import TrainRunConfig, check_run, read_state
+from vidseg.train.vos_trainer import VosTrainConfig
+
+MODELS = ["vos", "interactive", "tracker"]
+
+
+@pytest.fixture
+def data(tmp_path) -> Path:
+    write_clip(render_clip(ClipConfig(height=48, width=64, num_frames=3, num_objects=1, seed=3)), tmp_path / "data", "clip")
+    return tmp_path / "data"
+
+
+@pytest.fixture(autouse=True)
+def no_decoding(monkeypatch):
+    """Decoding the data fails the test: every refusal here must come before it (and its cache)."""
+    monkeypatch.setattr(clips, "_decode", lambda *a, **k: pytest.fail("frames decoded before the refusal"))
+    monkeypatch.setattr(distributed, "launch", lambda *a, **k: pytest.fail("processes launched before the refusal"))
+    monkeypatch.delenv("LOCAL_RANK", raising=False)
+
+
+def train(capsys, data: Path, out: Path, model: str, *options) -> tuple[int, str]:
+    code, _, err = run_command(capsys, ["train", model, "--data", data, "--sequences", "clip", "--out", out, *options])
+    return code, err
+
+
+@pytest.mark.parametrize("model", MODELS)
+@pytest.mark.parametrize("option, value", [
+    ("--batch-size", "0"), ("--batch-size", "-2"), ("--steps", "0"), ("--steps", "-5"), ("--workers", "-1"),
+    ("--lr", "nan"), ("--lr", "inf"), ("--lr", "0"), ("--lr", "-0.1"), ("--seed", "-1"),
+    ("--minutes", "0"), ("--minutes", "-1"), ("--minutes", "nan"), ("--minutes", "inf"),
+])
+def test_each_bad_training_option_is_one_line_before_any_decoding(capsys, tmp_path, data, model, option, value):
+    code, err = train(capsys, data, tmp_path / "run" / "net.pt", model, option, value)
+    assert_user_error(code, err, option)
+    assert not (tmp_path / "run").exists()  # no cache, no state, no log
+
+
+@pytest.mark.parametrize("model", MODELS)
+@pytest.mark.parametrize("content", [b"", b"not a torch file at all" * 10, "truncated"])
+def test_a_corrupt_resume_state_names_the_file_and_restart(capsys, tmp_path, data, model, content):
+    out = tmp_path / "run" / "net.pt"
+    out.parent.mkdir()
+    state = out.with_name("net.pt.state.pt")
+    if content == "truncated":
+        torch.save({"model": {"w": torch.zeros(1000)}, "optimizer": {}, "step": 5, "model_config": {}}, state)
+        content = state.read_bytes()[:300]
+    state.write_bytes(content)
+    code, err = train(capsys, data, out, model)
+    assert_user_error(code, err, str(state), "unreadable", "--restart")
+    code, err = train(capsys, data, out, model, "--nproc", "2")  # refused before torchrun starts
+    assert_user_error(code, err, str(state), "--restart")
+
+
+def test_a_state_file_of_another_kind_is_unreadable(tmp_path):
+    path = tmp_path / "x.state.pt"
+    torch.save({"format": "vidseg-checkpoint-1", "state_dict": {}}, path)  # a checkpoint, not a state
+    with pytest.raises(InputError, match="unreadable.*--restart"):
+        read_state(path)
+
+
+def test_a_batch_that_does_not_split_over_nproc_is_refused_before_launch(capsys, tmp_path, data):
+    code, err = train(capsys, data, tmp_path / "run" / "net.pt", "vos", "--batch-size", "3", "--nproc", "2")
+    assert_user_error(code, err, "--batch-size 3", "2 processes")
+    assert not (tmp_path / "run").exists()
+
+
+def test_missing_data_and_an_out_folder_are_refused_before_launch(capsys, tmp_path, data):
+    code, err = train(capsys, tmp_path / "nowhere", tmp_path / "run.pt", "vos", "--nproc", "2")
+    assert_user_error(code, err, "JPEGImages")
+    (tmp_path / "folder").mkdir()
+    code, err = train(capsys, data, tmp_path / "folder", "tracker")
+    assert_user_error(code, err, "is a folder")
+
+
+def test_the_config_refuses_bad_values_from_python_too(tmp_path):
+    base = dict(data=tmp_path, out=tmp_path / "net.pt", sequences=("clip",))
+    for bad in (dict(lr=math.nan), dict(batch_size=0), dict(steps=True), dict(weight_decay=-1.0),
+                dict(scale=1.5), dict(save_every=0), dict(warmup=-1), dict(minutes=math.inf)):
+        with pytest.raises(InputError):
+            VosTrainConfig(**base, **bad)
+    assert TrainRunConfig(**base, minutes=0.5).minutes == 0.5
+
+
+def test_restart_skips_the_unreadable_state(tmp_path, data):
+    config = TrainRunConfig(data=data, out=tmp_path / "net.pt", sequences=("clip",), restart=True)
+    config.state_path.write_bytes(b"garbage")
+    check_run(config)  # --restart: the state is not read
+    with pytest.raises(InputError, match="unreadable"):
+        check_run(TrainRunConfig(data=data, out=tmp_path / "net.pt", sequences=("clip",)))
