@@ -16,7 +16,8 @@ from tests.apps.cli_checks import assert_user_error, run_command
 from vidseg.data import ClipConfig, render_clip, write_clip
 from vidseg.errors import InputError
 from vidseg.train import distributed
-from vidseg.train.distributed import Ranks, step_indices, without_nproc
+from vidseg.apps.launch import without_nproc
+from vidseg.train.distributed import Ranks, step_indices
 
 SCRIPT = Path(__file__).with_name("ddp_tiny_run.py")
 ROOT = Path(__file__).resolve().parents[2]

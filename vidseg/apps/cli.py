@@ -226,7 +226,8 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
 
 def _launch_distributed(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """Run the parsed command in ``args.nproc`` processes under torchrun, or, inside one of them, run it."""
-    from vidseg.train.distributed import launch, launched
+    from vidseg.apps.launch import launch
+    from vidseg.train.distributed import launched
     from vidseg.train.loop import TrainRunConfig, check_run
 
     if launched():

@@ -9,12 +9,10 @@ from __future__ import annotations
 import contextlib
 import resource
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
 
 from tqdm import tqdm
 
@@ -22,14 +20,12 @@ from vidseg.engine.segmenter import VideoSegmenter
 from vidseg.errors import OutputError
 from vidseg.io.masks import write_index_png
 from vidseg.io.prompts import read_mask_prompts
-from vidseg.io.rle import RleJsonWriter
-from vidseg.io.writers import AlphaWriter, OverlayVideoWriter
+from vidseg.io.sinks import Sink, open_sinks
 
 if TYPE_CHECKING:
     from vidseg.engine.vos.presets import NetworkConfig
     from vidseg.engine.session import Session
 
-DEFAULT_FPS = 24.0  # frame folders carry no rate; the overlay video needs one
 
 
 @dataclass(frozen=True)
@@ -125,32 +121,11 @@ def prepare_out_dir(out_dir: Path, overwrite: bool) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
 
 
-Sink = Callable[[int, str, np.ndarray, np.ndarray], None]
 
 
 def _open_extras(job: SegmentJob, fps: float | None, palette: bytes | None, stack: contextlib.ExitStack) -> list[Sink]:
     return open_sinks(stack, fps, palette, overlay=job.overlay, alpha=job.alpha, rle=job.rle)
 
-
-def open_sinks(stack: contextlib.ExitStack, fps: float | None, palette: bytes | None, overlay: Path | None = None,
-               alpha: Path | None = None, rle: Path | None = None) -> list[Sink]:
-    """One ``sink(index, stem, frame, labels)`` per output asked for; ``stack`` closes (commits) them.
-
-    Shared by ``vidseg segment`` and the web application's exports, so both write the same files."""
-    rate = fps or DEFAULT_FPS
-    sinks: list[Sink] = []
-    if overlay is not None:
-        video = stack.enter_context(OverlayVideoWriter(overlay, fps=rate, colors=palette))
-        sinks.append(lambda index, stem, frame, labels: video.write(frame, labels))
-    if alpha is not None:
-        # A .webm path means one VP9 video with alpha; anything else is a folder of RGBA PNGs.
-        webm = alpha.suffix.lower() == ".webm"
-        cutout = stack.enter_context(AlphaWriter(None if webm else alpha, alpha if webm else None, fps=rate))
-        sinks.append(lambda index, stem, frame, labels: cutout.write(stem, frame, labels))
-    if rle is not None:
-        runs = stack.enter_context(RleJsonWriter(rle))
-        sinks.append(lambda index, stem, frame, labels: runs.add(index, stem, labels))
-    return sinks
 
 
 def peak_rss_mb() -> float:

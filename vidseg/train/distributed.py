@@ -17,20 +17,16 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import torch
 from torch import distributed as dist
 from torch import nn
 
 from vidseg.errors import InputError
+from vidseg.train.step import StepResult
 
-if TYPE_CHECKING:
-    from vidseg.train.loop import StepResult
 
 
 @dataclass(frozen=True)
@@ -112,8 +108,6 @@ def data_parallel(model: nn.Module, step_fn: Callable[[dict], StepResult],
     gradients over all ranks (and whose model starts from rank 0's weights)."""
     if where.world == 1:
         return step_fn
-    from vidseg.train.loop import StepResult
-
     # find_unused_parameters: a step may leave a branch out (a loss weight of 0); cheap at our sizes.
     ddp = nn.parallel.DistributedDataParallel(_StepModule(model, step_fn), find_unused_parameters=True)
 
@@ -139,30 +133,3 @@ def agree(flag: bool, where: Ranks) -> bool:
     tensor = torch.tensor([int(flag)])
     dist.broadcast(tensor, src=0)
     return bool(tensor.item())
-
-
-def launch(argv: list[str], nproc: int) -> int:
-    """Run ``vidseg *argv`` in ``nproc`` processes on this machine under torchrun; its exit code.
-
-    Each process gets an equal share of the cores as torch threads, unless OMP_NUM_THREADS is set."""
-    if nproc < 1:
-        raise InputError(f"--nproc is {nproc}; give at least 1")
-    env = dict(os.environ)
-    env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc)))
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}",
-               "-m", "vidseg.apps.cli", *without_nproc(argv)]
-    return subprocess.run(command, env=env, check=False).returncode
-
-
-def without_nproc(argv: list[str]) -> list[str]:
-    """``argv`` less its ``--nproc N`` (or ``--nproc=N``): torchrun's own parser would take ``--nproc``
-    for an abbreviation of its ``--nproc-per-node``, and each launched process runs as one rank anyway."""
-    kept, skip = [], False
-    for arg in argv:
-        if skip:
-            skip = False
-        elif arg == "--nproc":
-            skip = True
-        elif not arg.startswith("--nproc="):
-            kept.append(arg)
-    return kept

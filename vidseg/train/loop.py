@@ -27,6 +27,7 @@ from vidseg.io.atomic import atomic_path
 from vidseg.nn.checkpoint import save_checkpoint
 from vidseg.train import distributed
 from vidseg.train.distributed import Ranks
+from vidseg.train.step import StepResult
 
 
 @dataclass(frozen=True)
@@ -111,13 +112,6 @@ def read_state(path: Path) -> dict:
                          "pass --restart to start over")
     return state
 
-
-@dataclass
-class StepResult:
-    """One optimiser step's loss (to minimise) and its batch IoU (to log)."""
-
-    loss: torch.Tensor
-    iou: float
 
 
 def learning_rate(config: TrainRunConfig, step: int) -> float:

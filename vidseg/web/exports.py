@@ -13,7 +13,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from vidseg.apps.segment import open_sinks
+from vidseg.io.sinks import open_sinks
 from vidseg.errors import InputError
 from vidseg.io.atomic import atomic_path
 from vidseg.io.masks import write_index_png
