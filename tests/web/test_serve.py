@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import select
 import signal
 import socket
 import subprocess
@@ -87,7 +88,8 @@ def test_serve_answers_on_the_address_it_prints(tmp_path):
                                 "--data", str(tmp_path / "data"), "--method", "static", "--quiet"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        line = process.stdout.readline()
+        ready, _, _ = select.select([process.stdout], [], [], 120)  # never hang the suite on a stuck server
+        line = process.stdout.readline() if ready else ""
         assert f"open http://127.0.0.1:{port}/" in line, (line, process.stderr.read() if process.poll() else "")
         deadline = time.monotonic() + 30
         while True:
