@@ -30,7 +30,7 @@ def test_truncated_file(tmp_path):
         load_model(tmp_path / "cut.pt", "propagation")
 
 
-@pytest.mark.parametrize("content", [b"", b"not a torch file at all" * 10])
+@pytest.mark.parametrize("content", [b"", b"hello world garbage" * 10])
 def test_empty_or_garbage_file(tmp_path, content):
     (tmp_path / "bad.pt").write_bytes(content)
     with pytest.raises(InputError, match="not a vidseg checkpoint"):
