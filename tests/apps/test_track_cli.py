@@ -77,3 +77,18 @@ def test_a_used_output_folder_and_a_wrong_checkpoint_are_refused(capsys, tmp_pat
     code, _, err = run_command(capsys, ["track", frames_dir, "--box", "10,20,20,20", "-o", tmp_path / "o",
                                         "--model", tmp_path / "missing.pt"])
     assert_user_error(code, err, "does not exist")
+
+
+def test_the_output_folder_is_checked_before_the_network_loads(capsys, tmp_path, frames_dir, model, monkeypatch):
+    from vidseg.apps import track as track_app
+
+    monkeypatch.setattr(track_app, "PolarTracker", None)  # loading the network would fail the test
+    before = sorted(p.name for p in frames_dir.iterdir())
+    code, _, err = run_command(capsys, ["track", frames_dir, "--box", "10,20,20,20", "-o", frames_dir,
+                                        "--model", model, "--overwrite"])
+    assert_user_error(code, err, "-o", "input")
+    assert sorted(p.name for p in frames_dir.iterdir()) == before
+    (tmp_path / "file").write_text("x")
+    code, _, err = run_command(capsys, ["track", frames_dir, "--box", "10,20,20,20", "-o", tmp_path / "file" / "o",
+                                        "--model", model])
+    assert_user_error(code, err, "is a file, not a folder")
