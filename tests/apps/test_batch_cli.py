@@ -175,7 +175,7 @@ def _bad_model(tmp_path: Path, kind: str) -> Path:
 
     path = tmp_path / f"{kind}.pt"
     if kind == "garbage":
-        path.write_bytes(b"not a checkpoint" * 20)
+        path.write_bytes(b"hello world garbage" * 10)  # torch.load raises KeyError for these
     elif kind == "tracker":
         save_checkpoint(path, "tracker", PolarTrackerNet(PolarTrackerConfig()))
     return path  # "missing": not written

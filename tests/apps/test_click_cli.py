@@ -3,11 +3,15 @@ no output file."""
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
+from vidseg.apps import click as click_app
+from vidseg.engine.interactive import click_segmenter
 from vidseg.nn.registry import REGISTRY, weights_dir
 from vidseg.nn.checkpoint import save_checkpoint
 from vidseg.nn.interactive import InteractiveNet, InteractiveNetConfig
@@ -119,3 +123,83 @@ def test_output_that_is_a_folder(capsys, image, model, tmp_path):
     code, _, err = run_cli(capsys, image, "--box", "10,10,50,50", "-o", tmp_path / "m.png", "--model", model)
     assert_user_error(code, err, "cannot write")
     assert written(tmp_path) == []
+
+
+# ---- outputs: never the image, never a file replaced without --overwrite, all or none ------------
+
+
+def test_an_existing_output_needs_overwrite(capsys, image, model, tmp_path):
+    (tmp_path / "m.png").write_bytes(b"an earlier mask")
+    code, _, err = run_cli(capsys, image, "--point", "240,160", "-o", tmp_path / "m.png", "--model", model)
+    assert_user_error(code, err, "-o", "--overwrite")
+    assert (tmp_path / "m.png").read_bytes() == b"an earlier mask"
+    code, _, err = run_cli(capsys, image, "--point", "240,160", "-o", tmp_path / "m.png", "--model", model, "--overwrite")
+    assert code == 0, err
+    assert Image.open(tmp_path / "m.png").mode == "P"
+
+
+@pytest.mark.parametrize("flag", ["-o", "--cutout"])
+def test_the_image_itself_is_never_an_output(capsys, image, model, tmp_path, flag):
+    before = image.read_bytes()
+    os.link(image, tmp_path / "same.png")
+    for target in (image, tmp_path / "same.png"):
+        others = ["-o", tmp_path / "m.png"] if flag == "--cutout" else []
+        code, _, err = run_cli(capsys, image, "--point", "240,160", flag, target, *others, "--model", model,
+                               "--overwrite")
+        assert_user_error(code, err, flag, "input")
+    assert image.read_bytes() == before and not (tmp_path / "m.png").exists()
+
+
+def test_mask_and_cutout_may_not_share_a_path(capsys, image, model, tmp_path):
+    code, _, err = run_cli(capsys, image, "--point", "240,160", "-o", tmp_path / "m.png", "--cutout",
+                           tmp_path / "m.png", "--model", model)
+    assert_user_error(code, err, "-o and --cutout both name")
+    assert written(tmp_path) == []
+
+
+def test_a_read_only_cutout_folder_is_refused_before_the_model_loads(capsys, image, model, tmp_path, monkeypatch):
+    from vidseg.io import outputs
+
+    (tmp_path / "ro").mkdir()
+    real_access = os.access
+    # As root every folder is writable, so the test tells the check which one is not.
+    monkeypatch.setattr(outputs.os, "access", lambda p, mode: p != tmp_path / "ro" and real_access(p, mode))
+    monkeypatch.setattr(click_segmenter, "ClickSegmenter", None)  # loading it would fail the test
+    code, _, err = run_cli(capsys, image, "--point", "240,160", "-o", tmp_path / "m.png",
+                           "--cutout", tmp_path / "ro" / "c.png", "--model", model)
+    assert_user_error(code, err, "--cutout", "read-only")
+    assert written(tmp_path) == []
+
+
+def test_a_cutout_that_cannot_be_written_leaves_no_mask_either(capsys, image, model, tmp_path, monkeypatch):
+    real_save = click_app.save_png
+
+    def full_disk_for_the_cutout(img, path):
+        if img.mode == "RGBA":
+            raise OSError(28, "No space left on device")
+        real_save(img, path)
+
+    monkeypatch.setattr(click_app, "save_png", full_disk_for_the_cutout)
+    code, _, err = run_cli(capsys, image, "--point", "240,160", "-o", tmp_path / "m.png",
+                           "--cutout", tmp_path / "c.png", "--model", model)
+    assert_user_error(code, err, "No space left", "nothing was written")
+    assert written(tmp_path) == [] and not list(tmp_path.glob(".*"))
+
+
+def test_a_failed_cutout_rename_puts_the_old_mask_back(capsys, image, model, tmp_path, monkeypatch):
+    from vidseg.io import atomic
+
+    (tmp_path / "m.png").write_bytes(b"an earlier mask")
+    real_replace = os.replace
+
+    def read_only_for_the_cutout(src, dst):
+        if str(dst).endswith("c.png"):
+            raise PermissionError(13, "Permission denied", str(dst))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(atomic.os, "replace", read_only_for_the_cutout)
+    code, _, err = run_cli(capsys, image, "--point", "240,160", "-o", tmp_path / "m.png", "--overwrite",
+                           "--cutout", tmp_path / "c.png", "--model", model)
+    assert_user_error(code, err, "Permission denied")
+    assert (tmp_path / "m.png").read_bytes() == b"an earlier mask" and not (tmp_path / "c.png").exists()
+    assert not list(tmp_path.glob(".*"))

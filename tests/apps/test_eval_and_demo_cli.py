@@ -32,3 +32,13 @@ def test_demo_segments_the_example_and_reports_jf(capsys, tmp_path, monkeypatch)
     assert " default: J&F" in out and "    flow: J&F" in out and str(tmp_path / "masks" / "example") in out
     assert len(list((tmp_path / "masks" / "example").glob("*.png"))) == 8
     assert (tmp_path / "overlay.mp4").stat().st_size > 0
+
+
+def test_demo_checks_the_method_and_the_folder_before_writing_the_clip(capsys, tmp_path):
+    assert main(["demo", "-o", str(tmp_path / "d"), "--method", "nope"]) == EXIT_USER_ERROR
+    _, err = capsys.readouterr()
+    assert err.startswith("vidseg: error: unknown method 'nope'") and err.count("\n") == 1
+    assert not (tmp_path / "d").exists()
+    (tmp_path / "file").write_text("x")
+    assert main(["demo", "-o", str(tmp_path / "file")]) == EXIT_USER_ERROR
+    assert "is a file" in capsys.readouterr()[1]

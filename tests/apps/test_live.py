@@ -174,3 +174,20 @@ def test_preview_only_with_a_display(monkeypatch):
     assert not live.display_available()
     monkeypatch.setenv("DISPLAY", ":0")
     assert live.display_available()
+
+
+def test_the_recording_is_checked_before_the_source_opens(capsys, fake_model, clip, tmp_path, monkeypatch):
+    monkeypatch.setattr(live, "open_live_source", None)  # opening the camera or file would fail the test
+    (tmp_path / "old.mp4").write_bytes(b"an earlier recording")
+    assert "--overwrite" in user_error(capsys, "--camera", "0", "--output", tmp_path / "old.mp4")
+    assert (tmp_path / "old.mp4").read_bytes() == b"an earlier recording"
+    (tmp_path / "folder.mp4").mkdir()
+    assert "is a folder" in user_error(capsys, "--camera", "0", "--output", tmp_path / "folder.mp4")
+    assert "input" in user_error(capsys, "--input", clip, "--output", clip, "--overwrite")
+
+
+def test_overwrite_replaces_an_earlier_recording(capsys, fake_model, clip, tmp_path):
+    (tmp_path / "out.mp4").write_bytes(b"an earlier recording")
+    assert main(["live", "--input", str(clip), "--output", str(tmp_path / "out.mp4"), "--no-preview",
+                 "--overwrite"]) == 0
+    assert len(decoded(tmp_path / "out.mp4")) >= 6

@@ -171,3 +171,34 @@ def test_with_mediapipe_an_empty_scene_gives_empty_masks(capsys, tmp_path):
     masks = [np.asarray(Image.open(p)) for p in sorted((tmp_path / "masks").iterdir())]
     assert len(masks) == 3 and all(m.mean() < 0.01 for m in masks)
     assert len(video_frames(tmp_path / "out.mp4")) == 3
+
+
+# ---- outputs: never the input, never a file replaced without --overwrite, checked first ----------
+
+
+def test_outputs_that_are_inputs_are_refused_even_with_overwrite(capsys, fake_model, frames_dir, tmp_path):
+    before = {p.name: p.read_bytes() for p in frames_dir.iterdir()}
+    Image.new("RGB", (W, H)).save(tmp_path / "bg.png")
+    for args in (["--masks", frames_dir], ["--masks", tmp_path / "m", "--output", frames_dir / "f1.png"],
+                 ["--masks", tmp_path / "m", "--output", tmp_path / "bg.png", "--background", tmp_path / "bg.png"]):
+        code, _, err = run_cli(capsys, frames_dir, *args, "--overwrite")
+        assert_user_error(code, err, "input")
+    assert {p.name: p.read_bytes() for p in frames_dir.iterdir()} == before and not (tmp_path / "m").exists()
+
+
+def test_an_existing_output_video_needs_overwrite(capsys, fake_model, frames_dir, tmp_path):
+    (tmp_path / "out.mp4").write_bytes(b"an earlier video")
+    code, _, err = run_cli(capsys, frames_dir, "--masks", tmp_path / "masks", "--output", tmp_path / "out.mp4")
+    assert_user_error(code, err, "--output", "--overwrite")
+    assert (tmp_path / "out.mp4").read_bytes() == b"an earlier video" and not (tmp_path / "masks").exists()
+    code, _, _ = run_cli(capsys, frames_dir, "--masks", tmp_path / "masks", "--output", tmp_path / "out.mp4",
+                         "--overwrite")
+    assert code == 0 and len(video_frames(tmp_path / "out.mp4")) == 6
+
+
+def test_an_output_video_that_is_a_folder_is_refused_before_the_video_opens(capsys, frames_dir, tmp_path, monkeypatch):
+    monkeypatch.setattr(portrait_app, "open_frames", None)  # opening the input would fail the test
+    (tmp_path / "out.mp4").mkdir()
+    code, _, err = run_cli(capsys, frames_dir, "--masks", tmp_path / "masks", "--output", tmp_path / "out.mp4")
+    assert_user_error(code, err, "--output", "is a folder")
+    assert not (tmp_path / "masks").exists()

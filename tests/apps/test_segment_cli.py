@@ -214,3 +214,74 @@ def test_refind_runs_with_the_network(capsys, tmp_path, small_clip_root):
     frames, mask = frames_and_mask(small_clip_root)
     code, _, _ = run_cli(capsys, frames, "--mask", mask, "-o", tmp_path / "out", "--method", "default", "--refind")
     assert code == 0 and len(list((tmp_path / "out").glob("*.png"))) == 12
+
+
+# ---- outputs: never the input, never a file replaced without --overwrite, checked first ----------
+
+
+@pytest.fixture
+def video_and_mask(small_clip, tmp_path):
+    from vidseg.data import write_clip_video
+    from vidseg.io.masks import write_index_png
+
+    write_clip_video(small_clip, tmp_path / "clip.mp4")
+    write_index_png(tmp_path / "first.png", small_clip.labels[0])
+    return tmp_path / "clip.mp4", tmp_path / "first.png"
+
+
+@pytest.mark.parametrize("flag", ["--overlay", "--rle", "--alpha"])
+def test_an_output_that_is_the_input_video_is_refused_and_the_video_kept(capsys, video_and_mask, tmp_path, flag):
+    video, mask = video_and_mask
+    before = video.read_bytes()
+    (tmp_path / "link.mp4").symlink_to(video)
+    for target in (video, tmp_path / "link.mp4"):
+        code, _, err = run_cli(capsys, video, "--mask", mask, "-o", tmp_path / "o", flag, target, "--overwrite")
+        assert_user_error(code, err, flag, "input")
+    assert video.read_bytes() == before and not (tmp_path / "o").exists()
+
+
+def test_the_masks_folder_may_not_be_the_frames_or_the_mask_folder(capsys, small_clip_root, tmp_path):
+    frames = tmp_path / "frames"
+    shutil.copytree(small_clip_root / "JPEGImages" / "clip", frames)
+    masks = tmp_path / "masks"
+    shutil.copytree(small_clip_root / "Annotations" / "clip", masks)
+    before = {p.name: p.read_bytes() for folder in (frames, masks) for p in folder.iterdir()}
+    for out in (frames, masks):
+        code, _, err = run_cli(capsys, frames, "--mask", masks, "-o", out, "--overwrite")
+        assert_user_error(code, err, "-o", "input")
+    assert {p.name: p.read_bytes() for folder in (frames, masks) for p in folder.iterdir()} == before
+
+
+def test_an_existing_output_file_needs_overwrite(capsys, small_clip_root, tmp_path):
+    frames, mask = frames_and_mask(small_clip_root)
+    (tmp_path / "o.mp4").write_bytes(b"an earlier overlay")
+    code, _, err = run_cli(capsys, frames, "--mask", mask, "-o", tmp_path / "m", "--overlay", tmp_path / "o.mp4")
+    assert_user_error(code, err, "--overlay", "--overwrite")
+    assert (tmp_path / "o.mp4").read_bytes() == b"an earlier overlay" and not (tmp_path / "m").exists()
+    code, _, _ = run_cli(capsys, frames, "--mask", mask, "-o", tmp_path / "m", "--overlay", tmp_path / "o.mp4",
+                         "--overwrite")
+    assert code == 0 and (tmp_path / "o.mp4").read_bytes() != b"an earlier overlay"
+
+
+@pytest.mark.parametrize("make, args, words", [
+    (lambda t: (t / "o.mp4").mkdir(), ["--overlay", "{t}/o.mp4"], ["--overlay", "is a folder"]),
+    (lambda t: (t / "f").write_text("x"), ["--rle", "{t}/f/m.json"], ["--rle", "is a file"]),
+    (lambda t: (t / "m").write_text("x"), [], ["is a file"]),
+    (lambda t: None, ["--alpha", "{t}/m"], ["-o and --alpha both name"]),
+    (lambda t: None, ["--model", "{t}/missing.pt"], ["missing.pt does not exist"]),
+])
+def test_outputs_and_method_are_checked_before_anything_is_decoded(capsys, small_clip_root, tmp_path, monkeypatch,
+                                                                  make, args, words):
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("the job was not checked before the model and the video were opened")
+
+    monkeypatch.setattr(segment_module, "VideoSegmenter", no_decoding)
+    frames, mask = frames_and_mask(small_clip_root)
+    work = tmp_path / "work"
+    work.mkdir()
+    make(work)
+    before = sorted(p.name for p in work.rglob("*"))
+    code, _, err = run_command(capsys, ["segment", frames, "--mask", mask, "-o", work / "m",
+                                        *[a.format(t=work) for a in args], "--quiet"])
+    assert_user_error(code, err, *words)
+    assert sorted(p.name for p in work.rglob("*")) == before

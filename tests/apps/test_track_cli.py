@@ -5,7 +5,7 @@ import pytest
 import torch
 from PIL import Image
 
-from vidseg.apps.track import read_boxes
+from vidseg.apps.track import parse_rays, read_boxes
 from vidseg.nn.checkpoint import save_checkpoint
 from vidseg.nn.polar import PolarTrackerConfig, PolarTrackerNet
 from tests.apps.cli_checks import assert_user_error, run_command
@@ -56,11 +56,15 @@ def test_bad_boxes_are_one_line_errors_and_write_nothing(capsys, tmp_path, frame
     assert not out.exists()
 
 
-@pytest.mark.parametrize("rays", ["2", "0", "x"])
-def test_too_few_rays_is_refused(capsys, tmp_path, frames_dir, model, rays):
+@pytest.mark.parametrize("rays", ["2", "0", "x", "361", "100000000"])
+def test_too_few_or_too_many_rays_is_refused(capsys, tmp_path, frames_dir, model, rays):
     code, _, err = run_command(capsys, ["track", frames_dir, "--box", "10,20,20,20", "-o", tmp_path / "o",
                                         "--model", model, "--rays", rays])
-    assert_user_error(code, err, "--rays")
+    assert_user_error(code, err, "--rays", "3 to 360")
+
+
+def test_rays_take_3_to_360():
+    assert (parse_rays("3"), parse_rays("360"), parse_rays(None)) == (3, 360, None)
 
 
 def test_a_used_output_folder_and_a_wrong_checkpoint_are_refused(capsys, tmp_path, frames_dir, model):
@@ -73,3 +77,18 @@ def test_a_used_output_folder_and_a_wrong_checkpoint_are_refused(capsys, tmp_pat
     code, _, err = run_command(capsys, ["track", frames_dir, "--box", "10,20,20,20", "-o", tmp_path / "o",
                                         "--model", tmp_path / "missing.pt"])
     assert_user_error(code, err, "does not exist")
+
+
+def test_the_output_folder_is_checked_before_the_network_loads(capsys, tmp_path, frames_dir, model, monkeypatch):
+    from vidseg.apps import track as track_app
+
+    monkeypatch.setattr(track_app, "PolarTracker", None)  # loading the network would fail the test
+    before = sorted(p.name for p in frames_dir.iterdir())
+    code, _, err = run_command(capsys, ["track", frames_dir, "--box", "10,20,20,20", "-o", frames_dir,
+                                        "--model", model, "--overwrite"])
+    assert_user_error(code, err, "-o", "input")
+    assert sorted(p.name for p in frames_dir.iterdir()) == before
+    (tmp_path / "file").write_text("x")
+    code, _, err = run_command(capsys, ["track", frames_dir, "--box", "10,20,20,20", "-o", tmp_path / "file" / "o",
+                                        "--model", model])
+    assert_user_error(code, err, "is a file, not a folder")

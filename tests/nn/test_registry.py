@@ -140,7 +140,7 @@ def test_weights_that_do_not_fit_the_config_are_refused(tmp_path):
 
 @pytest.mark.parametrize("content, message", [(None, "does not exist"), (b"PK\x03\x04 cut", "truncated"),
                                               ({"weights": 1}, "not a vidseg checkpoint"), (b"", "not a vidseg checkpoint"),
-                                              (b"not a torch file at all" * 10, "not a vidseg checkpoint")])
+                                              (b"hello world garbage" * 10, "not a vidseg checkpoint")])
 def test_unreadable_files_are_refused(tmp_path, content, message):
     path = tmp_path / "m.pt"
     if isinstance(content, bytes):

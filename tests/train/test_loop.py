@@ -51,7 +51,7 @@ def test_each_bad_training_option_is_one_line_before_any_decoding(capsys, tmp_pa
 
 
 @pytest.mark.parametrize("model", MODELS)
-@pytest.mark.parametrize("content", [b"", b"not a torch file at all" * 10, "truncated"])
+@pytest.mark.parametrize("content", [b"", b"hello world garbage" * 10, "truncated"])
 def test_a_corrupt_resume_state_names_the_file_and_restart(capsys, tmp_path, data, model, content):
     out = tmp_path / "run" / "net.pt"
     out.parent.mkdir()

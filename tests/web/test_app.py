@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
+import logging
 import zipfile
 
 import numpy as np
@@ -82,6 +84,56 @@ def test_not_a_video_is_refused(client, tmp_path):
     assert empty.status_code == 415
     videos = client.app.state.workspace.store.root / "videos"
     assert list(videos.iterdir()) == [] and client.get("/api/projects").json() == []
+
+
+def test_messages_about_file_names_quote_them_whole(client, clip):
+    """The error handler stripped quotes off every message, so one that begins with a quoted name lost
+    its opening quote (``notes.txt' is not a video file``)."""
+    assert client.post("/api/upload?name=notes.txt", content=b"hi").json()["detail"].startswith("'notes.txt' is ")
+    assert client.post("/api/upload?name=clip.mp4", content=b"").json()["detail"].startswith("'clip.mp4' is empty")
+    garbage = client.post("/api/upload?name=clip.mp4", content=b"\x00junk" * 100)
+    assert garbage.json()["detail"].startswith("'clip.mp4' is not a video this server can read")
+    missing = client.post("/api/projects", json={"video": "none.mp4"})
+    assert missing.json()["detail"].startswith("'none.mp4' is not a video in the data folder")
+    outside = client.post("/api/projects", json={"video": "../x.mp4"})
+    assert outside.json()["detail"].startswith("'../x.mp4' is outside the data folder")
+
+
+def test_a_key_error_answers_with_its_text_not_its_repr():
+    from vidseg.web.app import message_of
+
+    assert message_of(KeyError("frame 3 has no prompt")) == "frame 3 has no prompt"
+    assert message_of(LookupError("project 9 does not exist")) == "project 9 does not exist"
+
+
+def test_an_aborted_upload_logs_one_line_and_keeps_nothing(tmp_path, caplog):
+    """A client that closes the connection mid-upload: one log line, no traceback, no partial file."""
+    from vidseg.web.app import ServeConfig, create_app
+
+    app = create_app(ServeConfig(data=tmp_path / "data", method="static"))
+    chunks = [{"type": "http.request", "body": b"x" * 4096, "more_body": True}] * 3
+    sent = []
+
+    async def receive() -> dict:
+        return chunks.pop(0) if chunks else {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+             "path": "/api/upload", "raw_path": b"/api/upload", "root_path": "", "query_string": b"name=clip.mp4",
+             "headers": [(b"host", b"127.0.0.1:8000"), (b"content-type", b"video/mp4"),
+                         (b"content-length", b"1000000")],
+             "server": ("127.0.0.1", 8000), "client": ("127.0.0.1", 50000)}
+    try:
+        with caplog.at_level(logging.INFO):
+            asyncio.run(app(scope, receive, send))  # before the fix: ClientDisconnect, a traceback in the log
+    finally:
+        app.state.workspace.store.close()
+    records = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(records) == 1 and records[0].exc_info is None, [r.getMessage() for r in records]
+    assert "disconnected" in records[0].getMessage() and "\n" not in records[0].getMessage()
+    assert list((tmp_path / "data" / "videos").iterdir()) == []
 
 
 def test_upload_over_the_limit_is_refused_and_leaves_nothing(tmp_path, clip):

@@ -3,20 +3,34 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 from vidseg.errors import VidsegError
 
 EXIT_USER_ERROR = 2
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, what a shell reports
+EXIT_TERMINATED = 143  # SIGTERM: 128 + SIGTERM, so a supervisor can tell its own stop from a user's Ctrl-C
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C's KeyboardInterrupt would be, so every cleanup path that
+    handles Ctrl-C (temporary files removed, recordings committed, Ray stopped) runs for it too."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    with _sigterm_as_interrupt():
+        return _run(args, argv)
+
+
+def _run(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
     try:
         if getattr(args, "nproc", 1) != 1:  # vidseg train ... --nproc N: this command again, N times under torchrun
             return _launch_distributed(args, sys.argv[1:] if argv is None else argv)
@@ -27,9 +41,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as err:  # disk full, permission denied: the environment's, not a bug
         print(f"vidseg: error: {err}", file=sys.stderr)
         return EXIT_USER_ERROR
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         print("vidseg: interrupted; files already written are complete, none is half-written", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return EXIT_TERMINATED if isinstance(interrupt, Terminated) else EXIT_INTERRUPTED
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """While the command runs, SIGTERM raises Terminated in the main thread. Only the first one:
+    a second SIGTERM during the cleanup is ignored, so the cleanup finishes (SIGKILL still stops
+    everything; what it leaves, the next write into the folder sweeps). Outside the main thread
+    (main() called from a thread) signals cannot be caught, and nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,8 +95,13 @@ def _add_serve(commands: argparse._SubParsersAction) -> None:
 def _add_run_options(p: argparse.ArgumentParser, stats: str, folder: str = "an output folder") -> None:
     """--stats (one JSON line of ``stats``), --overwrite, --quiet: the options every file-writing run shares."""
     p.add_argument("--stats", action="store_true", help=f"print one JSON line of {stats}")
-    p.add_argument("--overwrite", action="store_true", help=f"allow {folder} that already holds files")
+    _add_overwrite(p, f"allow {folder} that already holds files, and replace existing output files")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _add_overwrite(p: argparse.ArgumentParser, what: str) -> None:
+    """--overwrite: without it an existing output is refused (an input never may be an output)."""
+    p.add_argument("--overwrite", action="store_true", help=what)
 
 
 def _add_segment(commands: argparse._SubParsersAction) -> None:
@@ -115,6 +155,7 @@ def _add_click(commands: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--out", type=Path, required=True, help="the mask as an index PNG (object 1)")
     p.add_argument("--cutout", type=Path, help="also write the object alone as an RGBA PNG")
     p.add_argument("--model", type=Path, help="a checkpoint from 'vidseg train interactive' instead of the shipped one")
+    _add_overwrite(p, "replace existing output files")
     p.set_defaults(run=_run_click)
 
 
@@ -124,7 +165,7 @@ def _run_click(args: argparse.Namespace) -> int:
     job = ClickJob(image=args.image, out=args.out, box=None if args.box is None else parse_box(args.box),
                    point=None if args.point is None else parse_point(args.point),
                    clicks=tuple(parse_click(text) for text in args.clicks), cutout=args.cutout,
-                   model=args.model if args.model is not None else "default")
+                   model=args.model if args.model is not None else "default", overwrite=args.overwrite)
     report = run_click(job)
     print("\n".join(report.lines()))
     print(f"wrote {args.out}" + (f" and {args.cutout}" if args.cutout else ""), file=sys.stderr)
@@ -138,7 +179,7 @@ def _add_track(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--box", required=True, metavar="x,y,w,h", help="the object's box on the first frame, in pixels")
     p.add_argument("-o", "--out", dest="out_dir", type=Path, required=True,
                    help="folder for boxes.txt and masks/ (one index PNG per frame)")
-    p.add_argument("--rays", metavar="N", help="points of each outline, 3 or more (default: the network's 36)")
+    p.add_argument("--rays", metavar="N", help="points of each outline, 3 to 360 (default: the network's 36)")
     p.add_argument("--search", metavar="PX", help="search crop side in network pixels, a multiple of 16 "
                    "(default: the network's 192; larger follows faster motion, slower)")
     p.add_argument("--template-update", default="0", metavar="A",
@@ -337,6 +378,7 @@ def _add_live(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--stall-timeout", default="5", metavar="S",
                    help="stop when no frame has come for S seconds (default: %(default)s)")
     p.add_argument("--stats", action="store_true", help="also print the figures as one JSON line")
+    _add_overwrite(p, "replace an existing --output file")
     p.set_defaults(run=_run_live)
 
 
@@ -351,7 +393,7 @@ def _run_live(args: argparse.Namespace) -> int:
     except ValueError:
         raise InputError("--camera takes a camera number (0, 1, ...) and --stall-timeout a number of seconds") from None
     job = LiveJob(camera=camera, input=args.input, output=args.output, background=background, config=config,
-                  model=args.model, preview=args.preview, stall_timeout=stall)
+                  model=args.model, preview=args.preview, stall_timeout=stall, overwrite=args.overwrite)
     report = run_live(job)
     print(report.summary())
     if args.stats:

@@ -1,7 +1,8 @@
 """``vidseg click`` as a function: one image, a box or a point, then correction clicks -> a mask.
 
-Every input is checked before the model is loaded, and outputs are written only once every mask
-is made, each atomically, so a mistake leaves no output file behind.
+Every input and output is checked before the model is loaded, and the outputs are written only
+once every mask is made, all of them or none (:func:`vidseg.io.atomic.atomic_paths`), so a mistake
+leaves no output file behind.
 """
 
 from __future__ import annotations
@@ -13,16 +14,19 @@ from pathlib import Path
 import numpy as np
 
 from vidseg.engine.interactive.clicks import Click, check_box, check_click
-from vidseg.errors import InputError
+from vidseg.errors import InputError, OutputError
+from vidseg.io.atomic import atomic_paths
 from vidseg.io.frames import read_rgb
-from vidseg.io.masks import write_index_png, write_png
+from vidseg.io.masks import index_image, save_png
+from vidseg.io.outputs import Output, check_outputs
 
 
 @dataclass(frozen=True)
 class ClickJob:
     """image: the picture to cut from. box (x0, y0, x1, y1; x1, y1 exclusive) or point (x, y):
     the selection, exactly one of them. clicks: corrections in order. out: index PNG (object 1).
-    cutout: optional RGBA PNG. model: "default" or a checkpoint path."""
+    cutout: optional RGBA PNG. model: "default" or a checkpoint path. overwrite: replace existing
+    output files."""
 
     image: Path
     out: Path
@@ -31,6 +35,7 @@ class ClickJob:
     clicks: tuple[tuple[float, float, bool], ...] = ()  # (x, y, positive)
     cutout: Path | None = None
     model: str | Path = "default"
+    overwrite: bool = False
 
 
 @dataclass(frozen=True)
@@ -97,8 +102,7 @@ def parse_numbers(text: str, count: int, flag: str, form: str) -> list[float]:
 
 def run_click(job: ClickJob) -> ClickReport:
     """Segment ``job.image`` from its selection and clicks; write the mask (and the cut-out)."""
-    if (job.box is None) == (job.point is None):
-        raise InputError("give the object either by --box x0,y0,x1,y1 or by --point x,y (one of them)")
+    check_click_job(job)
     image = read_rgb(job.image)
     height, width = image.shape[:2]
     clicks = _check_inputs(job, width, height)
@@ -113,6 +117,16 @@ def run_click(job: ClickJob) -> ClickReport:
                             lambda c=c: segmenter.click(c.x, c.y, c.positive)))
     _write_outputs(job, segmenter.mask, segmenter.cutout() if job.cutout else None)
     return ClickReport(tuple(steps), width, height)
+
+
+def check_click_job(job: ClickJob) -> None:
+    """What can be checked before the image is read: one selection, and outputs that are not
+    the image, the model or each other, not existing files without ``overwrite``, writable."""
+    if (job.box is None) == (job.point is None):
+        raise InputError("give the object either by --box x0,y0,x1,y1 or by --point x,y (one of them)")
+    model = None if job.model == "default" else job.model
+    check_outputs([Output(job.out, "-o"), None if job.cutout is None else Output(job.cutout, "--cutout")],
+                  inputs=[job.image, model], overwrite=job.overwrite)
 
 
 def _check_inputs(job: ClickJob, width: int, height: int) -> list[Click]:
@@ -132,11 +146,22 @@ def _timed(what: str, make_mask) -> ClickStep:
 
 
 def _write_outputs(job: ClickJob, mask: np.ndarray, cutout: np.ndarray | None) -> None:
+    """The mask and the cut-out, both or neither: each is encoded into a temporary file first,
+    and the renames are undone if one fails (a read-only folder, a full disk)."""
     from PIL import Image
 
-    write_index_png(job.out, mask.astype(np.uint8))
+    images = [index_image(mask.astype(np.uint8))]
+    targets = [job.out]
     if cutout is not None:
-        write_png(job.cutout, Image.fromarray(cutout))  # (H, W, 4) uint8: RGBA
+        images.append(Image.fromarray(cutout))  # (H, W, 4) uint8: RGBA
+        targets.append(job.cutout)
+    try:
+        with atomic_paths(targets) as temps:
+            for image, tmp in zip(images, temps):
+                save_png(image, tmp)
+    except OSError as error:
+        raise OutputError(f"cannot write {' and '.join(map(str, targets))} ({error}); nothing was written; "
+                          "check that the folders are writable") from error
 
 
 def _fmt(values) -> str:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from vidseg.apps.segment import SegmentJob, SegmentStats, run_segment
+from vidseg.apps.segment import SegmentJob, SegmentStats, check_method, run_segment
 from vidseg.data import ClipConfig, render_clip, write_clip
 from vidseg.eval import evaluate_roots
+from vidseg.io.outputs import Output, check_outputs
 
 CLIP_NAME = "example"
 DEMO_CLIP = ClipConfig(height=480, width=854, num_frames=60, num_objects=3)
@@ -48,6 +49,7 @@ class DemoReport:
 def run_demo(out_dir: Path, method: str = "default", seed: int = 0, progress: bool = True) -> DemoReport:
     """Write the clip under ``out_dir/data`` and masks under ``out_dir/masks``; score ``method``
     and, unless it is the baseline itself, the flow baseline on the same clip."""
+    check_demo(out_dir, method)
     clip = render_clip(replace(DEMO_CLIP, seed=seed))
     frames_dir = write_clip(clip, out_dir / "data", name=CLIP_NAME)
     gt_dir = out_dir / "data" / "Annotations" / CLIP_NAME
@@ -56,6 +58,16 @@ def run_demo(out_dir: Path, method: str = "default", seed: int = 0, progress: bo
     if method != BASELINE:
         scores.append(_score(frames_dir, gt_dir, out_dir / "baseline", BASELINE, None, progress))
     return DemoReport(frames_dir, out_dir / "masks" / CLIP_NAME, overlay, scores)
+
+
+def check_demo(out_dir: Path, method: str) -> None:
+    """The method and the places the demo writes, before the example clip is rendered. The demo
+    replaces its own earlier files, so a used ``out_dir`` is fine; a file in the way is not."""
+    check_method(method)
+    check_outputs([Output(out_dir, "-o", folder=True), Output(out_dir / "data", "-o", folder=True),
+                   Output(out_dir / "masks" / CLIP_NAME, "-o", folder=True),
+                   Output(out_dir / "baseline" / CLIP_NAME, "-o", folder=True),
+                   Output(out_dir / "overlay.mp4", "-o")], inputs=[], overwrite=True)
 
 
 def _score(frames_dir: Path, gt_dir: Path, masks_root: Path, method: str, overlay: Path | None,

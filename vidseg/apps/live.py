@@ -23,11 +23,12 @@ from pathlib import Path
 import numpy as np
 
 from vidseg.apps.portrait import VIDEO_PRESET
-from vidseg.apps.segment import DEFAULT_FPS
+from vidseg.io.sinks import DEFAULT_FPS
 from vidseg.engine.portrait.backgrounds import BackgroundSpec, Compositor
 from vidseg.engine.portrait.pipeline import PersonModel, PortraitConfig, PortraitPipeline, load_person_model
 from vidseg.errors import InputError
 from vidseg.io.frames import FrameSource, open_frames
+from vidseg.io.outputs import Output, check_outputs
 from vidseg.io.stages import WorkerThread
 from vidseg.io.writers import VideoWriter
 
@@ -211,12 +212,21 @@ class LiveJob:
     model: str = "landscape"
     preview: bool | None = None  # None: when a display exists
     stall_timeout: float = 5.0
+    overwrite: bool = False  # replace an existing --output file
 
     def __post_init__(self) -> None:
         if (self.camera is None) == (self.input is None):
             raise InputError("give one source: --camera N or --input FILE")
         if not self.stall_timeout > 0:
             raise InputError(f"stall timeout must be a positive number of seconds, got {self.stall_timeout}")
+
+
+def check_live_job(job: LiveJob) -> None:
+    """The recording's path, before the camera or the file is opened (a recording refused at the
+    end would be lost): not the input or the background image, not an existing file without
+    ``overwrite``, writable. The options themselves are checked when the LiveJob is made."""
+    check_outputs([None if job.output is None else Output(job.output, "--output")],
+                  inputs=[job.input, job.background.image], overwrite=job.overwrite)
 
 
 @dataclass(frozen=True)
@@ -269,6 +279,7 @@ def run_live(job: LiveJob, person_model: PersonModel | None = None, source: Live
     is called with each composite (tests). The output video, if any, keeps every composited frame
     at its arrival position, so it plays in real time; it is committed on every kind of stop.
     """
+    check_live_job(job)
     source = source if source is not None else open_live_source(job)
     reader = None
     try:

@@ -15,11 +15,13 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from vidseg.apps.segment import DEFAULT_FPS, SegmentStats, prepare_out_dir
+from vidseg.apps.segment import SegmentStats
+from vidseg.io.sinks import DEFAULT_FPS
 from vidseg.engine.portrait.backgrounds import BackgroundSpec, Compositor
 from vidseg.engine.portrait.pipeline import PersonModel, PortraitConfig, PortraitPipeline, load_person_model
 from vidseg.io.frames import open_frames
 from vidseg.io.masks import write_index_png
+from vidseg.io.outputs import Output, check_outputs, make_output_folder
 from vidseg.io.stages import WorkerThread, prefetch
 from vidseg.io.writers import VideoWriter
 
@@ -75,6 +77,14 @@ def _timed(frames: Iterator[tuple[int, np.ndarray]]) -> Iterator[tuple[float, tu
         yield t0, item
 
 
+def check_portrait_job(job: PortraitJob) -> None:
+    """The outputs, before the video is opened or the model loaded: the masks folder and the
+    video may be neither the input nor the background image, nor used without ``overwrite``."""
+    check_outputs([Output(job.masks, "--masks", folder=True),
+                   None if job.output is None else Output(job.output, "--output")],
+                  inputs=[job.input, job.background.image], overwrite=job.overwrite)
+
+
 def run_portrait(job: PortraitJob, person_model: PersonModel | None = None) -> PortraitStats:
     """Person masks (index PNGs, person = 1, named by frame stem) into ``job.masks`` and, with
     ``job.output``, the composited H.264 video. ``person_model``: instead of ``job.model``'s.
@@ -82,12 +92,13 @@ def run_portrait(job: PortraitJob, person_model: PersonModel | None = None) -> P
     Every input (video, background, model) is checked before any output is created; every file is
     written atomically, so an error or Ctrl-C never leaves a half-written one.
     """
+    check_portrait_job(job)
     with contextlib.ExitStack() as stack:
         source = stack.enter_context(open_frames(job.input))
         compositor = Compositor(job.background, source.height, source.width)  # a bad background fails even unused
         model = person_model if person_model is not None else load_person_model(job.model)
         pipeline = stack.enter_context(PortraitPipeline(model, job.config))
-        prepare_out_dir(job.masks, job.overwrite)
+        make_output_folder(job.masks)
         video = None
         if job.output is not None:
             video = stack.enter_context(VideoWriter(job.output, fps=source.fps or DEFAULT_FPS, preset=VIDEO_PRESET))

@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
+from vidseg.engine.vos.methods import weights_for
 from vidseg.engine.segmenter import VideoSegmenter
-from vidseg.errors import OutputError
+from vidseg.errors import InputError
 from vidseg.io.masks import write_index_png
+from vidseg.io.outputs import Output, check_outputs, make_output_folder
 from vidseg.io.prompts import read_mask_prompts
 from vidseg.io.sinks import Sink, open_sinks
 
@@ -76,11 +78,12 @@ def run_segment(job: SegmentJob) -> SegmentStats:
 
     Frames before the first mask get empty masks. Every file is written atomically.
     """
+    check_segment_job(job)
     segmenter = VideoSegmenter(model=job.method, preset=job.preset, adapt=job.adapt, fusion=job.fusion,
                                config=job.network_config, refind=job.refind)
     with segmenter.open(job.input) as session:
         palette = _add_prompts(job, session)
-        prepare_out_dir(job.out_dir, job.overwrite)
+        make_output_folder(job.out_dir)
         started = time.perf_counter()
         with contextlib.ExitStack() as outputs:
             extras = _open_extras(job, session.source.fps, palette, outputs)
@@ -97,11 +100,31 @@ def run_segment(job: SegmentJob) -> SegmentStats:
     return SegmentStats.measured(frames, seconds)
 
 
+def check_segment_job(job: SegmentJob) -> None:
+    """Everything about ``job`` that can be checked before a model loads or a frame is decoded:
+    the method, and every output (none may be an input, a used folder or an existing file without
+    ``overwrite``, or unwritable). The CLI, the demo and ``vidseg batch`` all pass through it."""
+    if (job.mask is None) == (job.box is None):
+        raise ValueError("a SegmentJob takes a mask or a box, exactly one of them")
+    check_method(job.method)
+    alpha_is_video = job.alpha is not None and job.alpha.suffix.lower() == ".webm"
+    check_outputs([Output(job.out_dir, "-o", folder=True),
+                   None if job.overlay is None else Output(job.overlay, "--overlay"),
+                   None if job.alpha is None else Output(job.alpha, "--alpha", folder=not alpha_is_video),
+                   None if job.rle is None else Output(job.rle, "--rle")],
+                  inputs=[job.input, job.mask, weights_for(job.method)], overwrite=job.overwrite)
+
+
+def check_method(name: str) -> None:
+    """InputError unless ``name`` is a method or an existing checkpoint file."""
+    weights = weights_for(name)  # refuses an unknown name and missing default weights
+    if weights is not None and not weights.exists():
+        raise InputError(f"checkpoint {weights} does not exist; give the path of a .pt file written by 'vidseg train'")
+
+
 def _add_prompts(job: SegmentJob, session: Session) -> bytes | None:
     """Give the session ``job``'s mask files or box; returns the palette for the outputs (the
     first mask's, or None for the default one)."""
-    if (job.mask is None) == (job.box is None):
-        raise ValueError("a SegmentJob takes a mask or a box, exactly one of them")
     if job.box is not None:
         session.add_box(0, 1, job.box)
         return None
@@ -109,16 +132,6 @@ def _add_prompts(job: SegmentJob, session: Session) -> bytes | None:
     for index, labels in prompts.masks.items():
         session.add_mask(index, labels)
     return prompts.palette
-
-
-def prepare_out_dir(out_dir: Path, overwrite: bool) -> None:
-    if out_dir.exists() and not out_dir.is_dir():
-        raise OutputError(f"output {out_dir} is a file; give a folder for the masks")
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not overwrite:
-        raise OutputError(
-            f"output folder {out_dir} already holds files; choose a new or empty folder, or pass --overwrite"
-        )
-    out_dir.mkdir(parents=True, exist_ok=True)
 
 
 

@@ -19,12 +19,13 @@ import torch
 from tqdm import tqdm
 
 from vidseg.apps.click import parse_numbers
-from vidseg.apps.segment import SegmentStats, prepare_out_dir
+from vidseg.apps.segment import SegmentStats
 from vidseg.engine.track.polar_tracker import PolarTracker, TrackerOptions, TrackResult, check_box
 from vidseg.errors import InputError
 from vidseg.io.atomic import write_text_atomic
 from vidseg.io.frames import open_frames
 from vidseg.io.masks import write_index_png
+from vidseg.io.outputs import Output, check_outputs, make_output_folder
 from vidseg.io.stages import WorkerThread, prefetch
 
 LOST_LINE = "0,0,0,0"
@@ -56,16 +57,23 @@ def parse_xywh(text: str) -> tuple[float, float, float, float]:
     return tuple(parse_numbers(text, 4, "--box", "x,y,w,h"))  # type: ignore[return-value]
 
 
+# The outline's points are resampled from the network's few rays (36 shipped), so one point per
+# degree already draws every bend the rays carry; far more only costs memory (1e8 took gigabytes).
+MAX_RAYS = 360
+
+
 def parse_rays(text: str | int | None) -> int | None:
-    """``--rays`` -> a whole number of at least 3 (None: the network's own); InputError otherwise."""
+    """``--rays`` -> a whole number from 3 to MAX_RAYS (None: the network's own); InputError otherwise."""
     if text is None:
         return None
     try:
         value = int(str(text))
     except ValueError:
-        raise InputError(f"--rays {text!r} is not a whole number; give the outline's number of points, 3 or more") from None
-    if value < 3:
-        raise InputError(f"--rays {value} is too few: an outline needs at least 3 rays (the network has 36)")
+        raise InputError(f"--rays {text!r} is not a whole number; give the outline's number of points, "
+                         f"3 to {MAX_RAYS}") from None
+    if not 3 <= value <= MAX_RAYS:
+        raise InputError(f"--rays {value} is out of range: give 3 to {MAX_RAYS} points (one a degree at most; "
+                         "the network has 36)")
     return value
 
 
@@ -76,12 +84,12 @@ def run_track(job: TrackJob) -> TrackStats:
     in one torch thread: it is small, and a second torch thread competing with the reader and the
     writer for 2 cores made it many times slower on a busy machine (measured: 46 vs 868 ms a frame).
     """
+    check_track_job(job)
     tracker = PolarTracker(job.model, job.options)
     with open_frames(job.input) as source, _torch_threads(1):
         check_box(job.box, source.height, source.width)  # before any output exists
-        prepare_out_dir(job.out_dir, job.overwrite)
         masks_dir = job.out_dir / "masks"
-        masks_dir.mkdir(exist_ok=True)
+        make_output_folder(masks_dir)
         lines: list[str] = []
         started = time.perf_counter()
         try:
@@ -101,6 +109,14 @@ def run_track(job: TrackJob) -> TrackStats:
         seconds = time.perf_counter() - started
     lost = sum(line == LOST_LINE for line in lines)
     return TrackStats.measured(len(lines), seconds, lost_frames=lost)
+
+
+def check_track_job(job: TrackJob) -> None:
+    """What can be checked before the network loads or a frame is decoded: the output folder
+    (not an input, not a used folder without ``overwrite``, writable). The box is checked against
+    the frame size once the video is open."""
+    model = None if job.model == "default" else job.model
+    check_outputs([Output(job.out_dir, "-o", folder=True)], inputs=[job.input, model], overwrite=job.overwrite)
 
 
 @contextmanager

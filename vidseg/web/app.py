@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
+from starlette.requests import ClientDisconnect
 
 from vidseg.errors import InputError, OutputError
 from vidseg.io.atomic import write_bytes_atomic
@@ -41,6 +43,7 @@ from vidseg.web.store import ConflictError, Store
 from vidseg.web.workspace import Workspace
 
 STATIC = Path(__file__).resolve().parent / "static"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -222,7 +225,24 @@ def _add_error_handlers(app: FastAPI) -> None:
         return 400
 
     async def handler(request: Request, error: Exception) -> JSONResponse:
-        return JSONResponse({"detail": str(error).strip("'\"")}, status_code=status_of(error))
+        return JSONResponse({"detail": message_of(error)}, status_code=status_of(error))
+
+    async def disconnected(request: Request, error: ClientDisconnect) -> Response:
+        # The client went away mid-request (a closed tab, a cancelled upload): nothing of it was kept
+        # (save_upload removes its partial file), so one line in the log, not a traceback.
+        log.warning("%s %s: the client disconnected before the request was complete; nothing was kept",
+                    request.method, request.url.path)
+        return Response(status_code=400)  # nobody reads it
 
     for kind in (InputError, OutputError, LookupError):
         app.add_exception_handler(kind, handler)
+    app.add_exception_handler(ClientDisconnect, disconnected)
+
+
+def message_of(error: Exception) -> str:
+    """The error's message. ``str(KeyError("x"))`` is ``"'x'"``, so a KeyError gives its argument;
+    stripping quotes off every message instead cut the opening quote of one that begins with a
+    quoted file name (``notes.txt' is not a video file``)."""
+    if isinstance(error, KeyError) and len(error.args) == 1:
+        return str(error.args[0])
+    return str(error)
