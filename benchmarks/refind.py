@@ -36,7 +36,7 @@ DEFAULT_DATA = ROOT.parent / "shared" / "data" / "davis2016-train"
 # The shipped vos.pt was trained on all 30 sequences; this one on TRAIN only, so scores on
 # the validation sequences are held out (as in benchmarks/vos_ablation.py). The tracker's shipped
 # weights were trained on TRAIN only.
-DEFAULT_MODEL = ROOT / "vidseg" / "weights" / "propagation-train-split.pt"
+DEFAULT_MODEL = ROOT / "vidseg" / "weights" / "vos-train-split.pt"
 
 
 @dataclass

@@ -82,6 +82,11 @@ def weights_dir() -> Path:
     return Path(str(resources.files("vidseg") / "weights"))
 
 
+def shipped_path(name: str, tag: str = "default") -> Path:
+    """Where the shipped ``tag`` weights of ``name`` lie (they may be missing after a broken install)."""
+    return weights_dir() / entry(name).weights[tag].file
+
+
 def card_path(name: str) -> Path:
     return weights_dir() / entry(name).card
 
@@ -124,7 +129,7 @@ def save_model(path: str | os.PathLike, name: str, model: nn.Module, meta: dict 
 @functools.lru_cache(maxsize=16)
 def _load_shipped(name: str, tag: str) -> nn.Module:
     shipped = REGISTRY[name].weights[tag]
-    path = weights_dir() / shipped.file
+    path = shipped_path(name, tag)
     if not path.is_file():
         raise InputError(f"the shipped {name} weights {path} are missing; reinstall vidseg, or train them "
                          f"with '{REGISTRY[name].trained_by}' and pass the file")

@@ -26,12 +26,18 @@ def method_names() -> list[str]:
     return ["default", *sorted(BASELINES)]
 
 
-def weights_for(name: str) -> str | Path | None:
-    """The ``vos`` weights a method name stands for ("default" or a checkpoint path), or None for a baseline."""
+def weights_for(name: str) -> Path | None:
+    """The ``vos`` checkpoint a method name stands for, or None for a baseline."""
     if name in BASELINES:
         return None
     if name == "default":
-        return name
+        from vidseg.nn.registry import shipped_path
+
+        path = shipped_path("vos")
+        if not path.is_file():
+            raise InputError(f"the default model is missing ({path}); reinstall vidseg, "
+                             "train one with 'vidseg train vos', or use --method flow")
+        return path
     path = Path(name)
     if path.suffix != ".pt" and not path.exists():
         raise InputError(f"unknown method {name!r}; choose one of: {', '.join(method_names())}, or a .pt checkpoint")
@@ -56,5 +62,5 @@ def method_builder(name: str, preset: str = "fast", adapt: bool | None = None, f
                            refind=refind)
     from vidseg.nn.registry import load_model
 
-    model = load_model("vos", weights)
+    model = load_model("vos", "default" if name == "default" else weights)  # shipped: sha256 checked
     return lambda: NetworkPropagator(model, config)
