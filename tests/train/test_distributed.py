@@ -15,8 +15,6 @@ import pytest
 from tests.apps.cli_checks import assert_user_error, run_command
 from vidseg.data import ClipConfig, render_clip, write_clip
 from vidseg.errors import InputError
-from vidseg.train import distributed
-from vidseg.apps.launch import without_nproc
 from vidseg.train.distributed import Ranks, step_indices
 
 SCRIPT = Path(__file__).with_name("ddp_tiny_run.py")
@@ -34,19 +32,6 @@ def test_ranks_split_each_step_into_disjoint_shares_of_the_single_process_batch(
         step_indices(0, 2, 8, Ranks(0, 3))
 
 
-def test_nproc_is_left_out_of_the_relaunched_command():
-    assert without_nproc(["train", "vos", "--nproc", "2", "--steps", "5"]) == ["train", "vos", "--steps", "5"]
-    assert without_nproc(["train", "vos", "--nproc=2"]) == ["train", "vos"]
-
-
-def test_train_with_nproc_relaunches_the_same_command(capsys, monkeypatch, tmp_path):
-    calls = []
-    monkeypatch.delenv("LOCAL_RANK", raising=False)
-    monkeypatch.setattr(distributed, "launch", lambda argv, nproc: calls.append((argv, nproc)) or 0)
-    write_clip(render_clip(ClipConfig(height=48, width=64, num_frames=2, num_objects=1, seed=1)), tmp_path, "clip")
-    argv = ["train", "interactive", "--data", str(tmp_path), "--sequences", "clip", "--nproc", "2", "--steps", "5"]
-    code, _, _ = run_command(capsys, argv)
-    assert code == 0 and calls == [(argv, 2)]
 
 
 def test_nproc_zero_is_a_one_line_error(capsys, monkeypatch, tmp_path):

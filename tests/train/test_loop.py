@@ -12,7 +12,8 @@ import torch
 from tests.apps.cli_checks import assert_user_error, run_command
 from vidseg.data import ClipConfig, render_clip, write_clip
 from vidseg.errors import InputError
-from vidseg.train import clips, distributed
+from vidseg.apps import launch
+from vidseg.train import clips
 from vidseg.train.loop import TrainRunConfig, check_run, read_state
 from vidseg.train.vos_trainer import VosTrainConfig
 
@@ -29,7 +30,7 @@ def data(tmp_path) -> Path:
 def no_decoding(monkeypatch):
     """Decoding the data fails the test: every refusal here must come before it (and its cache)."""
     monkeypatch.setattr(clips, "_decode", lambda *a, **k: pytest.fail("frames decoded before the refusal"))
-    monkeypatch.setattr(distributed, "launch", lambda *a, **k: pytest.fail("processes launched before the refusal"))
+    monkeypatch.setattr(launch, "launch", lambda *a, **k: pytest.fail("processes launched before the refusal"))
     monkeypatch.delenv("LOCAL_RANK", raising=False)
 
 
