@@ -52,7 +52,7 @@ def test_memory_stays_bounded_on_a_long_clip(tiny_checkpoint):
         session.add_mask(0, mask)
         stored = []
         for _ in session.propagate():
-            stored.append(len(session.propagator._entries))
+            stored.append(len(session.propagator.memory))
     assert max(stored) <= session.propagator.policy.max_stored + 1
 
 
@@ -102,17 +102,24 @@ def test_presence_is_high_for_the_object_on_its_own_frame_and_low_for_the_rest(t
         propagator = session.propagator
         with torch.no_grad():
             key = propagator.model.encode(propagator._to_tensor(small_clip.frames[0])).key
+            from vidseg.engine.vos.memory_bank import resize_probs
+            from vidseg.engine.vos.refind_memory import appearance_refs, read_presence
+
+            def presence(key, slot, mask):  # re-finding is off here: no reference is too small
+                refs = appearance_refs(propagator.memory, [], slot - 1, least=0)
+                return read_presence(key, refs, mask, propagator.model.log_temperature)
+
             # The query is the prompted frame itself, which is the presence reference.
             obj = (small_clip.labels[0] == 1).astype(np.float32)
-            inside, outside = propagator._presence(key, 1, obj), propagator._presence(key, 1, 1 - obj)
+            inside, outside = presence(key, 1, obj), presence(key, 1, 1 - obj)
             assert 0 <= outside < inside <= 1
-            assert propagator._presence(key, 1, np.zeros_like(obj)) == 0.0
+            assert presence(key, 1, np.zeros_like(obj)) == 0.0
             # Reading out only (a sample of) the masked positions gives the weighted mean of the whole readout.
             from vidseg.nn.propagation import match_references
 
-            (first,) = propagator._appearance_refs(0)  # two frames: only the first is a reference
+            (first,) = appearance_refs(propagator.memory, [], 0, least=0)  # two frames: only the first is a reference
             full = match_references(key, *first, propagator.model.log_temperature)[0, 0, 0]
-            weights = propagator._resize_probs(obj[None], tuple(full.shape))[0]
+            weights = resize_probs(obj[None], tuple(full.shape))[0]
             assert inside == pytest.approx(float((full * weights).sum() / weights.sum()), abs=0.03)
 
 
@@ -134,12 +141,12 @@ def test_a_lost_object_is_cleared_for_the_user_but_remembered_as_the_network_saw
     cleared = own.copy()
     cleared[1], cleared[0, :2] = 0.0, 1.0  # object 1 lost: cleared in the result
     propagator.refinder._watches = {1: _Watch(tracker=None, lost=True), 2: _Watch(tracker=None)}
-    propagator._own = own
-    kept = propagator._probs_to_remember(cleared, prompted=False)
+    propagator.refind.own = own
+    kept = propagator.refind.probs_to_remember(cleared, prompted=False)
     assert np.allclose(kept[1], own[1]) and np.allclose(kept[2], own[2]) and np.allclose(kept.sum(0), 1.0)
-    propagator._own = own
-    assert propagator._probs_to_remember(cleared, prompted=True) is cleared  # a user's mask is kept as given
-    assert propagator._own is None
+    propagator.refind.own = own
+    assert propagator.refind.probs_to_remember(cleared, prompted=True) is cleared  # a user's mask is kept as given
+    assert propagator.refind.own is None
 
 
 def test_a_reference_where_the_object_is_tiny_is_not_used(tiny_checkpoint, tiny_tracker, small_clip):
@@ -153,4 +160,4 @@ def test_a_reference_where_the_object_is_tiny_is_not_used(tiny_checkpoint, tiny_
         with vidseg.VideoSegmenter(model=str(tiny_checkpoint), config=config).open(small_clip.frames[:3]) as session:
             session.add_mask(0, mask)
             list(session.propagate())
-            assert (session.propagator._appearance_refs(0) is not None) == usable
+            assert (session.propagator.refind.appearance_refs(session.propagator.memory, 0) is not None) == usable

@@ -18,29 +18,40 @@ import torch
 from torch.nn import functional as F
 
 from vidseg.engine.vos.adapt import AdaptExample, HeadAdapter, example_from_mask
-from vidseg.flow.fusion import FlowFusion
+from vidseg.engine.vos.memory_bank import MemoryBank, MemoryEntry, resize_probs, slot_row
 from vidseg.engine.vos.memory_policy import MemoryPolicy
 from vidseg.engine.vos.presets import NetworkConfig
-from vidseg.ops.slots import soft_aggregate
 from vidseg.engine.vos.refind import Refinder
+from vidseg.engine.vos.refind_memory import RefindMemory
+from vidseg.flow.fusion import FlowFusion
 from vidseg.ops.guided_filter import guided_upsample
-from vidseg.nn.propagation import (KEY_STRIDE, STRIDE, FrameFeatures, PropagationNet, RefineInputs, match_groups,
-                                   match_references)
-
-
-PRESENCE_SAMPLES = 256  # key positions per presence check (see _presence)
+from vidseg.ops.slots import soft_aggregate
+from vidseg.nn.propagation import KEY_STRIDE, STRIDE, FrameFeatures, PropagationNet, RefineInputs, match_groups
 
 
 @dataclass
-class MemoryEntry:
-    """One remembered frame: key (C, M) on the key grid, masks (K, M) there, and for adaptation
-    the refine inputs it was segmented with (None for a pass's first frame) and its result at
-    stride 2 (K, 1, h, w)."""
+class Predicted:
+    """What :meth:`NetworkPropagator.predict` leaves for the following ``update`` of the same frame:
+    its step, key (1, C, h, w) and the refine inputs it was segmented with."""
 
+    step: int
     key: torch.Tensor
-    masks: torch.Tensor
-    inputs: RefineInputs | None
-    result: torch.Tensor
+    inputs: RefineInputs
+
+
+@dataclass
+class PassState:
+    """What one propagate pass carries from frame to frame; :meth:`NetworkPropagator.reset` starts a new one.
+
+    step: the last frame's step (-1 before the first). previous: the last frame's final (K + 1, H, W)
+    probabilities. predicted: set by ``predict``, taken by ``update``. memory: the reference frames.
+    adapter: the refine head adapted to this pass."""
+
+    memory: MemoryBank
+    adapter: HeadAdapter
+    step: int = -1
+    previous: np.ndarray | None = None
+    predicted: Predicted | None = None
 
 
 class NetworkPropagator:
@@ -51,73 +62,76 @@ class NetworkPropagator:
         self.config = config
         self.policy = MemoryPolicy(config.memory)
         self.fusion = FlowFusion(config.fusion) if config.fusion is not None else None
-        self.refinder = Refinder(config.refind) if config.refind is not None else None
+        self.refind = RefindMemory(Refinder(config.refind)) if config.refind is not None else None
         self.reset()
 
+    @property
+    def refinder(self) -> Refinder | None:
+        return self.refind.refinder if self.refind is not None else None
+
+    @property
+    def memory(self) -> MemoryBank:
+        """The reference frames of the current pass."""
+        return self.state.memory
+
+    @property
+    def adapter(self) -> HeadAdapter:
+        """The refine head adapted to the current pass."""
+        return self.state.adapter
+
     def reset(self) -> None:
-        self._step = -1
-        self._entries: dict[int, MemoryEntry] = {}
-        self._pinned: list[int] = []  # prompted frames: each object's own first frame
-        self._starts: list[int] = []  # step at which each slot's object started
-        self._pending: tuple[int, torch.Tensor, RefineInputs] | None = None
-        self._prev_probs: np.ndarray | None = None
-        self._appearance: list[tuple[int, torch.Tensor, torch.Tensor]] = []  # (step, key, masks) for presence
-        self._appearance_next: tuple[int, torch.Tensor, torch.Tensor] | None = None  # joins if nothing is lost
-        self._own: np.ndarray | None = None  # the last prediction before the re-finder changed it
-        self.adapter = HeadAdapter(self.model.decoder.refine, self.config.adapt)
+        self.state = PassState(memory=MemoryBank(self.policy),
+                               adapter=HeadAdapter(self.model.decoder.refine, self.config.adapt))
         if self.fusion is not None:
             self.fusion.reset()
-        if self.refinder is not None:
-            self.refinder.reset()
+        if self.refind is not None:
+            self.refind.reset()
 
     @torch.no_grad()
     def predict(self, frame: np.ndarray) -> np.ndarray:
         """Frame (HxWx3 uint8) -> (K + 1, H, W) probabilities."""
-        if self._prev_probs is None:
+        state = self.state
+        if state.previous is None:
             raise RuntimeError("NetworkPropagator.predict called before any update")
-        self._step += 1
+        state.step += 1
         warped = self.fusion.warp_previous(frame) if self.fusion is not None else None
-        prior_full = warped.probs if warped is not None else self._prev_probs
+        prior_full = warped.probs if warped is not None else state.previous
         image = self._to_tensor(frame)
         feats = self.model.encode(image)
-        num_objects = self._prev_probs.shape[0] - 1
-        prior = self._resize_probs(prior_full[1:], image.shape[-2:])  # (K, h, w)
+        num_objects = state.previous.shape[0] - 1
+        prior = resize_probs(prior_full[1:], image.shape[-2:])  # (K, h, w)
         matches = torch.cat([self._matches(feats, o) for o in range(num_objects)], dim=0)
         inputs = self.model.decoder.trunk(feats.repeat(num_objects), matches, prior.unsqueeze(1))
-        objects = torch.sigmoid(self.adapter.head(inputs))[:, 0].numpy()  # (K, h/2, w/2)
+        objects = torch.sigmoid(state.adapter.head(inputs))[:, 0].numpy()  # (K, h/2, w/2)
         probs = self._upsample(soft_aggregate(objects), frame)
-        self._pending = (self._step, feats.key, inputs)
+        state.predicted = Predicted(state.step, feats.key, inputs)
         probs = self.fusion.fuse(probs, warped) if warped is not None else probs
-        if self.refinder is not None:
-            self._own = probs
-            probs = self.refinder.review(frame, probs, presence=lambda slot, mask: self._presence(feats.key, slot, mask))
+        if self.refind is not None:
+            probs = self.refind.review(frame, probs, state.memory, feats.key, self.model.log_temperature)
         return probs
 
     @torch.no_grad()
     def update(self, frame: np.ndarray, probs: np.ndarray, prompted: bool = False) -> None:
         """Remember the frame with its final (K + 1, H, W) probabilities; adapt when due."""
-        probs = self._probs_to_remember(probs, prompted)
-        pending, self._pending = self._pending, None
-        if pending is None:  # the pass's first frame: nothing was predicted for it
-            self._step += 1
+        state = self.state
+        if self.refind is not None:
+            probs = self.refind.probs_to_remember(probs, prompted)
+        predicted, state.predicted = state.predicted, None
+        if predicted is None:  # the pass's first frame: nothing was predicted for it
+            state.step += 1
             key, inputs = self.model.encode(self._to_tensor(frame)).key, None
         else:
-            _, key, inputs = pending
+            key, inputs = predicted.key, predicted.inputs
         h, w = key.shape[-2:]
-        num_objects = probs.shape[0] - 1
-        self._starts += [self._step] * (num_objects - len(self._starts))
         half = (h * KEY_STRIDE // 2, w * KEY_STRIDE // 2)  # stride 2, where the refine head works
-        entry = MemoryEntry(key=key[0].flatten(1), masks=self._resize_probs(probs[1:], (h, w)).flatten(1),
-                            inputs=inputs, result=self._resize_probs(probs[1:], half).unsqueeze(1))
-        self._entries[self._step] = entry
-        if prompted:
-            self._pinned.append(self._step)
-        self._forget()
+        entry = MemoryEntry(key=key[0].flatten(1), masks=resize_probs(probs[1:], (h, w)).flatten(1),
+                            inputs=inputs, result=resize_probs(probs[1:], half).unsqueeze(1))
+        state.memory.add(state.step, entry, prompted)
         if self.fusion is not None:
             self.fusion.update(frame, probs)
-        self._prev_probs = probs
-        if self.refinder is not None:
-            self._remember_appearance(frame, probs, key, entry, prompted)
+        state.previous = probs
+        if self.refind is not None:
+            self.refind.remember(state.step, frame, probs, entry, prompted)
         self._adapt(frame, prompted)
 
     def _matches(self, feats: FrameFeatures, slot: int) -> torch.Tensor:
@@ -125,118 +139,30 @@ class NetworkPropagator:
 
         An object is matched only against frames from its own start on: earlier frames may show it
         unlabelled, and their masks would say it is background."""
-        start = self._starts[slot]
-        previous = self._entries[self._step - 1]
-        long_steps = [s for s in self._long_steps() if s >= start] or [self._step - 1]
-        long_keys = torch.cat([self._entries[s].key for s in long_steps], dim=1)[None]
-        long_masks = torch.cat([self._slot_mask(self._entries[s], slot) for s in long_steps], dim=1)[None]
-        return match_groups(feats.key, long_keys, long_masks, previous.key[None], self._slot_mask(previous, slot)[None],
+        memory, step = self.state.memory, self.state.step
+        start = memory.starts[slot]
+        previous = memory[step - 1]
+        long_steps = [s for s in memory.long_steps(step) if s >= start] or [step - 1]
+        long_keys = torch.cat([memory[s].key for s in long_steps], dim=1)[None]
+        long_masks = torch.cat([slot_row(memory[s].masks, slot) for s in long_steps], dim=1)[None]
+        return match_groups(feats.key, long_keys, long_masks, previous.key[None], slot_row(previous.masks, slot)[None],
                             self.model.log_temperature)[0]
-
-    def _presence(self, key: torch.Tensor, slot: int, mask: np.ndarray) -> float | None:
-        """How much ``mask`` (H, W) float looks like object ``slot`` (1-based), 0..1 (0 for an empty
-        mask): for each of its appearance references, the mask-weighted mean of this frame's
-        readout against that reference alone; the best of them. key: (1, C, h, w) of this frame.
-        None when the object has no usable reference (see :meth:`_appearance_refs`).
-
-        The best, not one readout against all references together: a reference whose mask was
-        wrong (too small, say) would then call the object's own pixels background, and a
-        returning object that looks as on its first frame would not be recognised."""
-        refs = self._appearance_refs(slot - 1)
-        if refs is None:
-            return None
-        weights = self._resize_probs(mask[None], tuple(key.shape[-2:]))[0].flatten()
-        where = torch.nonzero(weights > 0)[:, 0]
-        if not len(where):
-            return 0.0
-        # Only positions under the mask are read out, at most PRESENCE_SAMPLES of them evenly
-        # spread: the mean is what is wanted, and reading out a large object whole took 45 ms.
-        where = where[:: -(-len(where) // PRESENCE_SAMPLES)]
-        query = key.flatten(2)[:, :, where].unsqueeze(2)  # (1, C, 1, n)
-        weights = weights[where]
-        scores = [float((match_references(query, keys, masks, self.model.log_temperature)[0, 0, 0, 0] * weights).sum())
-                  for keys, masks in refs]
-        return max(scores) / float(weights.sum())
-
-    def _appearance_refs(self, slot: int) -> list[tuple[torch.Tensor, torch.Tensor]] | None:
-        """Object ``slot``'s (0-based) appearance references, each keys (1, C, M) and masks (1, 1, M):
-        its first frame and the latest healthy frames kept for re-finding, those where it covers
-        at least ``refind.min_reference_cells`` key cells; None when there is none."""
-        first = self._entries.get(self._starts[slot])
-        if first is None:
-            return None
-        refs = [(first.key, first.masks)] + [(k, m) for step, k, m in self._appearance if step > self._starts[slot]]
-        refs = [(k[None], _slot_row(m, slot)[None]) for k, m in refs]
-        # A readout against a reference where the object covers a handful of key cells swings
-        # with every change of pose or blur; such references are not used (presence: None).
-        least = self.config.refind.min_reference_cells if self.config.refind is not None else 0
-        return [(k, m) for k, m in refs if float(m.sum()) >= least] or None
-
-    def _probs_to_remember(self, probs: np.ndarray, prompted: bool) -> np.ndarray:
-        """``probs`` with each object the re-finder holds lost as the network itself saw it.
-
-        A lost object's mask is cleared in what the user gets, but the network goes on from its
-        own prediction: if the loss was a false alarm, or the object comes back where the
-        network still looks, the network finds it again by itself (a cleared mask would leave it
-        nothing to start from)."""
-        own, self._own = self._own, None
-        if self.refinder is None or prompted or own is None or own.shape != probs.shape:
-            return probs
-        lost = [slot for slot in range(1, probs.shape[0]) if self.refinder.lost(slot)]
-        if not lost:
-            return probs
-        kept = probs.copy()
-        kept[lost] = own[lost]
-        kept[0] = np.clip(1.0 - kept[1:].sum(axis=0), 0.0, 1.0)
-        return kept
-
-    def _remember_appearance(self, frame: np.ndarray, probs: np.ndarray, key: torch.Tensor, entry: MemoryEntry,
-                             prompted: bool) -> None:
-        """Trackers start on prompted frames. Every ``refind.every`` steps a frame is set aside; it
-        joins the latest ``refind.references`` frames that presence is read against ``every`` steps
-        later if no object was lost meanwhile, so the frames just before a loss (an object half
-        hidden, its mask already on what hides it) never do."""
-        config = self.config.refind
-        if prompted:
-            self.refinder.start(frame, probs)
-            return
-        if any(self.refinder.lost(slot) for slot in range(1, probs.shape[0])):
-            self._appearance_next = None
-        elif self._step % config.every == 0:
-            if self._appearance_next is not None:
-                self._appearance = [*self._appearance, self._appearance_next][-config.references:]
-            self._appearance_next = (self._step, entry.key, entry.masks)
-
-    def _long_steps(self) -> list[int]:
-        chosen = set(self.policy.select(self._step, 0)) | set(self._pinned)
-        chosen.discard(self._step - 1)  # the previous frame is the short-term reference
-        chosen.discard(self._step)
-        return sorted(s for s in chosen if s in self._entries)
-
-    @staticmethod
-    def _slot_mask(entry: MemoryEntry, slot: int) -> torch.Tensor:
-        """(1, M): the entry's mask of ``slot``, empty if the object did not exist yet then."""
-        return _slot_row(entry.masks, slot)
-
-    def _forget(self) -> None:
-        keep = set(self.policy.needed_after(self._step)) | set(self._pinned) | {self._step}
-        for step in [s for s in self._entries if s not in keep]:
-            del self._entries[step]
 
     def _adapt(self, frame: np.ndarray, prompted: bool) -> None:
         if not self.config.adapt.enabled:
             return
-        entry = self._entries[self._step]
+        state = self.state
+        entry = state.memory[state.step]
         if prompted:
             examples = self._first_frame_examples(frame, entry)
-            self.adapter.fit(examples, self.config.adapt.first_steps)
+            state.adapter.fit(examples, self.config.adapt.first_steps)
             return
-        if not self.adapter.due(self._step):
+        if not state.adapter.due(state.step):
             return
-        steps = [self._step] + [s for s in self.policy.select(self._step, 0) if s not in self._pinned]
+        steps = state.memory.adaptation_steps(state.step)
         examples = [example_from_mask(e.inputs, e.result, self.config.adapt.confident)
-                    for e in (self._entries.get(s) for s in set(steps)) if e is not None and e.inputs is not None]
-        self.adapter.fit(examples, self.config.adapt.steps)
+                    for e in (state.memory.get(s) for s in set(steps)) if e is not None and e.inputs is not None]
+        state.adapter.fit(examples, self.config.adapt.steps)
 
     def _first_frame_examples(self, frame: np.ndarray, entry: MemoryEntry, count: int = 2) -> list[AdaptExample]:
         """Examples from the prompted frame: if it was predicted, the prediction's inputs with the
@@ -247,7 +173,7 @@ class NetworkPropagator:
         image = self._to_tensor(frame)
         masks = entry.result  # (K, 1, h/2, w/2)
         full_masks = F.interpolate(masks, size=image.shape[-2:], mode="bilinear", align_corners=False)
-        generator = torch.Generator().manual_seed(self._step)
+        generator = torch.Generator().manual_seed(self.state.step)
         for _ in range(count):
             theta = _random_affine(generator, 0.08, 0.1, 10.0)
             aug_image = _affine(image, theta)
@@ -281,20 +207,6 @@ class NetworkPropagator:
         h, w = self._internal_size(*frame.shape[:2])
         small = cv2.resize(frame, (w, h), interpolation=cv2.INTER_AREA)
         return torch.from_numpy(small).permute(2, 0, 1)[None].float().div_(255.0)
-
-    @staticmethod
-    def _resize_probs(probs: np.ndarray, size: tuple[int, int]) -> torch.Tensor:
-        """(K, H, W) float -> (K, h, w) tensor, area-averaged."""
-        h, w = size
-        out = np.stack([cv2.resize(p, (w, h), interpolation=cv2.INTER_AREA) for p in probs]) if len(probs) else np.zeros((0, h, w), np.float32)
-        return torch.from_numpy(out.astype(np.float32))
-
-
-def _slot_row(masks: torch.Tensor, slot: int) -> torch.Tensor:
-    """(1, M): row ``slot`` of masks (K, M), empty if the object did not exist yet then (K <= slot)."""
-    if slot < masks.shape[0]:
-        return masks[slot : slot + 1]
-    return torch.zeros(1, masks.shape[1])
 
 
 def _random_affine(generator: torch.Generator, shift: float, scale: float, degrees: float) -> torch.Tensor:
