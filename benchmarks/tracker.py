@@ -113,8 +113,10 @@ def _worker(args: argparse.Namespace, method: str, seq: str, out: str) -> int:
         from vidseg.apps.track import TrackJob, run_track
         from vidseg.engine.track.polar_tracker import TrackerOptions
 
+        from vidseg.ops.boxes import Box
+
         options = TrackerOptions(**json.loads(args.options))
-        stats = run_track(TrackJob(frames, box, Path(out), model=args.model, options=options, progress=False))
+        stats = run_track(TrackJob(frames, Box.from_xywh(*box), Path(out), model=args.model, options=options, progress=False))
         print(json.dumps(stats.to_json()))
         return 0
     print(json.dumps(_opencv_track(method, frames, box, Path(out))))

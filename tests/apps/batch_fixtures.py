@@ -13,9 +13,9 @@ from vidseg.data.synthetic import write_clip_video
 
 
 def object_box(labels: np.ndarray) -> list[int]:
-    """[x, y, w, h] of the pixels of object 1 in (H, W) ``labels``."""
+    """[x0, y0, x1, y1] (x1, y1 exclusive) of the pixels of object 1 in (H, W) ``labels``."""
     ys, xs = np.nonzero(labels == 1)
-    return [int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1)]
+    return [int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1]
 
 
 def write_batch_inputs(root: Path, frames: int = 12) -> Path:

@@ -8,6 +8,7 @@ import pytest
 
 from vidseg.apps.batch_manifest import read_manifest
 from vidseg.errors import InputError
+from vidseg.ops.boxes import Box
 
 
 @pytest.fixture
@@ -25,10 +26,10 @@ def write(tmp_path, *lines) -> object:
 
 def test_lines_parse_with_paths_relative_to_the_manifest_and_box_as_corners(files):
     path = write(files, {"id": "a", "input": "clip.mp4", "mask": "mask.png"}, "",
-                 {"id": "b.2", "input": str(files / "clip.mp4"), "box": [10, 20, 30.5, 40]})
+                 {"id": "b.2", "input": str(files / "clip.mp4"), "box": [10, 20, 40.5, 60]})
     a, b = read_manifest(path)
     assert (a.id, a.input, a.mask, a.box, a.line) == ("a", files / "clip.mp4", files / "mask.png", None, 1)
-    assert b.box == (10.0, 20.0, 40.5, 60.0) and b.mask is None and b.line == 3
+    assert b.box == Box(10.0, 20.0, 40.5, 60.0) and b.mask is None and b.line == 3
 
 
 @pytest.mark.parametrize("line, words", [
@@ -38,10 +39,11 @@ def test_lines_parse_with_paths_relative_to_the_manifest_and_box_as_corners(file
     ({"id": "b", "input": "clip.mp4", "mask": "mask.png", "box": [0, 0, 1, 1]}, ["line 2", "exactly one prompt"]),
     ({"id": "b", "input": "missing.mp4", "mask": "mask.png"}, ["line 2", "missing.mp4", "does not exist"]),
     ({"id": "b", "input": "clip.mp4", "mask": "nomask.png"}, ["line 2", "nomask.png"]),
-    ({"id": "b", "input": "clip.mp4", "box": [0, 0, 10]}, ["line 2", "[x, y, w, h]"]),
-    ({"id": "b", "input": "clip.mp4", "box": [0, 0, 0, 10]}, ["line 2", "width and height"]),
-    ({"id": "b", "input": "clip.mp4", "box": [-1, 0, 5, 10]}, ["line 2", "x, y >= 0"]),
-    ({"id": "b", "input": "clip.mp4", "box": [0, 0, True, 10]}, ["line 2", "[x, y, w, h]"]),
+    ({"id": "b", "input": "clip.mp4", "box": [0, 0, 10]}, ["line 2", "[x0, y0, x1, y1]"]),
+    ({"id": "b", "input": "clip.mp4", "box": [0, 0, 0, 10]}, ["line 2", "x1 > x0"]),
+    ({"id": "b", "input": "clip.mp4", "box": [10, 20, 5, 5]}, ["line 2", "x1 > x0"]),  # x,y,w,h by mistake
+    ({"id": "b", "input": "clip.mp4", "box": [-1, 0, 5, 10]}, ["line 2", "x0, y0 >= 0"]),
+    ({"id": "b", "input": "clip.mp4", "box": [0, 0, True, 10]}, ["line 2", "[x0, y0, x1, y1]"]),
     ('{"id": "b", "input": "clip.mp4", "box": [NaN, 0, 5, 5]}', ["line 2", "not a finite number"]),
     ('{"id": "b", "input": "clip.mp4", "box": [0, 0, Infinity, 5]}', ["line 2", "not a finite number"]),
     ('{"id": "b", "input": "clip.mp4", "box": [-Infinity, 0, 5, 5]}', ["line 2", "not a finite number"]),

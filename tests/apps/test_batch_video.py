@@ -45,7 +45,7 @@ def test_a_video_is_segmented_marked_and_then_finished(items, tmp_path):
 def test_a_box_prompt_makes_object_one_inside_the_box(items, tmp_path):
     assert segment_video(items["video"], tmp_path, BatchOptions()).ok
     first = np.array(Image.open(tmp_path / "video" / "00000.png"))
-    x0, y0, x1, y1 = (int(v) for v in items["video"].box)  # the object's own box, x1 and y1 exclusive
+    x0, y0, x1, y1 = (int(v) for v in items["video"].box.as_tuple())  # the object's own box, x1 and y1 exclusive
     assert set(np.unique(first)) <= {0, 1} and first.sum() > 0.3 * (x1 - x0) * (y1 - y0)
     assert first[y0:y1, x0:x1].sum() >= 0.9 * first.sum()  # the mask lies in the box
 

@@ -65,6 +65,13 @@ def test_box_and_clicks_write_the_mask_and_the_cutout(capsys, image, model, tmp_
     assert written(tmp_path) == ["c.png", "m.png"]
 
 
+def test_a_box_right_of_the_image_height_is_inside_a_wide_image(capsys, image, model, tmp_path):
+    """The image is 428 wide and 240 high: x0 = 300 is inside it (width and height not swapped)."""
+    code, out, err = run_cli(capsys, image, "--box", "300,100,420,200", "-o", tmp_path / "m.png", "--model", model)
+    assert code == 0, err
+    assert out.splitlines()[0].startswith("first mask (box 300,100,420,200): ")
+
+
 def test_a_point_selects_without_a_box(capsys, image, model, tmp_path):
     code, out, _ = run_cli(capsys, image, "--point", "240,160", "-o", tmp_path / "m.png", "--model", model)
     assert code == 0
@@ -73,15 +80,16 @@ def test_a_point_selects_without_a_box(capsys, image, model, tmp_path):
 
 
 @pytest.mark.parametrize("args, words", [
-    (["--box", "1,2,3"], ["--box '1,2,3' is not x0,y0,x1,y1"]),
+    (["--box", "1,2,3"], ["--box is '1,2,3'", "x0,y0,x1,y1"]),
     (["--box", "a,b,c,d"], ["--box"]),
-    (["--box", "1,2,nan,4"], ["--box"]),
+    (["--box", "1,2,nan,4"], ["not a finite number"]),
     (["--point", "5"], ["--point '5' is not x,y"]),
     (["--box", "10,10,50,50", "--click", "1,2"], ["--click '1,2' is not x,y,+ or x,y,-"]),
     (["--box", "10,10,50,50", "--click", "1,2,yes"], ["--click"]),
     (["--box", "10,10,50,50", "--click", "x,2,+"], ["--click"]),
     (["--box", "500,10,600,50"], ["outside the 428x240 image"]),
     (["--box", "10,10,10,50"], ["zero area"]),
+    (["--box", "10,250,50,260"], ["outside the 428x240 image"]),  # below the 240 rows of a wide image
     (["--point", "428,10"], ["outside the 428x240 image"]),
     (["--box", "10,10,50,50", "--click", "10,240,+"], ["click (10.0, 240.0) is outside"]),
     (["--box", "10,10,50,50", "--click=-1,5,-"], ["outside"]),

@@ -33,11 +33,11 @@ def model(tmp_path_factory):
 
 def test_track_writes_one_box_line_and_one_mask_per_frame(capsys, tmp_path, frames_dir, model):
     out = tmp_path / "out"
-    code, stdout, _ = run_command(capsys, ["track", frames_dir, "--box", "10,20,20,20", "-o", out,
+    code, stdout, _ = run_command(capsys, ["track", frames_dir, "--box", "10,20,30,40", "-o", out,
                                            "--model", model, "--rays", "24", "--stats", "--quiet"])
     assert code == 0
     lines = (out / "boxes.txt").read_text().splitlines()
-    assert len(lines) == 5 and lines[0] == "10,20,20,20"
+    assert len(lines) == 5 and lines[0] == "10,20,20,20"  # --box is x0,y0,x1,y1; boxes.txt keeps x,y,w,h
     boxes = read_boxes(out / "boxes.txt")
     assert all(b is None or len(b) == 4 for b in boxes)
     assert sorted(p.name for p in (out / "masks").iterdir()) == [f"f{i:03d}.png" for i in range(5)]
@@ -47,8 +47,10 @@ def test_track_writes_one_box_line_and_one_mask_per_frame(capsys, tmp_path, fram
     assert stats["frames"] == 5 and stats["fps"] > 0 and 0 <= stats["lost_frames"] <= 4
 
 
-@pytest.mark.parametrize("box, words", [("200,20,10,10", "outside"), ("10,20,0,10", "zero size"),
-                                        ("10,20,10", "x,y,w,h"), ("a,b,c,d", "x,y,w,h")])
+@pytest.mark.parametrize("box, words", [("200,20,210,30", "outside"), ("10,20,10,30", "zero area"),
+                                        ("10,20,5,5", "zero area"),  # x,y,w,h where x0,y0,x1,y1 is meant
+                                        ("20,80,40,90", "outside the 96x72"),  # below the 72 rows
+                                        ("10,20,10", "x0,y0,x1,y1"), ("a,b,c,d", "x0,y0,x1,y1")])
 def test_bad_boxes_are_one_line_errors_and_write_nothing(capsys, tmp_path, frames_dir, model, box, words):
     out = tmp_path / "out"
     code, _, err = run_command(capsys, ["track", frames_dir, "--box", box, "-o", out, "--model", model, "--quiet"])
@@ -58,9 +60,18 @@ def test_bad_boxes_are_one_line_errors_and_write_nothing(capsys, tmp_path, frame
 
 @pytest.mark.parametrize("rays", ["2", "0", "x", "361", "100000000"])
 def test_too_few_or_too_many_rays_is_refused(capsys, tmp_path, frames_dir, model, rays):
-    code, _, err = run_command(capsys, ["track", frames_dir, "--box", "10,20,20,20", "-o", tmp_path / "o",
+    code, _, err = run_command(capsys, ["track", frames_dir, "--box", "10,20,30,40", "-o", tmp_path / "o",
                                         "--model", model, "--rays", rays])
     assert_user_error(code, err, "--rays", "3 to 360")
+
+
+def test_a_box_beyond_the_height_but_inside_the_width_is_tracked(capsys, tmp_path, frames_dir, model):
+    """The frames are 96 wide and 72 high: x0 = 76 is inside them (width and height not swapped)."""
+    out = tmp_path / "out"
+    code, _, err = run_command(capsys, ["track", frames_dir, "--box", "76,20,90,40", "-o", out, "--model", model,
+                                        "--quiet"])
+    assert code == 0, err
+    assert (out / "boxes.txt").read_text().splitlines()[0] == "76,20,14,20"
 
 
 def test_rays_take_3_to_360():
@@ -71,10 +82,10 @@ def test_a_used_output_folder_and_a_wrong_checkpoint_are_refused(capsys, tmp_pat
     used = tmp_path / "used"
     used.mkdir()
     (used / "keep.txt").write_text("mine")
-    code, _, err = run_command(capsys, ["track", frames_dir, "--box", "10,20,20,20", "-o", used, "--model", model])
+    code, _, err = run_command(capsys, ["track", frames_dir, "--box", "10,20,30,40", "-o", used, "--model", model])
     assert_user_error(code, err, "already holds files")
     assert (used / "keep.txt").read_text() == "mine"
-    code, _, err = run_command(capsys, ["track", frames_dir, "--box", "10,20,20,20", "-o", tmp_path / "o",
+    code, _, err = run_command(capsys, ["track", frames_dir, "--box", "10,20,30,40", "-o", tmp_path / "o",
                                         "--model", tmp_path / "missing.pt"])
     assert_user_error(code, err, "does not exist")
 
@@ -84,11 +95,11 @@ def test_the_output_folder_is_checked_before_the_network_loads(capsys, tmp_path,
 
     monkeypatch.setattr(track_app, "PolarTracker", None)  # loading the network would fail the test
     before = sorted(p.name for p in frames_dir.iterdir())
-    code, _, err = run_command(capsys, ["track", frames_dir, "--box", "10,20,20,20", "-o", frames_dir,
+    code, _, err = run_command(capsys, ["track", frames_dir, "--box", "10,20,30,40", "-o", frames_dir,
                                         "--model", model, "--overwrite"])
     assert_user_error(code, err, "-o", "input")
     assert sorted(p.name for p in frames_dir.iterdir()) == before
     (tmp_path / "file").write_text("x")
-    code, _, err = run_command(capsys, ["track", frames_dir, "--box", "10,20,20,20", "-o", tmp_path / "file" / "o",
+    code, _, err = run_command(capsys, ["track", frames_dir, "--box", "10,20,30,40", "-o", tmp_path / "file" / "o",
                                         "--model", model])
     assert_user_error(code, err, "is a file, not a folder")

@@ -6,6 +6,7 @@ import torch
 from vidseg.data.synthetic import ClipConfig, render_clip
 from vidseg.engine.track.polar_tracker import PolarTracker
 from vidseg.nn.polar import PolarTrackerConfig, location_grid
+from vidseg.ops.boxes import Box
 from vidseg.train.clips import FrameStore
 from vidseg.train.tracker_samples import TrackerSampleConfig, TrackerTrainingSet, contour_rays, map_targets
 from vidseg.train.tracker_trainer import TrackerTrainConfig, train_tracker
@@ -74,5 +75,5 @@ def test_positive_samples_have_positives_and_negatives_have_none(store):
 def test_training_writes_weights_log_and_resumes(tmp_path):
     clip, config = train_and_resume(tmp_path, TrackerTrainConfig, train_tracker, TINY, "tracker.pt")
     tracker = PolarTracker(config.out)
-    result = tracker.start(clip.frames[0], (20, 20, 30, 20))
-    assert result.box == (20, 20, 30, 20) and result.polygon.shape == (12, 2)
+    result = tracker.start(clip.frames[0], Box(20, 20, 50, 40))
+    assert result.box == Box(20, 20, 50, 40) and result.polygon.shape == (12, 2)

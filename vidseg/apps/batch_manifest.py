@@ -1,9 +1,9 @@
 """``vidseg batch``'s manifest: one JSON object per line, each a video and its prompt.
 
     {"id": "dog", "input": "videos/dog.mp4", "mask": "masks/dog.png"}
-    {"id": "cat", "input": "frames/cat", "box": [120, 40, 260, 260]}
+    {"id": "cat", "input": "frames/cat", "box": [120, 40, 380, 300]}
 
-``box`` is [x, y, w, h] in pixels of frame 0. Relative paths are relative to the manifest's
+``box`` is [x0, y0, x1, y1] in pixels of frame 0 (x1, y1 exclusive), as ``--box`` and the Python API. Relative paths are relative to the manifest's
 folder, so a manifest and its videos can move together (or sit on a shared file system that
 every machine of a cluster mounts at the same place). The whole file is checked before any
 video is started; every problem is reported with its line number.
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vidseg.errors import InputError
+from vidseg.ops.boxes import Box
 
 # An id names a folder under OUT_ROOT: no separators, no leading dot (our markers are dot files).
 _ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}")
@@ -26,18 +27,18 @@ _KEYS = {"id", "input", "mask", "box"}
 
 @dataclass(frozen=True)
 class BatchItem:
-    """One manifest line. ``box`` is (x0, y0, x1, y1), x1 and y1 exclusive, as the engine takes it."""
+    """One manifest line. ``box`` is (x0, y0, x1, y1), x1 and y1 exclusive."""
 
     id: str
     input: Path
     mask: Path | None = None
-    box: tuple[float, float, float, float] | None = None
+    box: Box | None = None
     line: int = 0
 
     def fingerprint(self) -> dict:
         """What decides this video's output: a finished video is skipped only while it is unchanged."""
         return {"input": str(self.input), "mask": None if self.mask is None else str(self.mask),
-                "box": None if self.box is None else list(self.box)}
+                "box": None if self.box is None else list(self.box.as_tuple())}
 
 
 def read_manifest(path: Path) -> list[BatchItem]:
@@ -90,7 +91,7 @@ def parse_line(text: str, number: int, base: Path) -> BatchItem:
     if video_id == "summary.json":
         raise InputError("id 'summary.json' is the name of the batch's summary file; choose another id")
     if ("mask" in entry) == ("box" in entry):
-        raise InputError(f"video {video_id!r} needs exactly one prompt: \"mask\" (an index PNG) or \"box\" [x, y, w, h]")
+        raise InputError(f"video {video_id!r} needs exactly one prompt: \"mask\" (an index PNG) or \"box\" [x0, y0, x1, y1]")
     video = _existing_path(entry.get("input"), "input", base)
     if "mask" in entry:
         return BatchItem(video_id, video, mask=_existing_path(entry["mask"], "mask", base), line=number)
@@ -107,15 +108,15 @@ def _existing_path(value: object, key: str, base: Path) -> Path:
     return path
 
 
-def _box(value: object) -> tuple[float, float, float, float]:
-    """[x, y, w, h] -> (x0, y0, x1, y1) with x1 = x + w and y1 = y + h exclusive."""
+def _box(value: object) -> Box:
+    """[x0, y0, x1, y1] (x1, y1 exclusive) -> Box; checked against the frame once the video is open."""
     ok = (isinstance(value, list) and len(value) == 4
           and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value))
     if not ok:
-        raise InputError(f"box is {value!r}; give [x, y, w, h]: four numbers in pixels")
-    x, y, w, h = (float(v) for v in value)
-    if not all(math.isfinite(v) for v in (x, y, w, h)):  # JSON as Python reads it allows NaN and Infinity
-        raise InputError(f"box {value!r} holds a value that is not a finite number; give [x, y, w, h] in pixels")
-    if w <= 0 or h <= 0 or x < 0 or y < 0:
-        raise InputError(f"box {value!r} must have x, y >= 0 and a width and height above 0")
-    return (x, y, x + w, y + h)
+        raise InputError(f"box is {value!r}; give [x0, y0, x1, y1]: four numbers in pixels (x1, y1 exclusive)")
+    box = Box(*(float(v) for v in value))
+    if not all(math.isfinite(v) for v in box.as_tuple()):  # JSON as Python reads it allows NaN and Infinity
+        raise InputError(f"box {value!r} holds a value that is not a finite number; give [x0, y0, x1, y1] in pixels")
+    if box.x0 < 0 or box.y0 < 0 or box.x1 <= box.x0 or box.y1 <= box.y0:
+        raise InputError(f"box {value!r} must have x0, y0 >= 0, x1 > x0 and y1 > y0")
+    return box

@@ -160,9 +160,10 @@ def _add_click(commands: argparse._SubParsersAction) -> None:
 
 
 def _run_click(args: argparse.Namespace) -> int:
-    from vidseg.apps.click import ClickJob, parse_box, parse_click, parse_point, run_click
+    from vidseg.apps.click import ClickJob, parse_click, parse_point, run_click
+    from vidseg.ops.boxes import Box
 
-    job = ClickJob(image=args.image, out=args.out, box=None if args.box is None else parse_box(args.box),
+    job = ClickJob(image=args.image, out=args.out, box=None if args.box is None else Box.parse(args.box),
                    point=None if args.point is None else parse_point(args.point),
                    clicks=tuple(parse_click(text) for text in args.clicks), cutout=args.cutout,
                    model=args.model if args.model is not None else "default", overwrite=args.overwrite)
@@ -176,7 +177,8 @@ def _add_track(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser("track", help="follow one object from a box: a box and an outline mask per frame")
     p.add_argument("input", type=Path, help="video file (mp4, mov, mkv, webm, avi) or folder of jpg/png frames")
     # Parsed by the track app, not argparse, so a malformed value is a one-line error like any other.
-    p.add_argument("--box", required=True, metavar="x,y,w,h", help="the object's box on the first frame, in pixels")
+    p.add_argument("--box", required=True, metavar="x0,y0,x1,y1",
+                   help="the object's box on the first frame, in pixels (x1, y1 exclusive; as click --box)")
     p.add_argument("-o", "--out", dest="out_dir", type=Path, required=True,
                    help="folder for boxes.txt and masks/ (one index PNG per frame)")
     p.add_argument("--rays", metavar="N", help="points of each outline, 3 to 360 (default: the network's 36)")
@@ -190,9 +192,10 @@ def _add_track(commands: argparse._SubParsersAction) -> None:
 
 
 def _run_track(args: argparse.Namespace) -> int:
-    from vidseg.apps.track import TrackJob, parse_rays, parse_xywh, run_track
+    from vidseg.apps.track import TrackJob, parse_rays, run_track
     from vidseg.engine.track.polar_tracker import TrackerOptions
     from vidseg.errors import InputError
+    from vidseg.ops.boxes import Box
 
     try:
         search = None if args.search is None else int(args.search)
@@ -200,7 +203,7 @@ def _run_track(args: argparse.Namespace) -> int:
     except ValueError:
         raise InputError("--search takes a whole number of pixels and --template-update a share from 0 to 1") from None
     options = TrackerOptions(rays=parse_rays(args.rays), search=search, template_update=update)
-    job = TrackJob(input=args.input, box=parse_xywh(args.box), out_dir=args.out_dir,
+    job = TrackJob(input=args.input, box=Box.parse(args.box), out_dir=args.out_dir,
                    model=args.model if args.model is not None else "default", options=options,
                    overwrite=args.overwrite, progress=not args.quiet)
     stats = run_track(job)
@@ -411,7 +414,7 @@ def _run_live(args: argparse.Namespace) -> int:
 def _add_batch(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser("batch", help="segment many videos listed in a manifest on a Ray cluster (resumable)")
     p.add_argument("manifest", type=Path,
-                   help='JSON lines: {"id": ..., "input": PATH, "mask": PATH} or {"id": ..., "input": PATH, "box": [x, y, w, h]}')
+                   help='JSON lines: {"id": ..., "input": PATH, "mask": PATH} or {"id": ..., "input": PATH, "box": [x0, y0, x1, y1]}')
     p.add_argument("-o", "--out", dest="out_root", type=Path, required=True,
                    help="folder for OUT/<id>/<frame stem>.png and OUT/summary.json; rerun to resume")
     p.add_argument("--address", help="join this Ray cluster (e.g. 10.0.0.5:6379 or 'auto') instead of starting a local one")

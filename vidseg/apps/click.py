@@ -13,12 +13,13 @@ from pathlib import Path
 
 import numpy as np
 
-from vidseg.engine.interactive.clicks import Click, check_box, check_click
+from vidseg.engine.interactive.clicks import Click, check_click
 from vidseg.errors import InputError, OutputError
 from vidseg.io.atomic import atomic_paths
 from vidseg.io.frames import read_rgb
 from vidseg.io.masks import index_image, save_png
 from vidseg.io.outputs import Output, check_outputs
+from vidseg.ops.boxes import Box, check_box
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class ClickJob:
 
     image: Path
     out: Path
-    box: tuple[float, float, float, float] | None = None
+    box: Box | None = None
     point: tuple[float, float] | None = None
     clicks: tuple[tuple[float, float, bool], ...] = ()  # (x, y, positive)
     cutout: Path | None = None
@@ -66,11 +67,6 @@ class ClickReport:
         share = 100.0 * self.area / (self.width * self.height)
         out.append(f"mask area: {self.area} px ({share:.1f}% of {self.width}x{self.height})")
         return out
-
-
-def parse_box(text: str) -> tuple[float, float, float, float]:
-    """``"x0,y0,x1,y1"`` -> four numbers; InputError if it is not."""
-    return tuple(parse_numbers(text, 4, "--box", "x0,y0,x1,y1"))  # type: ignore[return-value]
 
 
 def parse_point(text: str) -> tuple[float, float]:
@@ -110,7 +106,7 @@ def run_click(job: ClickJob) -> ClickReport:
     from vidseg.engine.interactive.click_segmenter import ClickSegmenter  # torch: only once the inputs are good
 
     segmenter = ClickSegmenter(job.model)
-    steps = [_timed(f"box {_fmt(job.box)}" if job.box else f"point {_fmt(job.point)}",
+    steps = [_timed(f"box {job.box}" if job.box else f"point {_fmt(job.point)}",
                     lambda: segmenter.start(image, box=job.box, click=job.point))]
     for c in clicks:
         steps.append(_timed(f"click {c.x},{c.y},{'+' if c.positive else '-'}",

@@ -1,7 +1,8 @@
 """``vidseg track`` as a function: a video and one box in, a box and an outline mask per frame out.
 
-``OUT_DIR/boxes.txt`` gets one ``x,y,w,h`` line per frame (the first is the given box; ``0,0,0,0``
-on frames where the object is lost), ``OUT_DIR/masks/`` one index PNG per frame named by frame stem
+The box is x0,y0,x1,y1 (:class:`vidseg.ops.boxes.Box`, as ``click --box`` and the Python API).
+``OUT_DIR/boxes.txt`` gets one ``x,y,w,h`` line per frame, the tracking benchmarks' convention (the
+first is the given box; ``0,0,0,0`` on frames where the object is lost), ``OUT_DIR/masks/`` one index PNG per frame named by frame stem
 (object = 1, the filled polygon of the polar head). Every file is written atomically; on an
 interruption the boxes of the frames done so far are still written.
 """
@@ -18,15 +19,15 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from vidseg.apps.click import parse_numbers
 from vidseg.apps.segment import SegmentStats
-from vidseg.engine.track.polar_tracker import PolarTracker, TrackerOptions, TrackResult, check_box
+from vidseg.engine.track.polar_tracker import PolarTracker, TrackerOptions, TrackResult
 from vidseg.errors import InputError
 from vidseg.io.atomic import write_text_atomic
 from vidseg.io.frames import open_frames
 from vidseg.io.masks import write_index_png
 from vidseg.io.outputs import Output, check_outputs, make_output_folder
 from vidseg.io.stages import WorkerThread, prefetch
+from vidseg.ops.boxes import Box, check_box
 
 LOST_LINE = "0,0,0,0"
 
@@ -34,7 +35,7 @@ LOST_LINE = "0,0,0,0"
 @dataclass(frozen=True)
 class TrackJob:
     input: Path
-    box: tuple[float, float, float, float]  # x, y, w, h on the first frame
+    box: Box  # on the first frame
     out_dir: Path
     model: str | Path = "default"
     options: TrackerOptions = TrackerOptions()
@@ -50,11 +51,6 @@ class TrackStats(SegmentStats):
 
     def to_json(self) -> dict:
         return {**super().to_json(), "lost_frames": self.lost_frames}
-
-
-def parse_xywh(text: str) -> tuple[float, float, float, float]:
-    """``"x,y,w,h"`` -> four numbers; InputError if it is not."""
-    return tuple(parse_numbers(text, 4, "--box", "x,y,w,h"))  # type: ignore[return-value]
 
 
 # The outline's points are resampled from the network's few rays (36 shipped), so one point per
@@ -87,7 +83,7 @@ def run_track(job: TrackJob) -> TrackStats:
     check_track_job(job)
     tracker = PolarTracker(job.model, job.options)
     with open_frames(job.input) as source, _torch_threads(1):
-        check_box(job.box, source.height, source.width)  # before any output exists
+        check_box(job.box, source.width, source.height)  # before any output exists
         masks_dir = job.out_dir / "masks"
         make_output_folder(masks_dir)
         lines: list[str] = []
@@ -130,14 +126,15 @@ def _torch_threads(count: int) -> Iterator[None]:
 
 
 def box_line(result: TrackResult) -> str:
-    """``x,y,w,h`` with up to two decimals, or ``0,0,0,0`` when the object is lost."""
+    """``x,y,w,h`` (the tracking benchmarks' convention) with up to two decimals, or ``0,0,0,0`` when
+    the object is lost."""
     if result.box is None:
         return LOST_LINE
-    return ",".join(f"{round(v, 2):g}" for v in result.box)
+    return ",".join(f"{round(v, 2):g}" for v in result.box.to_xywh())
 
 
 def read_boxes(path: str | Path) -> list[tuple[float, float, float, float] | None]:
-    """The boxes of a boxes.txt (None for a lost frame), for scripts and tests."""
+    """The x,y,w,h boxes of a boxes.txt (None for a lost frame), for scripts and tests."""
     boxes = []
     for line in Path(path).read_text().splitlines():
         values = tuple(float(v) for v in line.split(","))

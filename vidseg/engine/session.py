@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from vidseg.engine.interactive.clicks import check_box
 from vidseg.engine.interactive.corrections import ClickLike, SelectionCache, check_clicks, check_object_id
 from vidseg.engine.objects import ObjectManager
+from vidseg.ops.boxes import Box, check_box
 from vidseg.ops.slots import apply_prompt, one_hot, pad_slots, to_slots
 from vidseg.engine.propagator import Propagator
 from vidseg.engine.results import ResultStore
@@ -97,14 +97,14 @@ class Session:
             raise InputError(f"the mask for frame {frame} has no object (every pixel is 0)")
         self._set_prompt(frame, mask, {int(v) for v in np.unique(mask) if v})
 
-    def add_box(self, frame: int, obj_id: int, box: tuple[float, float, float, float]) -> np.ndarray:
+    def add_box(self, frame: int, obj_id: int, box: Box) -> np.ndarray:
         """Select object ``obj_id`` on frame ``frame`` by a box (x0, y0, x1, y1 pixels; x1, y1 exclusive).
 
         A new object starts there; an existing one restarts from the box's mask on that frame.
         Returns the frame's label map (H, W) uint8 with the object's new mask."""
         frame = self._check_frame(frame, "box")
         obj_id = check_object_id(obj_id)
-        check_box(box, self.source.width, self.source.height)
+        box = check_box(box, self.source.width, self.source.height)
         clicker = self._clicker()
         clicker.start(self.source.read(frame), box=box)
         return self._commit_selection(frame, obj_id, clicker)

@@ -19,10 +19,12 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from vidseg.engine.interactive.clicks import check_box, check_click
+from vidseg.engine.interactive.clicks import check_click
 from vidseg.errors import InputError
+from vidseg.ops.boxes import Box, check_box
 
-Box = tuple[int, int, int, int]
+# Regions here are whole pixels x0, y0, x1, y1 (Box.pixels), x1 and y1 exclusive.
+Pixels = tuple[int, int, int, int]
 
 CLICK_RADIUS = 5
 # OpenCV's GrabCut fits 5-component colour mixtures; k-means needs at least that many pixels of each.
@@ -45,10 +47,10 @@ class GrabCutSegmenter:
         self.click_radius = click_radius
         self._bgr: np.ndarray | None = None
         self._labels = np.zeros((0, 0), np.uint8)  # (H, W) GrabCut classes over the whole image
-        self._roi: Box = (0, 0, 0, 0)
+        self._roi: Pixels = (0, 0, 0, 0)
         self._pad = (0, 0)  # ROI margins in pixels (x, y), from the box
 
-    def start(self, image: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
+    def start(self, image: np.ndarray, box: Box) -> np.ndarray:
         """Segment the object in ``box`` (x0, y0, x1, y1; x1 / y1 exclusive) of ``image``.
 
         image: (H, W, 3) uint8 RGB. Returns (H, W) bool.
@@ -57,7 +59,7 @@ class GrabCutSegmenter:
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise InputError(f"image is {image.dtype} {image.shape}; give an (H, W, 3) uint8 RGB image")
         h, w = image.shape[:2]
-        x0, y0, x1, y1 = check_box(box, w, h)
+        x0, y0, x1, y1 = check_box(box, w, h).pixels(w, h)
         self._bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
         self._pad = (int(np.ceil(self.margin * (x1 - x0))), int(np.ceil(self.margin * (y1 - y0))))
         self._roi = self._grown((x0, y0, x1, y1))
@@ -87,13 +89,13 @@ class GrabCutSegmenter:
 
     # --- internals -------------------------------------------------------------------------------
 
-    def _grown(self, box: Box) -> Box:
+    def _grown(self, box: Pixels) -> Pixels:
         """``box`` grown by the ROI margins, clipped to the image."""
         h, w = self._bgr.shape[:2]
         px, py = self._pad
         return max(0, box[0] - px), max(0, box[1] - py), min(w, box[2] + px), min(h, box[3] + py)
 
-    def _take_into_roi(self, area: Box) -> None:
+    def _take_into_roi(self, area: Pixels) -> None:
         """Grow the ROI to cover ``area`` plus margins when it does not yet; new pixels: probable background."""
         x0, y0, x1, y1 = self._roi
         if area[0] >= x0 and area[1] >= y0 and area[2] <= x1 and area[3] <= y1:

@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 import torch
 
+from vidseg.ops.boxes import Box
 from vidseg.ops.crops import CropWindow, cut, cut_smooth
 from vidseg.nn.polar import PolarTrackerConfig, context_side, location_grid, ray_angles
 from vidseg.train import augment
@@ -67,7 +68,7 @@ class TrackerTrainingSet(SeededSamples):
         c, m = self.config, self.config.model
         negative = rng.random() < c.negative_ratio
         frames, masks, seq = self._pair(rng, synthetic_ok=not negative)
-        template_box = _jitter_box(rng, _box(masks[0]), c.box_jitter)
+        template_box = _jitter_box(rng, Box.from_mask(masks[0]).to_xywh(), c.box_jitter)
         side = context_side(template_box[2], template_box[3], m.context)
         template = cut_smooth(frames[0], CropWindow.centred(*_centre(template_box), side), m.template)
         if negative:
@@ -77,7 +78,7 @@ class TrackerTrainingSet(SeededSamples):
                                         side * m.search / m.template * np.exp(rng.uniform(-c.zoom, c.zoom)))
             search, search_mask = cut_smooth(other, window, m.search), np.zeros((m.search, m.search), np.uint8)
         else:
-            search_box = _box(masks[1])
+            search_box = Box.from_mask(masks[1]).to_xywh()
             scale = side * m.search / m.template * np.exp(rng.uniform(-c.zoom, c.zoom))
             offset = rng.uniform(-c.shift, c.shift, 2) * scale / m.search
             cx, cy = _centre(search_box)
@@ -176,10 +177,6 @@ def _other_sequence(rng: np.random.Generator, count: int, seq: int | None) -> in
     if count == 1 or seq is None:
         return int(rng.integers(count))
     return (seq + 1 + int(rng.integers(count - 1))) % count
-
-
-def _box(mask: np.ndarray) -> tuple[float, float, float, float]:
-    return tuple(float(v) for v in cv2.boundingRect(mask))
 
 
 def _centre(box: tuple[float, float, float, float]) -> tuple[float, float]:

@@ -37,6 +37,7 @@ from starlette.requests import ClientDisconnect
 from vidseg.errors import InputError, OutputError
 from vidseg.io.atomic import write_bytes_atomic
 from vidseg.io.masks import DAVIS_PALETTE
+from vidseg.ops.boxes import Box
 from vidseg.web import exports, jobs, uploads
 from vidseg.web.security import Guard, GuardMiddleware, is_loopback
 from vidseg.web.store import ConflictError, Store
@@ -65,7 +66,7 @@ class BoxEdit(BaseModel):
     version: int
     frame: int
     obj_id: int
-    box: tuple[float, float, float, float]
+    box: tuple[float, float, float, float]  # x0, y0, x1, y1 (x1, y1 exclusive), as a Box
 
 
 class ClicksEdit(BaseModel):
@@ -144,7 +145,7 @@ def create_app(config: ServeConfig) -> FastAPI:
 
     @app.post("/api/projects/{project_id}/box")
     def box(project_id: int, body: BoxEdit) -> dict:
-        workspace.add_box(project_id, body.version, body.frame, body.obj_id, body.box)
+        workspace.add_box(project_id, body.version, body.frame, body.obj_id, Box(*body.box))
         return describe(workspace, project_id)
 
     @app.post("/api/projects/{project_id}/clicks")

@@ -16,6 +16,7 @@ from vidseg.engine.session import Prompt, Session
 from vidseg.errors import InputError
 from vidseg.io.frames import FrameSource, open_frames
 from vidseg.io.masks import read_mask
+from vidseg.ops.boxes import Box
 from vidseg.web.store import ConflictError, Project, Store, conflict_message
 
 
@@ -112,7 +113,7 @@ class Workspace:
     # -- edits ---------------------------------------------------------------------------------
 
     def add_box(self, project_id: int, version: int, frame: int, obj_id: int,
-                box: tuple[float, float, float, float]) -> tuple[np.ndarray, int]:
+                box: Box) -> tuple[np.ndarray, int]:
         """Select or restart ``obj_id`` on ``frame`` by a box; returns (the frame's labels, new version)."""
         return self._edit(project_id, version, frame, lambda s: s.add_box(frame, obj_id, box))
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from vidseg.engine.interactive.clicks import DISTANCE_CAP, check_box, check_click, distance_maps
+from vidseg.engine.interactive.clicks import DISTANCE_CAP, check_click, distance_maps
 from vidseg.errors import InputError
 
 
@@ -12,16 +12,6 @@ def test_distance_maps_are_one_on_a_click_and_zero_far_away():
     assert maps[0, 5, 15] == pytest.approx(1 - 10 / DISTANCE_CAP)
     assert maps[0, 19, 59] == 0  # farther than the cap
     assert distance_maps(np.zeros((0, 2), np.float32), np.zeros(0, bool), (4, 4)).sum() == 0
-
-
-def test_check_box_clips_to_the_image_and_refuses_empty_boxes():
-    assert check_box((-5, 2, 30.5, 12), 20, 10) == (0, 2, 20, 10)
-    with pytest.raises(InputError, match="zero area"):
-        check_box((5, 5, 5, 9), 20, 10)
-    with pytest.raises(InputError, match="outside"):
-        check_box((25, 0, 30, 5), 20, 10)
-    with pytest.raises(InputError, match="not a finite number"):
-        check_box((0, 0, float("nan"), 5), 20, 10)
 
 
 def test_check_click_refuses_points_outside_the_image():

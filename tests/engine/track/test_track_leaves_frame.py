@@ -12,6 +12,7 @@ from vidseg.engine.track.polar_tracker import PolarTracker
 from vidseg.eval.tracking import mask_box
 from vidseg.io.frames import FolderSource
 from vidseg.io.masks import read_mask
+from vidseg.ops.boxes import Box
 
 
 def _shift(t: int) -> int:
@@ -45,7 +46,7 @@ def test_reports_lost_while_the_object_is_out_and_finds_it_again(one_torch_threa
         mask = cv2.warpAffine((read_mask(masks[t]).labels > 0).astype(np.uint8), matrix, (854, 480))
         present.append(mask_box(mask) is not None)
     tracker = PolarTracker("default")
-    lost = [tracker.start(frames[0], mask_box(read_mask(masks[0]).labels > 0)).lost]
+    lost = [tracker.start(frames[0], Box.from_mask(read_mask(masks[0]).labels > 0)).lost]
     lost += [tracker.step(frame).lost for frame in frames[1:]]
     absent = [t for t, p in enumerate(present) if not p]           # frames 26-49
     assert not any(lost[:absent[0]])                               # followed while in view

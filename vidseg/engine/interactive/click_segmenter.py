@@ -16,7 +16,8 @@ import cv2
 import numpy as np
 import torch
 
-from vidseg.engine.interactive.clicks import Click, check_box, check_click, distance_maps
+from vidseg.engine.interactive.clicks import Click, check_click, distance_maps
+from vidseg.ops.boxes import Box, check_box
 from vidseg.ops.crops import CropWindow, cut, paste
 from vidseg.engine.interactive.graph_cut import GraphCutConfig, polish_with_graph_cut
 from vidseg.engine.interactive.selection_cues import selection_maps
@@ -79,7 +80,7 @@ class ClickSegmenter:
     def crop(self) -> int:
         return self.net.config.crop
 
-    def start(self, image: np.ndarray, box: tuple[float, float, float, float] | None = None,
+    def start(self, image: np.ndarray, box: Box | None = None,
               click: tuple[float, float] | None = None, mask: np.ndarray | None = None) -> np.ndarray:
         """Select the object in ``image`` (H, W, 3 uint8 RGB) by a box (x0, y0, x1, y1; x1, y1
         exclusive), by one click (x, y) on it, or by a mask to correct (H, W bool, not empty);
@@ -91,7 +92,7 @@ class ClickSegmenter:
         if mask is not None:
             return self._start_from_mask(image, mask)
         if box is not None:
-            box = check_box(box, w, h)
+            box = check_box(box, w, h).pixels(w, h)
             first: list[Click] = []
         else:
             x, y = check_click(click[0], click[1], w, h)

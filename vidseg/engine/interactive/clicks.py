@@ -1,7 +1,6 @@
-"""Clicks and selection boxes: validation, and the distance maps the interactive network reads.
+"""Clicks: validation, and the distance maps the interactive network reads.
 
-Coordinates are pixels, x to the right and y down; a box is (x0, y0, x1, y1) with x1 and y1
-exclusive, so (0, 0, W, H) is the whole image.
+Coordinates are pixels, x to the right and y down. Boxes are :class:`vidseg.ops.boxes.Box`.
 """
 
 from __future__ import annotations
@@ -23,24 +22,6 @@ class Click:
     x: int
     y: int
     positive: bool = True
-
-
-def check_box(box: tuple[float, float, float, float], width: int, height: int) -> tuple[int, int, int, int]:
-    """``box`` as whole pixels clipped to the image; InputError when it has no area inside it."""
-    try:
-        x0, y0, x1, y1 = (float(v) for v in box)
-    except (TypeError, ValueError):
-        raise InputError(f"box is {box!r}; give four numbers x0,y0,x1,y1 in pixels") from None
-    if not np.all(np.isfinite((x0, y0, x1, y1))):
-        raise InputError(f"box {box!r} holds a value that is not a finite number; give four pixel coordinates")
-    if not (x1 > x0 and y1 > y0):
-        raise InputError(f"box {box!r} has zero area; give x0,y0,x1,y1 with x1 > x0 and y1 > y0")
-    cx0, cy0 = max(0, int(np.floor(x0))), max(0, int(np.floor(y0)))
-    cx1, cy1 = min(width, int(np.ceil(x1))), min(height, int(np.ceil(y1)))
-    if cx1 <= cx0 or cy1 <= cy0:
-        raise InputError(f"box {box!r} lies outside the {width}x{height} image; "
-                         f"give x0,y0,x1,y1 within 0..{width} and 0..{height}")
-    return cx0, cy0, cx1, cy1
 
 
 def check_click(x: float, y: float, width: int, height: int) -> tuple[int, int]:

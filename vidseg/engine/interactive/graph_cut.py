@@ -21,8 +21,6 @@ import numpy as np
 
 from vidseg.errors import InputError
 
-Box = tuple[int, int, int, int]
-
 
 @dataclass(frozen=True)
 class GraphCutConfig:
@@ -40,11 +38,11 @@ class GraphCutConfig:
             raise InputError(f"graph cut needs iterations >= 1, max_side >= 32 and margin >= 0, got {self}")
 
 
-def polish_with_graph_cut(image: np.ndarray, box: Box, probs: np.ndarray,
+def polish_with_graph_cut(image: np.ndarray, box: tuple[int, int, int, int], probs: np.ndarray,
                           config: GraphCutConfig = GraphCutConfig()) -> np.ndarray:
     """The network's box selection polished by GrabCut.
 
-    image: (H, W, 3) uint8 RGB; box: (x0, y0, x1, y1) ints, x1/y1 exclusive, inside the image;
+    image: (H, W, 3) uint8 RGB; box: whole pixels inside the image (``Box.pixels``), x1/y1 exclusive;
     probs: (H, W) float32, the network's object probability. Returns (H, W) float32: 1 on the
     object GrabCut finds, 0 elsewhere; ``probs`` unchanged when the network found nothing in the box
     or GrabCut keeps nothing (no colour model can be fitted from an empty side).

@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 import torch
 
+from vidseg.ops.boxes import Box, check_box
 from vidseg.ops.crops import CropWindow, cut_smooth
 from vidseg.errors import InputError
 from vidseg.nn.polar import MIN_RAYS, STRIDE, PolarTrackerNet, context_side, location_grid, ray_angles
@@ -62,11 +63,11 @@ class TrackerOptions:
 
 @dataclass(frozen=True)
 class TrackResult:
-    """One frame: ``box`` (x, y, w, h) in pixels, or None when the object is lost; ``score`` the
+    """One frame: ``box`` (x0, y0, x1, y1) in pixels, or None when the object is lost; ``score`` the
     network's confidence (0..1) at the chosen location; ``polygon`` (n, 2) float (x, y) outline or
     None."""
 
-    box: tuple[float, float, float, float] | None
+    box: Box | None
     score: float
     polygon: np.ndarray | None
 
@@ -99,7 +100,7 @@ def load_tracker(model: str | Path | PolarTrackerNet = "default") -> PolarTracke
 
 class PolarTracker:
     """``start(frame, box)`` then ``step(frame)`` per following frame; frames (H, W, 3) uint8 RGB,
-    boxes (x, y, w, h) in pixels."""
+    boxes :class:`Box` (x0, y0, x1, y1) in pixels."""
 
     def __init__(self, model: str | Path | PolarTrackerNet = "default", options: TrackerOptions | None = None) -> None:
         self.net = load_tracker(model)
@@ -117,11 +118,11 @@ class PolarTracker:
     # -- public -----------------------------------------------------------------------------
 
     @torch.no_grad()
-    def start(self, frame: np.ndarray, box: tuple[float, float, float, float]) -> TrackResult:
+    def start(self, frame: np.ndarray, box: Box) -> TrackResult:
         """Take the object in ``box`` on ``frame`` as the target; returns the given box with the
         outline the network sees in it."""
-        box = check_box(box, frame.shape[0], frame.shape[1])
-        x, y, w, h = box
+        box = check_box(box, frame.shape[1], frame.shape[0])
+        x, y, w, h = box.to_xywh()
         centre, size = np.array([x + w / 2 - 0.5, y + h / 2 - 0.5]), np.array([w, h], float)
         side = context_side(w, h, self.net.config.context)
         template = cut_smooth(frame, CropWindow.centred(*centre, side), self.net.config.template)
@@ -167,11 +168,12 @@ class PolarTracker:
             return TrackResult(None, raw, None)
         # The centre moves to the location's box; the size only part of the way (smoothing).
         rate = o.size_rate * penalty[i, j] * raw
-        x, y, w, h = result.box
+        x, y, w, h = result.box.to_xywh()
         s.size = np.maximum((1 - rate) * s.size + rate * np.array([w, h]), _MIN_SIZE)
         s.centre = np.clip(np.array([x + w / 2 - 0.5, y + h / 2 - 0.5]), 0, [frame.shape[1] - 1, frame.shape[0] - 1])
         w, h = s.size
-        return TrackResult((s.centre[0] - w / 2 + 0.5, s.centre[1] - h / 2 + 0.5, w, h), raw, result.polygon)
+        return TrackResult(Box.from_xywh(s.centre[0] - w / 2 + 0.5, s.centre[1] - h / 2 + 0.5, w, h), raw,
+                           result.polygon)
 
     def _redetect(self, frame: np.ndarray) -> TrackResult:
         """Search the whole frame at the object's last scale; found when the score is high enough."""
@@ -215,12 +217,12 @@ class PolarTracker:
                 results.append(result)
         return results
 
-    def place(self, box: tuple[float, float, float, float]) -> None:
-        """Take ``box`` (x, y, w, h) as where the object is now (e.g. from another method's mask):
+    def place(self, box: Box) -> None:
+        """Take ``box`` (x0, y0, x1, y1) as where the object is now (e.g. from another method's mask):
         the next :meth:`step` searches around it. The template stays."""
         if self._state is None:
             raise RuntimeError("call start(frame, box) before place(box)")
-        x, y, w, h = (float(v) for v in box)
+        x, y, w, h = (float(v) for v in box.to_xywh())
         s = self._state
         s.centre, s.size, s.lost = np.array([x + w / 2 - 0.5, y + h / 2 - 0.5]), np.maximum([w, h], _MIN_SIZE), False
 
@@ -229,7 +231,7 @@ class PolarTracker:
         """The box and outline of one location, in frame pixels."""
         origin = window.to_image_points(point[None], crop_size or self.search)[0]
         left, top, right, bottom = ltrb * scale
-        box = (origin[0] - left + 0.5, origin[1] - top + 0.5, left + right, top + bottom)
+        box = Box.from_xywh(origin[0] - left + 0.5, origin[1] - top + 0.5, left + right, top + bottom)
         lengths = resample_rays(rays, self.rays) * scale
         angles = ray_angles(self.rays)
         polygon = origin + lengths[:, None] * np.stack([np.cos(angles), np.sin(angles)], 1)
@@ -243,19 +245,6 @@ class PolarTracker:
 
 
 # ---------------------------------------------------------------------------------------------
-
-
-def check_box(box: tuple[float, float, float, float], height: int, width: int) -> tuple[float, float, float, float]:
-    """``box`` (x, y, w, h) as floats; InputError when a value is not finite, it has no area or it lies
-    outside the frame."""
-    x, y, w, h = (float(v) for v in box)
-    if not np.isfinite([x, y, w, h]).all():
-        raise InputError(f"box {_fmt(box)} is not made of finite numbers; give x,y,w,h in pixels")
-    if not (w > 0 and h > 0):
-        raise InputError(f"box {_fmt(box)} has zero size; give x,y,w,h with a width and height above 0")
-    if x >= width or y >= height or x + w <= 0 or y + h <= 0:
-        raise InputError(f"box {_fmt(box)} lies outside the {width}x{height} frame; give x,y,w,h on the object")
-    return x, y, w, h
 
 
 def resample_rays(rays: np.ndarray, count: int) -> np.ndarray:
@@ -303,16 +292,11 @@ def _peaks(score: np.ndarray, count: int, apart: int) -> list[tuple[int, int]]:
     return peaks
 
 
-def _overlaps_frame(box: tuple[float, float, float, float] | None, shape: tuple[int, ...]) -> bool:
+def _overlaps_frame(box: Box | None, shape: tuple[int, ...]) -> bool:
     if box is None:
         return False
-    x, y, w, h = box
-    return x < shape[1] and y < shape[0] and x + w > 0 and y + h > 0
+    return box.x0 < shape[1] and box.y0 < shape[0] and box.x1 > 0 and box.y1 > 0
 
 
 def _tensor(image: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.multiply(image.transpose(2, 0, 1)[None], np.float32(1 / 255), dtype=np.float32))
-
-
-def _fmt(box) -> str:
-    return ",".join(f"{float(v):g}" for v in box)

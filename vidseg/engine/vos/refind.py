@@ -29,9 +29,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import cv2
 import numpy as np
 
+from vidseg.ops.boxes import Box
 from vidseg.ops.slots import apply_prompt
 from vidseg.errors import InputError
 
@@ -87,7 +87,7 @@ class _Watch:
     tracker: PolarTracker
     usual: float | None = None
     area: float | None = None
-    box: tuple[float, float, float, float] | None = None
+    box: Box | None = None
     lost: bool = False
 
 
@@ -116,7 +116,7 @@ class Refinder:
         from vidseg.engine.track.polar_tracker import PolarTracker
 
         for slot in range(1, probs.shape[0]):
-            box = _box(probs[slot] > 0.5)
+            box = Box.from_mask(probs[slot] > 0.5)
             if box is None:
                 continue
             tracker = PolarTracker(self._net)
@@ -134,7 +134,7 @@ class Refinder:
             if score is None:
                 continue
             if not watch.lost and self._healthy(watch, score, area):
-                watch.box = _box(present) or watch.box
+                watch.box = Box.from_mask(present) or watch.box
                 continue
             if not watch.lost:
                 watch.lost = True
@@ -168,18 +168,12 @@ class Refinder:
                 best_score, best_mask = score, mask
         big_enough = best_mask.sum() >= self.config.area_below * watch.area
         if best_score >= self.config.found_above * watch.usual and big_enough:
-            watch.lost, watch.box = False, _box(best_mask) or watch.box
+            watch.lost, watch.box = False, Box.from_mask(best_mask) or watch.box
             watch.tracker.place(watch.box)
         else:
             best_mask = np.zeros((h, w), bool)
         return apply_prompt(probs, np.where(best_mask, slot, 0).astype(np.uint8), [slot])
 
-
-
-def _box(mask: np.ndarray) -> tuple[float, float, float, float] | None:
-    """(x, y, w, h) of a (H, W) bool mask's pixels; None when it has none."""
-    x, y, w, h = cv2.boundingRect(mask.astype(np.uint8))
-    return None if w == 0 else (float(x), float(y), float(w), float(h))
 
 
 def _tracker_net(name: str) -> PolarTrackerNet:
