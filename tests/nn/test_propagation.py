@@ -3,6 +3,7 @@ import torch
 
 from vidseg.nn.propagation import (
     PropagationNet,
+    PropagationNetConfig,
     match_references,
     masks_to_key_grid,
 )
@@ -61,3 +62,32 @@ def test_fast_single_object_matching_equals_the_general_path(layout):
     with torch.no_grad():  # the fast path
         fast = match_references(query, keys, masks, temperature)
     assert torch.allclose(general, fast, atol=1e-5)
+
+
+LITE = PropagationNetConfig(encoder="lite0", widths=(0, 0, 16, 0), key_dim=8, decoder_width=8, refine_width=4)
+
+
+def test_lite_encoder_trains_every_parameter_but_keeps_its_batchnorm_statistics():
+    torch.manual_seed(0)
+    model = PropagationNet(LITE).train()
+    frames, mask = tiny_batch()
+    stats = model.encoder.body._bn0.running_mean.clone()
+    pred = model(frames, mask, mask, mask)
+    assert pred.logits.shape == (2, 1, 32, 48)
+    (pred.logits.square().mean() + pred.pre_logits.square().mean()).backward()
+    missing = [n for n, p in model.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0]
+    assert all(n.startswith("decoder.refine") for n in missing), missing
+    assert torch.equal(model.encoder.body._bn0.running_mean, stats)  # ImageNet statistics kept
+    assert model.encoder.widths == (16, 24, 16)
+
+
+def test_only_a_lite_encoder_has_pretrained_weights_and_unknown_encoders_are_refused():
+    with pytest.raises(ValueError, match="only an EfficientNet-Lite"):
+        PropagationNet().load_pretrained_encoder()
+    with pytest.raises(ValueError, match="encoder must be"):
+        PropagationNetConfig(encoder="resnet50")
+
+
+def test_a_config_stored_before_the_encoder_option_builds_the_separable_network():
+    stored = {"widths": [16, 32, 64, 96], "key_dim": 32, "decoder_width": 32, "refine_width": 16}
+    assert PropagationNetConfig.from_dict(stored).encoder == "separable"

@@ -22,7 +22,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from vidseg.nn.backbones.separable import STRIDE, Backbone
+from vidseg.nn.backbones.efficientnet_lite import VARIANTS, EfficientNetLite, EfficientNetLiteConfig
+from vidseg.nn.backbones.separable import STRIDE, Backbone, check_image
 from vidseg.nn.blocks import SeparableBlock, conv_bn_relu, upsample_to
 from vidseg.nn.stored_config import StoredConfig
 
@@ -32,12 +33,21 @@ MATCH_CHANNELS = 3  # per reference group: soft segmentation, best match to obje
 
 @dataclass(frozen=True)
 class PropagationNetConfig(StoredConfig):
-    """widths: encoder channels at strides 2, 4, 8, 16. key_dim: channels of the matching key."""
+    """encoder: "separable" (learnt from scratch) or an EfficientNet-Lite variant ("lite0", "lite1",
+    "lite2", ImageNet-initialised for training). widths: the separable encoder's channels at strides 2,
+    4, 8, 16; with a Lite encoder only widths[2] is used, the stride-8 width after stride 16 is fused
+    into it (strides 2 and 4 keep the Lite encoder's own widths). key_dim: channels of the matching key.
+    """
 
     widths: tuple[int, int, int, int] = (16, 32, 64, 96)
     key_dim: int = 32
     decoder_width: int = 32
     refine_width: int = 16
+    encoder: str = "separable"
+
+    def __post_init__(self) -> None:
+        if self.encoder != "separable" and self.encoder not in VARIANTS:
+            raise ValueError(f"encoder must be 'separable' or one of {sorted(VARIANTS)}, got {self.encoder!r}")
 
 
 @dataclass
@@ -80,16 +90,52 @@ class Prediction:
 
 
 class Encoder(Backbone):
-    """The backbone plus the matching key: (B, 3, H, W) -> FrameFeatures."""
+    """The separable backbone plus the matching key: (B, 3, H, W) -> FrameFeatures."""
 
     def __init__(self, config: PropagationNetConfig) -> None:
         super().__init__(config.widths)
+        self.widths = config.widths[:3]
         self.key = nn.Conv2d(config.widths[2], config.key_dim, 1)
 
     def forward(self, image: torch.Tensor) -> FrameFeatures:
         """image: (B, 3, H, W) RGB in [0, 1], H and W multiples of 16."""
         f2, f4, f8 = self.features(image)
         return FrameFeatures(f2, f4, f8, F.normalize(self.key(f8), dim=1))
+
+
+class LiteEncoder(nn.Module):
+    """EfficientNet-Lite cut at stride 16, its stride-16 context fused into stride 8, plus the key.
+
+    (B, 3, H, W) RGB in [0, 1], H and W multiples of 16 -> FrameFeatures with f2, f4 the encoder's
+    own and f8 of ``widths[2]`` channels. Its BatchNorm statistics stay the ImageNet ones while
+    training: batches of a few clips on a CPU are too small to re-estimate them.
+    """
+
+    def __init__(self, config: PropagationNetConfig) -> None:
+        super().__init__()
+        self.body = EfficientNetLite(EfficientNetLiteConfig(config.encoder, last_stride=16))
+        c = self.body.channels
+        self.widths = (c[2], c[4], config.widths[2])
+        self.fuse8 = conv_bn_relu(c[8] + c[16], config.widths[2], kernel=1)
+        self.key = nn.Conv2d(config.widths[2], config.key_dim, 1)
+
+    def train(self, mode: bool = True) -> LiteEncoder:
+        super().train(mode)
+        for module in self.body.modules():
+            if isinstance(module, nn.BatchNorm2d):
+                module.eval()
+        return self
+
+    def forward(self, image: torch.Tensor) -> FrameFeatures:
+        check_image(image)
+        f = self.body(image)
+        f8 = self.fuse8(torch.cat([f[8], upsample_to(f[16], f[8])], dim=1))
+        return FrameFeatures(f[2], f[4], f8, F.normalize(self.key(f8), dim=1))
+
+    def load_imagenet_weights(self) -> None:
+        from vidseg.nn.backbones.efficientnet_lite import load_imagenet_weights
+
+        load_imagenet_weights(self.body)
 
 
 def match_references(query_key: torch.Tensor, ref_keys: torch.Tensor, ref_masks: torch.Tensor,
@@ -188,9 +234,10 @@ class Refine(nn.Module):
 
 
 class Decoder(nn.Module):
-    def __init__(self, config: PropagationNetConfig) -> None:
+    def __init__(self, config: PropagationNetConfig, widths: tuple[int, int, int]) -> None:
+        """widths: the encoder's channels at strides 2, 4, 8."""
         super().__init__()
-        w2, w4, w8, _ = config.widths
+        w2, w4, w8 = widths
         d = config.decoder_width
         self.in8 = nn.Sequential(conv_bn_relu(w8 + 2 * MATCH_CHANNELS + 1, d, kernel=1),
                                  SeparableBlock(d, d), SeparableBlock(d, d, dilation=2))
@@ -218,8 +265,8 @@ class PropagationNet(nn.Module):
     def __init__(self, config: PropagationNetConfig | None = None) -> None:
         super().__init__()
         self.config = config or PropagationNetConfig()
-        self.encoder = Encoder(self.config)
-        self.decoder = Decoder(self.config)
+        self.encoder = Encoder(self.config) if self.config.encoder == "separable" else LiteEncoder(self.config)
+        self.decoder = Decoder(self.config, self.encoder.widths)
         self.log_temperature = nn.Parameter(torch.tensor(2.3))  # softmax sharpness, starts at e^2.3 = 10
 
     def encode(self, image: torch.Tensor) -> FrameFeatures:
@@ -251,6 +298,12 @@ class PropagationNet(nn.Module):
         current = FrameFeatures(*(t.view(b, 3, *t.shape[1:])[:, 2] for t in (feats.f2, feats.f4, feats.f8, feats.key)))
         return self.segment(current, keys[:, 0].flatten(2), masks_to_key_grid(ref_mask),
                             keys[:, 1].flatten(2), masks_to_key_grid(prev_mask), prior)
+
+    def load_pretrained_encoder(self) -> None:
+        """Start the encoder from its ImageNet weights (training only; needs the ``train`` extra)."""
+        if not isinstance(self.encoder, LiteEncoder):
+            raise ValueError("only an EfficientNet-Lite encoder has pretrained weights")
+        self.encoder.load_imagenet_weights()
 
     def head_parameters(self) -> list[nn.Parameter]:
         """What online adaptation fine-tunes: the refine module."""
