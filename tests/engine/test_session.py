@@ -72,3 +72,33 @@ def test_propagate_needs_a_mask_and_a_prompted_start(session, small_clip):
 def test_unknown_method_lists_the_valid_ones():
     with pytest.raises(InputError, match="flow"):
         vidseg.VideoSegmenter(model="sam9")
+
+
+def test_a_snapshot_restored_into_a_fresh_session_gives_the_same_labels_and_next_pass(small_clip):
+    seg = vidseg.VideoSegmenter(model="flow")
+    with seg.open(small_clip.frames) as first:
+        first.add_mask(0, only(small_clip.labels[0], 2))
+        list(first.propagate())
+        first.add_mask(5, only(small_clip.labels[5], 1))
+        held = first.snapshot()
+        first.add_mask(7, only(small_clip.labels[7], 3))  # later edits do not change the snapshot
+        assert held.objects == (2,) and set(held.prompts) == {0, 5} and held.pending == {5}
+        assert held.computed == frozenset(range(12))
+        with seg.open(small_clip.frames) as second:
+            second.restore(held, first.result)
+            assert second.snapshot() == held
+            assert all(np.array_equal(second.labels(i), first.labels(i)) for i in range(7))
+            assert second.prompt(5).objects == {1} and second.prompt(3) is None
+            assert [i for i, _ in second.propagate()][0] == 5  # the pending frame starts the next pass
+
+
+def test_restore_refuses_a_used_session_and_frames_outside_the_video(session, small_clip):
+    from vidseg.engine.session import Prompt, SessionSnapshot
+
+    outside = SessionSnapshot(objects=(1,), prompts={12: Prompt(small_clip.labels[0], frozenset({1}))})
+    with vidseg.VideoSegmenter(model="flow").open(small_clip.frames) as fresh:
+        with pytest.raises(InputError, match="frame 12"):
+            fresh.restore(outside, lambda frame: small_clip.labels[frame])
+    session.add_mask(0, small_clip.labels[0])
+    with pytest.raises(InputError, match="freshly opened"):
+        session.restore(SessionSnapshot(), lambda frame: small_clip.labels[frame])

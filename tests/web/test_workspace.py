@@ -23,6 +23,6 @@ def test_a_reopened_workspace_has_the_same_session_state(client, clip):
     first = client.app.state.workspace
     labels = first.frame_labels(project["id"], 4)
     again = Workspace(Store(first.store.root), method="static")
-    state = again.get(project["id"]).session.state
-    assert set(state.prompts) == {4} and state.pending == {4} and state.objects.ids == [3]
+    held = again.get(project["id"]).session.snapshot()
+    assert set(held.prompts) == {4} and held.pending == {4} and held.objects == (3,)
     assert np.array_equal(again.frame_labels(project["id"], 4), labels) and (labels == 3).any()

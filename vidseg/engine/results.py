@@ -70,6 +70,10 @@ class ResultStore:
     def __contains__(self, frame: int) -> bool:
         return frame in self._frames
 
+    def frames(self) -> list[int]:
+        """The segmented frames' indices, in the order they were first stored."""
+        return list(self._frames)
+
     def __len__(self) -> int:
         return len(self._frames)
 

@@ -8,7 +8,7 @@ the weights and the method live elsewhere, so one segmenter serves many sessions
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -54,6 +54,20 @@ class SessionState:
     results: ResultStore = field(default_factory=ResultStore)
     pending: set[int] = field(default_factory=set)
     selections: SelectionCache = field(default_factory=SelectionCache)
+
+
+@dataclass(frozen=True)
+class SessionSnapshot:
+    """What a session holds, to show it or to store it and :meth:`Session.restore` it later.
+
+    objects: the object ids, in the order the session met them. prompts: by frame. pending: frames
+    whose prompt changed since a pass last went through them. computed: frames with a result
+    (their label maps: :meth:`Session.result`, kept out of the snapshot as they are large)."""
+
+    objects: tuple[int, ...] = ()
+    prompts: Mapping[int, Prompt] = field(default_factory=dict)
+    pending: frozenset[int] = frozenset()
+    computed: frozenset[int] = frozenset()
 
 
 class Session:
@@ -150,6 +164,35 @@ class Session:
             labels = np.zeros((self.source.height, self.source.width), np.uint8)
         prompt = self.state.prompts.get(frame)
         return labels if prompt is None else overlay(labels, prompt.labels, prompt.objects)
+
+    def prompt(self, frame: int) -> Prompt | None:
+        """The user's prompt on ``frame`` (masks, boxes and clicks made into masks), or None."""
+        return self.state.prompts.get(self._check_frame(frame, "prompt asked"))
+
+    def snapshot(self) -> SessionSnapshot:
+        """What the session holds now (see :class:`SessionSnapshot`); later edits do not change it."""
+        state = self.state
+        return SessionSnapshot(objects=tuple(state.objects.ids), prompts=dict(state.prompts),
+                               pending=frozenset(state.pending), computed=frozenset(state.results.frames()))
+
+    def restore(self, snapshot: SessionSnapshot, read_result: Callable[[int], np.ndarray]) -> None:
+        """Take back a stored :meth:`snapshot` into this freshly opened session; ``read_result(frame)``
+        gives the (H, W) uint8 label map of each of its computed frames.
+
+        Click selections are not restored: corrections after a restore start from the frame's mask."""
+        if self.state.prompts or len(self.state.results) or self.state.objects.ids:
+            raise InputError("restore() needs a freshly opened session; this one has objects, prompts or results")
+        frames = [*snapshot.prompts, *snapshot.pending, *snapshot.computed]
+        for frame in frames:
+            self._check_frame(frame, "a stored prompt or result")
+        state = SessionState()
+        for obj_id in snapshot.objects:
+            state.objects.add(obj_id)
+        state.prompts.update(snapshot.prompts)
+        state.pending.update(snapshot.pending)
+        for frame in sorted(snapshot.computed):
+            state.results.put(frame, read_result(frame))
+        self.state = state
 
     def propagate(self, start: int | None = None, reverse: bool = False) -> Iterator[tuple[int, np.ndarray]]:
         """Yield ``(frame_index, label_map)`` from ``start`` to the end (or to frame 0 if reverse).

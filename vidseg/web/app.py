@@ -174,14 +174,14 @@ def create_app(config: ServeConfig) -> FastAPI:
 def describe(workspace: Workspace, project_id: int) -> dict:
     """The project as the page needs it (the session's view, so it includes unsaved-to-disk nothing)."""
     project = workspace.store.project(project_id)
-    state = workspace.get(project_id).session.state
+    held = workspace.get(project_id).session.snapshot()
     job = workspace.store.job(project_id)
     return {"id": project.id, "name": project.name, "num_frames": project.num_frames, "width": project.width,
             "height": project.height, "fps": project.fps, "version": project.version,
-            "objects": sorted(set(state.objects.ids).union(*(p.objects for p in state.prompts.values()))),
-            "prompted": sorted(state.prompts),
-            "pending": sorted(state.pending),
-            "computed": [i for i in range(project.num_frames) if i in state.results],
+            "objects": sorted(set(held.objects).union(*(p.objects for p in held.prompts.values()))),
+            "prompted": sorted(held.prompts),
+            "pending": sorted(held.pending),
+            "computed": [i for i in range(project.num_frames) if i in held.computed],
             "job": None if job is None else job.to_json()}
 
 

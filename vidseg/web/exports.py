@@ -37,7 +37,8 @@ def export_zip(workspace: Workspace, project_id: int, kinds: tuple[str, ...]) ->
     Zip members: ``masks/00000.png`` (index PNGs), ``overlay.mp4``, ``alpha/00000.png`` (RGBA),
     ``masks.json`` (COCO RLE per frame and object)."""
     project = workspace.get(project_id)
-    if not project.session.state.prompts and not len(project.session.state.results):
+    held = project.session.snapshot()
+    if not held.prompts and not held.computed:
         raise InputError("nothing to export yet: select an object and propagate first")
     folder = workspace.store.project_dir(project_id) / "exports"
     folder.mkdir(parents=True, exist_ok=True)

@@ -65,10 +65,10 @@ class PropagationJob:
 def plan(project: OpenProject) -> tuple[Pass, ...]:
     """Forward from the first frame changed since the last pass (else the first prompted one) to the
     end, then backward from it to frame 0."""
-    state = project.session.state
-    if not state.prompts:
+    held = project.session.snapshot()
+    if not held.prompts:
         raise InputError("no object yet: draw a box or click on an object before propagating")
-    start = min(state.pending or state.prompts.keys())
+    start = min(held.pending or held.prompts.keys())
     return (Pass(start, False),) + ((Pass(start, True),) if start > 0 else ())
 
 

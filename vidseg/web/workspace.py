@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass, field
 import numpy as np
 
-from vidseg.engine.session import Prompt, Session
+from vidseg.engine.session import Prompt, Session, SessionSnapshot
 from vidseg.errors import InputError
 from vidseg.io.frames import FrameSource, open_frames
 from vidseg.io.masks import read_mask
@@ -87,16 +87,13 @@ class Workspace:
     def _restore(self, project: Project) -> OpenProject:
         path = self.store.root / project.video
         session = self.segmenter().open(path)
-        state = session.state
-        for obj_id in self.store.objects(project.id):
-            state.objects.add(obj_id)
-        for prompt in self.store.prompts(project.id):
-            state.prompts[prompt.frame] = Prompt(prompt.labels, prompt.objects)
-            if prompt.pending:
-                state.pending.add(prompt.frame)
-        for frame in self.store.computed_frames(project.id):
-            if frame < session.num_frames:
-                state.results.put(frame, read_mask(self.store.mask_path(project.id, frame)).labels)
+        prompts = self.store.prompts(project.id)
+        stored = SessionSnapshot(objects=tuple(self.store.objects(project.id)),
+                                 prompts={p.frame: Prompt(p.labels, p.objects) for p in prompts},
+                                 pending=frozenset(p.frame for p in prompts if p.pending),
+                                 computed=frozenset(f for f in self.store.computed_frames(project.id)
+                                                    if f < session.num_frames))
+        session.restore(stored, lambda frame: read_mask(self.store.mask_path(project.id, frame)).labels)
         return OpenProject(project.id, session, open_frames(path))
 
     def open_projects(self) -> list[OpenProject]:
@@ -127,7 +124,7 @@ class Workspace:
         with self.busy_guard(project):
             self._check_version(project_id, version)
             labels = change(project.session)
-            prompt = project.session.state.prompts[frame]
+            prompt = project.session.prompt(frame)
             with self.store.transaction() as db:
                 new_version = self.store.bump_version(db, project_id, version)
                 self.store.save_prompt(db, project_id, frame, prompt.labels, prompt.objects)
