@@ -12,16 +12,17 @@ import numpy as np
 from vidseg.data.synthetic import ClipConfig, render_clip, write_clip
 
 
-def train_and_resume(tmp_path: Path, config_class: type, train: Callable, model: object, weights: str):
+def train_and_resume(tmp_path: Path, config_class: type, train: Callable, model: object, weights: str, **extra):
     """Train ``model`` 2 steps on a rendered clip, then resume to step 3, checking the log each time.
 
     config_class: the trainer's config dataclass; train: its train function. Returns (clip, config
-    of the first run) for the trainer's own checks of the weights at ``config.out``."""
+    of the first run) for the trainer's own checks of the weights at ``config.out``. ``extra``: more
+    fields of the config."""
     clip = render_clip(ClipConfig(height=72, width=96, num_frames=4, num_objects=1, seed=2))
     write_clip(clip, tmp_path / "data", "clip")
     config = config_class(data=tmp_path / "data", out=tmp_path / "run" / weights, sequences=("clip",),
                           steps=2, batch_size=2, workers=0, save_every=1, log_every=1, scale=1.0,
-                          warmup=1, model=model)
+                          warmup=1, model=model, **extra)
     assert train(config) == config.out
     rows = [json.loads(line) for line in config.log_path.read_text().splitlines()]
     assert [r["step"] for r in rows] == [1, 2] and all(np.isfinite(r["loss"]) for r in rows)

@@ -259,6 +259,13 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
     models = p.add_subparsers(dest="model", required=True, metavar="MODEL")
     vos = models.add_parser("vos", help="the vos (propagation) network behind 'vidseg segment'")
     _add_train_options(vos, "runs/vos/vos.pt", steps=3000)
+    vos.add_argument("--encoder", default="separable", choices=["separable", "lite0", "lite1", "lite2"],
+                     help="'separable' (learnt from scratch) or EfficientNet-Lite started from ImageNet "
+                          "(needs the train extra) (default: %(default)s)")
+    vos.add_argument("--photos", type=Path, help="photos with masks (folders of images/ and masks/, e.g. "
+                     "ECSSD) to make synthetic clips from")
+    vos.add_argument("--pretrain-steps", type=int, default=0,
+                     help="first steps on clips made from --photos only, then photos and videos mixed (default: 0)")
     vos.set_defaults(run=_run_train_vos)
     interactive = models.add_parser("interactive", help="the click/box network behind 'vidseg click'")
     _add_train_options(interactive, "runs/interactive/interactive.pt", steps=3000)
@@ -310,7 +317,13 @@ def _train_run_options(args: argparse.Namespace) -> dict:
 def _run_train_vos(args: argparse.Namespace) -> int:
     from vidseg.train.vos_trainer import VosTrainConfig, train_vos
 
-    print(train_vos(VosTrainConfig(**_train_run_options(args))))
+    from vidseg.nn.propagation import PropagationNetConfig
+
+    # A Lite encoder's stride-8 map (40 channels) fused with stride 16 into 64, matched with 64-d keys.
+    model = PropagationNetConfig() if args.encoder == "separable" else \
+        PropagationNetConfig(encoder=args.encoder, widths=(16, 24, 64, 112), key_dim=64)
+    print(train_vos(VosTrainConfig(**_train_run_options(args), model=model, photos=args.photos,
+                                   pretrain_steps=args.pretrain_steps)))
     return 0
 
 

@@ -22,6 +22,7 @@ from vidseg.engine.interactive.clicks import Click, distance_maps
 from vidseg.eval.click_protocol import next_click
 from vidseg.nn.interactive import InteractiveNet, InteractiveNetConfig, LowerFeatures, region_loss
 from vidseg.nn.losses import batch_iou, segmentation_loss
+from vidseg.nn.registry import create_model
 from vidseg.train.loop import StepResult, TrainRunConfig, run_training
 from vidseg.train.vos_trainer import index_loader
 
@@ -37,7 +38,7 @@ class InteractiveTrainConfig(TrainRunConfig):
 def train_interactive(config: InteractiveTrainConfig) -> Path:
     """Run (or resume) training; returns the weights path once ``config.steps`` are done."""
     torch.manual_seed(config.seed)
-    model = InteractiveNet(config.model)
+    model = create_model("interactive", config.model)
     rng = np.random.default_rng(config.seed)
 
     def step(batch: dict) -> StepResult:

@@ -24,7 +24,7 @@ from torch import nn
 
 from vidseg.errors import InputError, OutputError
 from vidseg.io.atomic import atomic_path
-from vidseg.nn.checkpoint import save_checkpoint
+from vidseg.nn.registry import save_model
 from vidseg.train import distributed
 from vidseg.train.distributed import Ranks
 from vidseg.train.step import StepResult
@@ -123,22 +123,28 @@ def learning_rate(config: TrainRunConfig, step: int) -> float:
 
 
 def run_training(config: TrainRunConfig, model: nn.Module, arch: str,
-                 batches: Callable[[int], Iterator[dict]], step_fn: Callable[[dict], StepResult]) -> Path:
+                 batches: Callable[[int], Iterator[dict]], step_fn: Callable[[dict], StepResult],
+                 param_groups: list[dict] | None = None) -> Path:
     """Train (or resume) ``model`` for ``config.steps`` steps; returns the weights path, or the
-    state path when ``config.minutes`` ran out first.
+    state path when ``config.minutes`` ran out first. ``arch``: the model's registry name.
+
+    Parameters with ``requires_grad`` off stay as they are. ``param_groups``: a list of
+    ``{"params": [...], "lr_scale": float}`` to train parts at a share of the learning rate (a
+    pretrained encoder more gently than new layers); default one group of every parameter.
 
     ``batches(start_step)`` yields the batches from that step on (this rank's share of them when
     distributed: :func:`vidseg.train.distributed.step_indices`); ``step_fn(batch)`` computes the loss.
     """
+    groups = param_groups if param_groups is not None else [{"params": list(model.parameters())}]
     with distributed.process_group() as ranks:
-        return _train(config, model, arch, batches, step_fn, ranks)
+        return _train(config, model, arch, batches, step_fn, ranks, groups)
 
 
 def _train(config: TrainRunConfig, model: nn.Module, arch: str, batches: Callable[[int], Iterator[dict]],
-           step_fn: Callable[[dict], StepResult], ranks: Ranks) -> Path:
+           step_fn: Callable[[dict], StepResult], ranks: Ranks, groups: list[dict]) -> Path:
     check_run(config, ranks.world)  # a bad state file or batch split: one line now, not after decoding
     torch.manual_seed(config.seed)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    optimizer = torch.optim.AdamW(_trainable(groups), lr=config.lr, weight_decay=config.weight_decay)
     step = _resume(config, model, optimizer, arch, ranks)
     train_step = distributed.data_parallel(model, step_fn, ranks)
     loader = batches(step)
@@ -152,11 +158,11 @@ def _train(config: TrainRunConfig, model: nn.Module, arch: str, batches: Callabl
                 _save_state(config, model, optimizer, step)
             return config.state_path
         for group in optimizer.param_groups:
-            group["lr"] = learning_rate(config, step)
+            group["lr"] = learning_rate(config, step) * group["lr_scale"]
         result = train_step(next(loader))
         optimizer.zero_grad(set_to_none=True)
         result.loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], 5.0)
         optimizer.step()
         step += 1
         if step % config.log_every == 0 or step == config.steps:
@@ -170,9 +176,19 @@ def _train(config: TrainRunConfig, model: nn.Module, arch: str, batches: Callabl
         _save_state(config, model, optimizer, step)
         meta = {"trained_steps": step, "data": str(config.data), "sequences": list(config.sequences),
                 "train_config": json.loads(json.dumps(asdict(config), default=str))}
-        save_checkpoint(config.out, arch, model, meta)
+        save_model(config.out, arch, model, meta)
         log(arch, f"wrote {config.out}")
     return config.out
+
+
+def _trainable(groups: list[dict]) -> list[dict]:
+    """The optimiser's groups: trainable parameters only, each group with its ``lr_scale``."""
+    out = []
+    for group in groups:
+        params = [p for p in group["params"] if p.requires_grad]
+        if params:
+            out.append({"params": params, "lr_scale": float(group.get("lr_scale", 1.0))})
+    return out
 
 
 def _resume(config: TrainRunConfig, model: nn.Module, optimizer: torch.optim.Optimizer, arch: str,
@@ -217,5 +233,4 @@ def _record(config: TrainRunConfig, arch: str, step: int, loss: float, iou: floa
 def log(arch: str, message: str) -> None:
     if not distributed.ranks().main:
         return  # one voice for N processes
-    name = {"propagation": "vos"}.get(arch, arch)
-    print(f"[train {name}] {message}", file=sys.stderr, flush=True)
+    print(f"[train {arch}] {message}", file=sys.stderr, flush=True)

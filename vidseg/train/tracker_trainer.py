@@ -14,7 +14,8 @@ from pathlib import Path
 
 import torch
 
-from vidseg.nn.polar import PolarTrackerConfig, PolarTrackerNet, tracker_loss
+from vidseg.nn.polar import PolarTrackerConfig, tracker_loss
+from vidseg.nn.registry import create_model
 from vidseg.train.loop import StepResult, TrainRunConfig, run_training
 from vidseg.train.vos_trainer import index_loader
 
@@ -33,7 +34,7 @@ def train_tracker(config: TrackerTrainConfig) -> Path:
     # One thread per core: the data workers take theirs. Two threads on a busy 2-core machine made
     # a step ~10x slower (threads spin-waiting for a core), measured.
     torch.set_num_threads(max(1, (os.cpu_count() or 1) - config.workers))
-    model = PolarTrackerNet(config.model)
+    model = create_model("tracker", config.model)
 
     def step(batch: dict) -> StepResult:
         out = model(batch["template"], batch["search"])

@@ -123,6 +123,7 @@ class EfficientNetLite(nn.Module):
         self._bn0 = nn.BatchNorm2d(_STEM, eps=_BN_EPS, momentum=_BN_MOMENTUM)
         specs = [s for s in _block_specs(width, depth) if s[5] <= config.last_stride]
         self._blocks = nn.ModuleList(MBConv(*s[:5]) for s in specs)
+        self.block_strides = [s[5] for s in specs]  # the output stride of each block
         # The block after which each stride's feature is read: the last one at that stride.
         last_block = {s[5]: i for i, s in enumerate(specs)}
         self._tap_strides = {i: stride for stride, i in last_block.items()}
@@ -142,6 +143,16 @@ class EfficientNetLite(nn.Module):
             if i in self._tap_strides:
                 features[self._tap_strides[i]] = x
         return features
+
+    def freeze_up_to(self, stride: int) -> None:
+        """Stop training the stem and every block whose output stride is at most ``stride`` (0: none):
+        the lowest layers see edges and colours, which ImageNet taught well, and cost the most to train."""
+        if stride < 2:
+            return
+        frozen = [self._conv_stem, self._bn0] + [b for b, s in zip(self._blocks, self.block_strides) if s <= stride]
+        for module in frozen:
+            for p in module.parameters():
+                p.requires_grad_(False)
 
     def classify(self, image: torch.Tensor) -> torch.Tensor:
         """(B, 3, H, W) RGB in [0, 1] -> (B, 1000) ImageNet logits; needs ``classifier=True``."""

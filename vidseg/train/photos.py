@@ -1,0 +1,67 @@
+"""Photos with object masks as a training store: each photo is a one-frame "sequence".
+
+Static photos teach what video alone cannot: thousands of object shapes and appearances. A folder
+of photos holds ``images/<n>.jpg`` and ``masks/<n>.png`` (index PNG, nonzero = the object), as
+ECSSD and PASCAL-S are laid out; a root may hold several such folders. Synthetic clips are made
+from them by :mod:`vidseg.train.composite` (an object cut out and moved over another photo), the
+way STM and MaskTrack pre-train.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from vidseg.errors import InputError
+from vidseg.train.clips import FrameStore
+
+
+def photo_folders(root: str | os.PathLike) -> list[Path]:
+    """``root`` itself when it holds images/ and masks/, else each sub-folder that does (sorted)."""
+    root = Path(root)
+    if (root / "images").is_dir() and (root / "masks").is_dir():
+        return [root]
+    found = sorted(p for p in root.iterdir() if (p / "images").is_dir() and (p / "masks").is_dir()) \
+        if root.is_dir() else []
+    if not found:
+        raise InputError(f"{root} holds no photos: give a folder with images/ and masks/ "
+                         "(or one whose sub-folders have them), e.g. ../shared/data/static")
+    return found
+
+
+def load_photos(root: str | os.PathLike, max_side: int = 320) -> FrameStore:
+    """Every photo with a mask under ``root`` (see :func:`photo_folders`), shrunk so its longer
+    side is at most ``max_side``; the whole mask is object 1 (a photo's salient objects together)."""
+    names, frames, masks = [], [], []
+    for folder in photo_folders(root):
+        for image_path in sorted((folder / "images").glob("*.jpg")):
+            mask_path = folder / "masks" / f"{image_path.stem}.png"
+            if not mask_path.is_file():
+                continue
+            image, mask = _read_pair(image_path, mask_path, max_side)
+            names.append(f"{folder.name}/{image_path.stem}")
+            frames.append(image[None])
+            masks.append(mask[None])
+    if not names:
+        raise InputError(f"no photo under {root} has a mask of the same name in masks/")
+    return FrameStore.from_arrays(names, frames, masks)
+
+
+def _read_pair(image_path: Path, mask_path: Path, max_side: int) -> tuple[np.ndarray, np.ndarray]:
+    """(H, W, 3) uint8 RGB and (H, W) uint8 {0, 1}, shrunk together (area for the image, nearest for the mask)."""
+    image = np.asarray(Image.open(image_path).convert("RGB"))
+    mask = (np.asarray(Image.open(mask_path)) > 0).astype(np.uint8)
+    if mask.shape != image.shape[:2]:
+        raise InputError(f"{mask_path} is {mask.shape[1]}x{mask.shape[0]} but {image_path} is "
+                         f"{image.shape[1]}x{image.shape[0]}; fix or remove the pair")
+    h, w = mask.shape
+    scale = min(1.0, max_side / max(h, w))
+    if scale < 1.0:
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        mask = cv2.resize(mask, size, interpolation=cv2.INTER_NEAREST)
+    return np.ascontiguousarray(image), np.ascontiguousarray(mask)
