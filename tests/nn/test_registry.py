@@ -7,8 +7,9 @@ import torch
 
 from vidseg.errors import InputError
 from vidseg.nn import registry
-from vidseg.nn.interactive import InteractiveNetConfig, region_loss
-from vidseg.nn.polar import PolarTrackerConfig, tracker_loss
+from vidseg.nn.interactive import InteractiveNetConfig
+from vidseg.nn.losses import region_loss, tracker_loss
+from vidseg.nn.polar import PolarTrackerConfig
 from vidseg.nn.propagation import PropagationNetConfig
 from vidseg.nn.registry import create_model, list_models, load_model, save_model
 

@@ -162,14 +162,6 @@ def region_targets(masks: torch.Tensor, cells: int) -> tuple[torch.Tensor, torch
     return objectness, dist / s
 
 
-def region_loss(region: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
-    """BCE on objectness plus L1 on the box distances of cells mostly on the object."""
-    objectness, dist = region_targets(masks, region.shape[-1])
-    loss = F.binary_cross_entropy_with_logits(region[:, :1], objectness)
-    on_object = (objectness > 0.5).float()
-    l1 = (region[:, 1:] - dist).abs() * on_object
-    return loss + l1.sum() / (4 * on_object.sum()).clamp(min=1)
-
 
 def _pool_to(maps: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     """Area-resize maps to ``like``'s spatial size."""

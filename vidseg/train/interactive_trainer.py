@@ -20,8 +20,8 @@ from torch.nn import functional as F
 
 from vidseg.engine.interactive.clicks import Click, distance_maps
 from vidseg.eval.click_protocol import next_click
-from vidseg.nn.interactive import InteractiveNet, InteractiveNetConfig, LowerFeatures, region_loss
-from vidseg.nn.losses import batch_iou, segmentation_loss
+from vidseg.nn.interactive import InteractiveNet, InteractiveNetConfig, LowerFeatures
+from vidseg.nn.losses import batch_iou, region_loss, segmentation_loss
 from vidseg.nn.registry import create_model
 from vidseg.train.loop import StepResult, TrainRunConfig, run_training
 from vidseg.train.vos_trainer import index_loader

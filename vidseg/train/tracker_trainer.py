@@ -14,7 +14,8 @@ from pathlib import Path
 
 import torch
 
-from vidseg.nn.polar import PolarTrackerConfig, tracker_loss
+from vidseg.nn.losses import tracker_loss
+from vidseg.nn.polar import PolarTrackerConfig
 from vidseg.nn.registry import create_model
 from vidseg.train.loop import StepResult, TrainRunConfig, run_training
 from vidseg.train.vos_trainer import index_loader

@@ -1,0 +1,34 @@
+import math
+
+import pytest
+import torch
+
+from vidseg.nn.losses import balanced_bce, box_iou, polar_iou_loss
+
+
+
+def test_polar_iou_loss_is_log_of_sum_max_over_sum_min():
+    pred = torch.tensor([[1.0, 2.0, 3.0]])
+    target = torch.tensor([[2.0, 2.0, 1.0]])
+    assert polar_iou_loss(pred, target).item() == pytest.approx(math.log((2 + 2 + 3) / (1 + 2 + 1)), rel=1e-5)
+    assert polar_iou_loss(target, target).item() == pytest.approx(0.0, abs=1e-6)
+    assert polar_iou_loss(pred[:0], target[:0]).item() == 0.0
+
+
+def test_polar_iou_loss_pulls_short_rays_out_and_long_rays_in():
+    pred = torch.tensor([[1.0, 5.0]], requires_grad=True)
+    polar_iou_loss(pred, torch.tensor([[3.0, 3.0]])).backward()
+    assert pred.grad[0, 0] < 0 < pred.grad[0, 1]
+
+
+def test_box_iou_of_distances_from_a_shared_point():
+    a = torch.tensor([[1.0, 1.0, 1.0, 1.0], [2.0, 1.0, 0.0, 1.0]])
+    b = torch.tensor([[1.0, 1.0, 1.0, 1.0], [1.0, 1.0, 1.0, 1.0]])
+    assert box_iou(a, b).tolist() == pytest.approx([1.0, 2 / 6])   # 1x2 overlap of a 2x2 and a 2x2
+
+
+def test_balanced_bce_weighs_the_few_positives_like_all_negatives():
+    logits = torch.zeros(1, 1, 4, 4)
+    positive = torch.zeros(1, 1, 4, 4, dtype=torch.bool)
+    positive[0, 0, 0, 0] = True
+    assert balanced_bce(logits, positive, torch.ones_like(positive)).item() == pytest.approx(math.log(2), rel=1e-5)
