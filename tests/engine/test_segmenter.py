@@ -47,3 +47,21 @@ def test_paths_arrays_and_frame_sources_still_open(segmenter, tmp_path, small_cl
             assert session.num_frames == 2
     with pytest.raises(InputError, match="does not exist"):  # a path is checked as before
         segmenter.open(tmp_path / "none.mp4")
+
+
+def test_the_segmenter_loads_each_network_once_and_hands_it_to_its_sessions(small_clip, monkeypatch):
+    from vidseg.nn import registry
+    from tests.engine.test_session_clicks import tiny_net
+
+    loads = []
+    real = registry.load_model
+    monkeypatch.setattr(registry, "load_model", lambda name, *a, **k: loads.append(name) or real(name, *a, **k))
+    net = tiny_net()
+    seg = vidseg.VideoSegmenter(model="flow", interactive_model=net)
+    assert seg.interactive_net() is net and seg.interactive_net() is net
+    sessions = [seg.open(small_clip.frames) for _ in range(2)]
+    for s in sessions:
+        s.add_box(0, 1, (10, 10, 60, 60))
+        assert s._click_segmenter.net is net
+        s.close()
+    assert loads == []  # a network given is used as it is; the baseline needs none

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from vidseg.engine.vos.methods import method_builder
+from vidseg.engine.propagator import Propagator
+from vidseg.engine.vos.methods import BASELINES, network_config, weights_for
 from vidseg.engine.session import Session
 from vidseg.errors import InputError
 from vidseg.io.frames import ArraySource, FrameSource, open_frames
@@ -15,6 +16,8 @@ from vidseg.io.frames import ArraySource, FrameSource, open_frames
 if TYPE_CHECKING:
     from vidseg.engine.vos.presets import NetworkConfig
     from vidseg.nn.interactive import InteractiveNet
+    from vidseg.nn.polar import PolarTrackerNet
+    from vidseg.nn.propagation import PropagationNet
 
 
 class VideoSegmenter:
@@ -26,7 +29,12 @@ class VideoSegmenter:
     keeps the preset's choice). config: a full network configuration instead of the preset.
     interactive_model: the network behind ``session.add_box`` and ``add_clicks``: ``default`` (the
     shipped one), a checkpoint path from ``vidseg train interactive``, or an ``InteractiveNet``;
-    each session loads it at its first box or click, so sessions given only masks never do.
+    it is loaded at the first box or click of any session, so segmenters given only masks never do.
+
+    The segmenter owns the networks: it loads each one its sessions use once (through
+    :func:`vidseg.nn.registry.load_model`) and hands it to every session, which holds no weights of
+    its own: the propagation network (and the re-finder's tracker) here, the interactive one on
+    first use (:meth:`interactive_net`).
     """
 
     def __init__(self, model: str = "default", preset: str = "fast", device: str = "cpu",
@@ -36,12 +44,40 @@ class VideoSegmenter:
             raise InputError(f"device {device!r} is not supported yet; use device='cpu'")
         self.method = str(model)
         self.device = device
-        self._build = method_builder(self.method, preset, adapt=adapt, fusion=fusion, config=config, refind=refind)
+        self.config = network_config(self.method, preset, adapt=adapt, fusion=fusion, config=config, refind=refind)
+        self.propagation_net: PropagationNet | None = None
+        self.tracker_net: PolarTrackerNet | None = None
+        if self.config is not None:
+            from vidseg.nn.registry import load_model
+
+            self.propagation_net = load_model("vos", weights_for(self.method))
+            if self.config.refind is not None:
+                from vidseg.engine.track.polar_tracker import load_tracker
+
+                self.tracker_net = load_tracker(self.config.refind.tracker)
         self.interactive_model = interactive_model
+        self._interactive_net: InteractiveNet | None = None
+
+    def interactive_net(self) -> InteractiveNet:
+        """The network behind boxes and clicks, loaded at the first call (sessions given only masks
+        never need it, nor torch)."""
+        if self._interactive_net is None:
+            from vidseg.engine.interactive.click_segmenter import load_interactive
+
+            self._interactive_net = load_interactive(self.interactive_model)
+        return self._interactive_net
 
     def open(self, source: str | os.PathLike | np.ndarray | FrameSource) -> Session:
         """Open a video file, a folder of frames, a (T, H, W, 3) uint8 array, or a frame source."""
-        return Session(frame_source(source), self._build(), interactive_model=self.interactive_model)
+        return Session(frame_source(source), self._propagator(), interactive_net=self.interactive_net)
+
+    def _propagator(self) -> Propagator:
+        """A fresh propagator for one video, on the segmenter's networks."""
+        if self.config is None:
+            return BASELINES[self.method]()
+        from vidseg.engine.vos.network_propagator import NetworkPropagator
+
+        return NetworkPropagator(self.propagation_net, self.config, tracker=self.tracker_net)
 
 
 def frame_source(source: object) -> FrameSource:

@@ -7,7 +7,6 @@ the weights and the method live elsewhere, so one segmenter serves many sessions
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -27,6 +26,13 @@ from vidseg.io.masks import fit_mask_to_frame
 if TYPE_CHECKING:
     from vidseg.engine.interactive.click_segmenter import ClickSegmenter
     from vidseg.nn.interactive import InteractiveNet
+
+
+def load_default_interactive() -> InteractiveNet:
+    """The shipped interactive network (the registry loads it once per process)."""
+    from vidseg.engine.interactive.click_segmenter import load_interactive  # needs torch
+
+    return load_interactive("default")
 
 
 @dataclass
@@ -73,15 +79,16 @@ class SessionSnapshot:
 class Session:
     """Segments one video. Use as a context manager so the source is closed.
 
-    interactive_model: the network behind ``add_box`` and ``add_clicks`` ("default", a checkpoint
-    path or an ``InteractiveNet``); it is loaded at the first box or click.
+    interactive_net: gives the network behind ``add_box`` and ``add_clicks``, called at the first box
+    or click (the segmenter's :meth:`~vidseg.engine.segmenter.VideoSegmenter.interactive_net`, which
+    loads it once for all its sessions); the default loads the shipped one.
     """
 
     def __init__(self, source: FrameSource, propagator: Propagator,
-                 interactive_model: str | os.PathLike | InteractiveNet = "default") -> None:
+                 interactive_net: Callable[[], InteractiveNet] = load_default_interactive) -> None:
         self.source = source
         self.propagator = propagator
-        self.interactive_model = interactive_model
+        self.interactive_net = interactive_net
         self.state = SessionState()
         self._click_segmenter: ClickSegmenter | None = None
 
@@ -263,7 +270,7 @@ class Session:
             # Imported here: it needs torch, which sessions that only take masks never load.
             from vidseg.engine.interactive.click_segmenter import ClickSegmenter
 
-            self._click_segmenter = ClickSegmenter(self.interactive_model)
+            self._click_segmenter = ClickSegmenter(self.interactive_net())
         return self._click_segmenter
 
     def _start_frame(self, start: int | None, reverse: bool) -> int:

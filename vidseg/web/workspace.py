@@ -46,15 +46,14 @@ class Workspace:
         self._warm = False
 
     def segmenter(self):
-        """The VideoSegmenter every project's session comes from; both networks are loaded once, here."""
+        """The VideoSegmenter every project's session comes from; it owns both networks, loaded here."""
         with self._model_lock:
             if self._segmenter is None:
-                from vidseg.engine.interactive.click_segmenter import ClickSegmenter
                 from vidseg.engine.segmenter import VideoSegmenter
 
-                # One interactive network for all sessions (inference only), not one load per project.
-                net = ClickSegmenter(self.interactive_model).net
-                self._segmenter = VideoSegmenter(model=self.method, interactive_model=net)
+                segmenter = VideoSegmenter(model=self.method, interactive_model=self.interactive_model)
+                segmenter.interactive_net()  # loaded now, not at a project's first click
+                self._segmenter = segmenter
             return self._segmenter
 
     @property

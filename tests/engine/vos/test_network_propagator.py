@@ -161,3 +161,21 @@ def test_a_reference_where_the_object_is_tiny_is_not_used(tiny_checkpoint, tiny_
             session.add_mask(0, mask)
             list(session.propagate())
             assert (session.propagator.refind.appearance_refs(session.propagator.memory, 0) is not None) == usable
+
+
+def test_sessions_run_on_the_networks_their_segmenter_loaded(tiny_checkpoint, tiny_tracker, small_clip, monkeypatch):
+    from vidseg.engine.vos.presets import PRESETS
+    from vidseg.engine.vos.refind import RefindConfig
+    from vidseg.nn import registry
+
+    loads = []
+    real = registry.load_model
+    monkeypatch.setattr(registry, "load_model", lambda name, *a, **k: loads.append(name) or real(name, *a, **k))
+    config = replace(PRESETS["fast"], refind=RefindConfig(tracker=str(tiny_tracker)))
+    seg = vidseg.VideoSegmenter(model=str(tiny_checkpoint), config=config)
+    assert sorted(loads) == ["tracker", "vos"]  # loaded by the segmenter, before any session
+    for _ in range(2):
+        with seg.open(small_clip.frames[:2]) as session:
+            assert session.propagator.model is seg.propagation_net
+            assert session.propagator.refinder._net is seg.tracker_net
+    assert sorted(loads) == ["tracker", "vos"]

@@ -69,7 +69,7 @@ class ClickSegmenter:
     def __init__(self, model: str | os.PathLike | InteractiveNet = "default", device: str = "cpu",
                  refine: RefineConfig | None = None, graph_cut: GraphCutConfig | None = None,
                  merge_locally: bool = True) -> None:
-        self.net = _load(model).to(device).eval()
+        self.net = load_interactive(model).to(device).eval()
         self.merge_locally = merge_locally
         self.refine = refine or RefineConfig()
         self.graph_cut = graph_cut or GraphCutConfig()
@@ -238,7 +238,8 @@ def check_image(image: np.ndarray) -> np.ndarray:
     return image
 
 
-def _load(model: str | os.PathLike | InteractiveNet) -> InteractiveNet:
+def load_interactive(model: str | os.PathLike | InteractiveNet = "default") -> InteractiveNet:
+    """The network: "default" (the shipped weights), a checkpoint path, or a network as it is."""
     if isinstance(model, InteractiveNet):
         return model
     from vidseg.nn.registry import load_model

@@ -1,7 +1,8 @@
-"""The methods a session can run, by name or checkpoint path, and the one place that builds them.
+"""The methods a session can run, by name or checkpoint path, and their configuration.
 
 ``default`` is the shipped ``vos`` network (:mod:`vidseg.nn.registry`); ``flow`` and ``static`` are
-baselines; any other value is taken as the path of a checkpoint from ``vidseg train vos``.
+baselines; any other value is taken as the path of a checkpoint from ``vidseg train vos``. The
+networks themselves are loaded by the segmenter (:class:`vidseg.engine.segmenter.VideoSegmenter`).
 """
 
 from __future__ import annotations
@@ -44,23 +45,17 @@ def weights_for(name: str) -> Path | None:
     return path
 
 
-def method_builder(name: str, preset: str = "fast", adapt: bool | None = None, fusion: bool | None = None,
-                   config: NetworkConfig | None = None, refind: bool | None = None) -> Callable[[], Propagator]:
-    """A factory of fresh per-video propagators; the network's weights are loaded once, here.
-
-    config: a full network configuration instead of the preset (the switches still apply)."""
-    weights = weights_for(name)
-    if weights is None:  # baselines take no settings, and need no torch
+def network_config(name: str, preset: str = "fast", adapt: bool | None = None, fusion: bool | None = None,
+                   config: NetworkConfig | None = None, refind: bool | None = None) -> NetworkConfig | None:
+    """The network method's configuration for method ``name``, or None for a baseline (which takes
+    no settings, and needs no torch). config: a full network configuration instead of the preset
+    (the switches still apply)."""
+    if weights_for(name) is None:
         if refind:
             raise InputError(f"re-finding lost objects needs the network method, not the {name} baseline; "
                              "drop --refind or use --method default")
-        return BASELINES[name]
-    from vidseg.engine.vos.network_propagator import NetworkPropagator
+        return None
     from vidseg.engine.vos.presets import preset_config, with_switches
 
-    config = with_switches(preset_config(preset) if config is None else config, adapt=adapt, fusion=fusion,
-                           refind=refind)
-    from vidseg.nn.registry import load_model
-
-    model = load_model("vos", "default" if name == "default" else weights)  # shipped: sha256 checked
-    return lambda: NetworkPropagator(model, config)
+    return with_switches(preset_config(preset) if config is None else config, adapt=adapt, fusion=fusion,
+                         refind=refind)

@@ -11,6 +11,7 @@ not grow with the video's resolution or length.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -27,6 +28,9 @@ from vidseg.flow.fusion import FlowFusion
 from vidseg.ops.guided_filter import guided_upsample
 from vidseg.ops.slots import soft_aggregate
 from vidseg.nn.propagation import KEY_STRIDE, STRIDE, FrameFeatures, PropagationNet, RefineInputs, match_groups
+
+if TYPE_CHECKING:
+    from vidseg.nn.polar import PolarTrackerNet
 
 
 @dataclass
@@ -57,12 +61,13 @@ class PassState:
 class NetworkPropagator:
     name = "network"
 
-    def __init__(self, model: PropagationNet, config: NetworkConfig) -> None:
+    def __init__(self, model: PropagationNet, config: NetworkConfig, tracker: PolarTrackerNet | None = None) -> None:
+        """tracker: the re-finder's network (loaded by the segmenter); None loads ``config.refind.tracker``."""
         self.model = model.eval()
         self.config = config
         self.policy = MemoryPolicy(config.memory)
         self.fusion = FlowFusion(config.fusion) if config.fusion is not None else None
-        self.refind = RefindMemory(Refinder(config.refind)) if config.refind is not None else None
+        self.refind = RefindMemory(Refinder(config.refind, model=tracker)) if config.refind is not None else None
         self.reset()
 
     @property
