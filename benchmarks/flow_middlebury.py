@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vidseg.flow import PRESETS, FlowConfig, dense_flow, endpoint_error, load_middlebury_pairs
+from vidseg.flow import DIS_MODES, FlowConfig, dense_flow, endpoint_error, load_middlebury_pairs
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "flow" / "middlebury"
 
@@ -44,7 +44,7 @@ def main() -> None:
     import cv2
 
     pairs = load_middlebury_pairs(args.root)
-    configs = {p: FlowConfig(p, args.scale) for p in PRESETS}
+    configs = {p: FlowConfig(p, args.scale) for p in DIS_MODES}
     epe = {"zero": [endpoint_error(np.zeros_like(q.gt), q.gt) for q in pairs]}
     for name, config in configs.items():
         epe[name] = [endpoint_error(dense_flow(q.frame10, q.frame11, config), q.gt) for q in pairs]

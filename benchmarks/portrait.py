@@ -181,7 +181,7 @@ def main() -> None:
         live = live_runs(root, sequences, Path(tmp), args.model) if args.live else None
     clipped = f", first {args.frames} frames each" if args.frames is not None else ""
     print(f"{len(sequences)} person sequences of {args.root.name}{clipped}: {', '.join(sequences)}")
-    print(f"person model: MediaPipe selfie segmenter ({args.model}); flicker flow: DIS {FLICKER_FLOW.preset} "
+    print(f"person model: MediaPipe selfie segmenter ({args.model}); flicker flow: DIS {FLICKER_FLOW.mode} "
           f"at scale {FLICKER_FLOW.scale}")
     print(format_table(rows, flicker[GROUND_TRUTH], sequences))
     if live is not None:

@@ -1,7 +1,7 @@
 """Does the polar tracker help the propagation find an object again? Both settings, one run.
 
 Rows: the ``fast`` preset (with the network trained on TRAIN only, ``--model``), and the same with
-:mod:`vidseg.engine.vos.refind` on (presence check + tracker proposals). Each runs on every sequence
+:mod:`vidseg.engine.vos.redetect` on (presence check + tracker proposals). Each runs on every sequence
 twice:
 
 - as is (DAVIS 2016 objects hardly ever disappear, so this shows what the check costs when
@@ -56,7 +56,7 @@ def main() -> int:
     parser.add_argument("--hold", type=int, default=10, help="frames the object stays hidden (default: %(default)s)")
     parser.add_argument("--after", type=int, default=20, help="frames scored as the return (default: %(default)s)")
     parser.add_argument("--options", default="{}",
-                        help="RefindConfig fields as JSON, e.g. '{\"lost_below\": 0.5}', or a list of such for one row each")
+                        help="RedetectConfig fields as JSON, e.g. '{\"lost_below\": 0.5}', or a list of such for one row each")
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL,
                         help="propagation checkpoint (default: %(default)s, trained on TRAIN only)")
     parser.add_argument("--json", type=Path, help="also write the per-sequence results here")
@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> dict[str, dict[str, dict]]:
 
     from vidseg.engine.vos.network_propagator import NetworkPropagator
     from vidseg.engine.vos.presets import PRESETS
-    from vidseg.engine.vos.refind import RefindConfig
+    from vidseg.engine.vos.redetect import RedetectConfig
     from vidseg.nn.registry import load_model
 
     torch.set_grad_enabled(False)
@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> dict[str, dict[str, dict]]:
     rows = {"fast": fast}
     for fields in options if isinstance(options, list) else [options]:
         label = "fast + refind" + (f" {json.dumps(fields)}" if isinstance(options, list) else "")
-        rows[label] = replace(fast, refind=RefindConfig(**fields))
+        rows[label] = replace(fast, refind=RedetectConfig(**fields))
     results: dict[str, dict[str, dict]] = {row: {} for row in rows}
     for seq in args.sequences.split(","):
         for variant, clip in clips(args.data, seq, args.hold, args.after).items():

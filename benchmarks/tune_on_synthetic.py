@@ -27,8 +27,8 @@ VARIANTS = {
     "+ adapt every 5": replace(FAST, adapt=AdaptConfig()),
     "+ adapt (lr 1e-4)": replace(FAST, adapt=replace(AdaptConfig(), lr=1e-4)),
     "+ adapt first frame only": replace(FAST, adapt=_FIRST_ONLY),
-    "240, DIS fast, first only": replace(FAST, internal_height=240, fusion=FusionConfig(preset="fast"), adapt=_FIRST_ONLY),
-    "224, DIS fast, first only": replace(FAST, internal_height=224, fusion=FusionConfig(preset="fast"), adapt=_FIRST_ONLY),
+    "240, DIS fast, first only": replace(FAST, internal_height=240, fusion=FusionConfig(flow_mode="fast"), adapt=_FIRST_ONLY),
+    "224, DIS fast, first only": replace(FAST, internal_height=224, fusion=FusionConfig(flow_mode="fast"), adapt=_FIRST_ONLY),
     "288, medium, every 5": replace(FAST, internal_height=288, fusion=FusionConfig(), adapt=AdaptConfig()),
     "368, medium, every 2": replace(FAST, internal_height=368, fusion=FusionConfig(), adapt=replace(AdaptConfig(), every=2, steps=4, first_steps=30)),
 }

@@ -33,7 +33,7 @@ from vidseg.engine.vos.adapt import AdaptConfig
 from vidseg.flow.fusion import FusionConfig
 from vidseg.engine.vos.memory_policy import MemoryConfig
 from vidseg.nn.registry import REGISTRY, weights_dir
-from vidseg.engine.vos.presets import PRESETS, NetworkConfig
+from vidseg.engine.vos.presets import PRESETS, PropagatorConfig
 from vidseg.errors import VidsegError
 from vidseg.eval import evaluate_roots
 from vidseg.eval.flicker import FLICKER_FLOW, SequenceFlows, sequence_flicker
@@ -50,16 +50,16 @@ class RowSpec(NamedTuple):
 
     label: str
     method: str
-    config: NetworkConfig | None
+    config: PropagatorConfig | None
 
 
-def _component_configs() -> dict[str, NetworkConfig]:
+def _component_configs() -> dict[str, PropagatorConfig]:
     """The network alone, then fusion, adaptation (on the prompted frame) and the preset frame
     (seed 000: T = 10, r = 0.8) added in turn; explicit, so rows do not move with the presets."""
     fast = PRESETS["fast"]
     alone = replace(fast, fusion=None, adapt=AdaptConfig(enabled=False, every=0),
                     memory=MemoryConfig(preset_frame=False))
-    fusion = replace(alone, fusion=FusionConfig(preset="fast"))
+    fusion = replace(alone, fusion=FusionConfig(flow_mode="fast"))
     adaptation = replace(fusion, adapt=AdaptConfig(enabled=True, every=0))
     return {"alone": alone, "fusion": fusion, "adaptation": adaptation,
             "preset frame": replace(adaptation, memory=MemoryConfig(preset_frame=True))}
@@ -277,7 +277,7 @@ def main() -> None:
         results, gt_flicker = run_ablation(rows, args.model.resolve(), root, sequences, out_root)
     clipped = f", first {args.frames} frames each" if args.frames is not None else ""
     print(f"{len(sequences)} sequences of {args.root.name}{clipped}: {', '.join(sequences)}")
-    print(f"model: {args.model}; flicker flow: DIS {FLICKER_FLOW.preset} at scale {FLICKER_FLOW.scale}")
+    print(f"model: {args.model}; flicker flow: DIS {FLICKER_FLOW.mode} at scale {FLICKER_FLOW.scale}")
     print(format_table(results, gt_flicker, sequences))
     if args.json:
         write_json(args.json, results, gt_flicker, args, sequences)

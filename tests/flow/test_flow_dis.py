@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from vidseg.errors import InputError
-from vidseg.flow import PRESETS, FlowConfig, backward_warp, dense_flow, endpoint_error, load_middlebury_pairs
+from vidseg.flow import DIS_MODES, FlowConfig, backward_warp, dense_flow, endpoint_error, load_middlebury_pairs
 
 MIDDLEBURY = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "flow" / "middlebury"
 
@@ -26,7 +26,7 @@ def shifted_texture(dx: int, dy: int, h: int = 120, w: int = 160) -> tuple[np.nd
     return np.stack([src] * 3, axis=-1), np.stack([dst] * 3, axis=-1)
 
 
-@pytest.mark.parametrize("preset", PRESETS)
+@pytest.mark.parametrize("preset", DIS_MODES)
 @pytest.mark.parametrize("scale", [1.0, 0.5])
 def test_dis_recovers_a_translation(preset, scale):
     src, dst = shifted_texture(3, -2)
@@ -52,7 +52,7 @@ def test_tiny_and_wide_frames_do_not_crash():
         assert dense_flow(a, a).shape == (*shape, 2)
 
 
-@pytest.mark.parametrize("preset", PRESETS)
+@pytest.mark.parametrize("preset", DIS_MODES)
 def test_a_small_frame_does_not_change_later_results(preset):
     # OpenCV lowers a DIS object's finest scale after a small image; dense_flow must undo that.
     src, dst = shifted_texture(3, -2, h=240, w=320)
@@ -63,8 +63,8 @@ def test_a_small_frame_does_not_change_later_results(preset):
 
 
 def test_bad_inputs():
-    with pytest.raises(InputError, match="preset"):
-        FlowConfig(preset="slow")
+    with pytest.raises(InputError, match="mode"):
+        FlowConfig(mode="slow")
     with pytest.raises(InputError):
         FlowConfig(scale=0.0)
     with pytest.raises(InputError):
@@ -78,12 +78,12 @@ def test_middlebury_epe_per_preset():
         pytest.skip(f"Middlebury data not found at {MIDDLEBURY}")
     pairs = load_middlebury_pairs(MIDDLEBURY)
     assert len(pairs) == 8
-    table = {p: [endpoint_error(dense_flow(q.frame10, q.frame11, FlowConfig(p)), q.gt) for q in pairs] for p in PRESETS}
-    print(f"\n{'pair':<12}" + "".join(f"{p:>10}" for p in PRESETS))
+    table = {p: [endpoint_error(dense_flow(q.frame10, q.frame11, FlowConfig(p)), q.gt) for q in pairs] for p in DIS_MODES}
+    print(f"\n{'pair':<12}" + "".join(f"{p:>10}" for p in DIS_MODES))
     for i, pair in enumerate(pairs):
-        print(f"{pair.name:<12}" + "".join(f"{table[p][i]:>10.3f}" for p in PRESETS))
+        print(f"{pair.name:<12}" + "".join(f"{table[p][i]:>10.3f}" for p in DIS_MODES))
     means = {p: float(np.mean(v)) for p, v in table.items()}
-    print(f"{'mean':<12}" + "".join(f"{means[p]:>10.3f}" for p in PRESETS))
+    print(f"{'mean':<12}" + "".join(f"{means[p]:>10.3f}" for p in DIS_MODES))
     for preset, limit in MAX_MEAN_EPE.items():
         assert means[preset] < limit, f"{preset}: mean EPE {means[preset]:.3f} >= {limit}"
     assert means["medium"] <= means["fast"] <= means["ultrafast"]

@@ -147,7 +147,7 @@ def test_shapes_are_checked_and_order_is_enforced():
     assert not fusion.has_previous
 
 
-@pytest.mark.parametrize("kwargs", [{"block": 0}, {"prior_weight": 1.5}, {"preset": "slow"}, {"scale": 0.0}])
+@pytest.mark.parametrize("kwargs", [{"block": 0}, {"prior_weight": 1.5}, {"flow_mode": "slow"}, {"scale": 0.0}])
 def test_bad_config_is_refused(kwargs):
     with pytest.raises(InputError):
         FusionConfig(**kwargs)

@@ -25,7 +25,7 @@ from vidseg.io.prompts import read_mask_prompts
 from vidseg.io.sinks import Sink, open_sinks
 
 if TYPE_CHECKING:
-    from vidseg.engine.vos.presets import NetworkConfig
+    from vidseg.engine.vos.presets import PropagatorConfig
     from vidseg.engine.session import Session
 
 
@@ -44,7 +44,7 @@ class SegmentJob:
     adapt: bool | None = None  # None: the preset's choice
     fusion: bool | None = None
     refind: bool | None = None
-    network_config: NetworkConfig | None = None  # replaces the preset (benchmarks use it)
+    network_config: PropagatorConfig | None = None  # replaces the preset (benchmarks use it)
     overlay: Path | None = None
     alpha: Path | None = None
     rle: Path | None = None

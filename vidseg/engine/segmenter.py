@@ -14,7 +14,7 @@ from vidseg.errors import InputError
 from vidseg.io.frames import ArraySource, FrameSource, open_frames
 
 if TYPE_CHECKING:
-    from vidseg.engine.vos.presets import NetworkConfig
+    from vidseg.engine.vos.presets import PropagatorConfig
     from vidseg.nn.interactive import InteractiveNet
     from vidseg.nn.polar import PolarTrackerNet
     from vidseg.nn.propagation import PropagationNet
@@ -25,7 +25,7 @@ class VideoSegmenter:
 
     model: ``default`` (the shipped network), ``flow`` or ``static`` (baselines), or a checkpoint path.
     preset: ``fast`` or ``quality``. adapt, fusion, refind: switch online adaptation, flow fusion or
-    re-finding lost objects with the polar tracker (:mod:`vidseg.engine.vos.refind`) on or off (None
+    re-finding lost objects with the polar tracker (:mod:`vidseg.engine.vos.redetect`) on or off (None
     keeps the preset's choice). config: a full network configuration instead of the preset.
     interactive_model: the network behind ``session.add_box`` and ``add_clicks``: ``default`` (the
     shipped one), a checkpoint path from ``vidseg train interactive``, or an ``InteractiveNet``;
@@ -38,7 +38,7 @@ class VideoSegmenter:
     """
 
     def __init__(self, model: str = "default", preset: str = "fast", device: str = "cpu",
-                 adapt: bool | None = None, fusion: bool | None = None, config: NetworkConfig | None = None,
+                 adapt: bool | None = None, fusion: bool | None = None, config: PropagatorConfig | None = None,
                  interactive_model: str | os.PathLike | InteractiveNet = "default", refind: bool | None = None) -> None:
         if device != "cpu":
             raise InputError(f"device {device!r} is not supported yet; use device='cpu'")

@@ -37,7 +37,7 @@ from vidseg.flow import FlowConfig, backward_warp, dense_flow, resize_flow
 from vidseg.ops.images import downscale_grey
 from vidseg.io.frames import ArraySource, FrameSource, open_frames
 
-FLICKER_FLOW = FlowConfig(preset="medium", scale=0.5)
+FLICKER_FLOW = FlowConfig(mode="medium", scale=0.5)
 
 FramesInput = str | os.PathLike | np.ndarray | FrameSource
 
@@ -83,7 +83,7 @@ class SequenceFlows:
         source, owned = _as_source(self.frames)
         try:
             self._shape = (source.height, source.width)
-            exact = FlowConfig(preset=self.config.preset, scale=1.0)
+            exact = FlowConfig(mode=self.config.mode, scale=1.0)
             previous = None
             for _, frame in source.iter_frames():
                 grey = downscale_grey(frame, self.config.scale)

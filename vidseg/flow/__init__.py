@@ -8,7 +8,7 @@ OpenCV is imported only when a function that needs it runs.
 from __future__ import annotations
 
 from vidseg.flow.blocks import block_flow, expand_block_flow
-from vidseg.flow.dis import PRESETS, FlowConfig, dense_flow, resize_flow
+from vidseg.flow.dis import DIS_MODES, FlowConfig, dense_flow, resize_flow
 from vidseg.flow.middlebury import (
     FlowPair,
     endpoint_error,
@@ -20,7 +20,7 @@ from vidseg.flow.middlebury import (
 from vidseg.flow.warp import backward_warp, forward_backward_occlusion
 
 __all__ = [
-    "PRESETS",
+    "DIS_MODES",
     "FlowConfig",
     "FlowPair",
     "backward_warp",

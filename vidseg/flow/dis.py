@@ -20,7 +20,7 @@ import numpy as np
 from vidseg.errors import InputError
 from vidseg.ops.images import downscale_grey, to_grey
 
-PRESETS = ("ultrafast", "fast", "medium")
+DIS_MODES = ("ultrafast", "fast", "medium")
 
 # DIS crashes the process (segfault in OpenCV 5.0) on some small or short-and-wide images, e.g.
 # 12x40 or 28x512 (rows x cols); every shape with both sides >= 32 was safe when probed, so
@@ -35,41 +35,41 @@ _local = threading.local()
 class FlowConfig:
     """How :func:`dense_flow` computes flow.
 
-    preset: DIS preset, "ultrafast" | "fast" | "medium" (slower, more accurate).
+    mode: DIS operating mode, "ultrafast" | "fast" | "medium" (slower, more accurate).
     scale: compute flow on frames resized by this factor (0 < scale <= 1) and rescale the vectors
         to full resolution; 0.5 is about 4x faster, at the cost of fine motion detail.
     """
 
-    preset: str = "fast"
+    mode: str = "fast"
     scale: float = 1.0
 
     def __post_init__(self) -> None:
-        if self.preset not in PRESETS:
-            raise InputError(f"unknown flow preset {self.preset!r}; use one of {', '.join(PRESETS)}")
+        if self.mode not in DIS_MODES:
+            raise InputError(f"unknown flow mode {self.mode!r}; use one of {', '.join(DIS_MODES)}")
         if not 0.0 < self.scale <= 1.0:
             raise InputError(f"flow scale must be in (0, 1], got {self.scale}; use e.g. 0.5 for half resolution")
 
 
-def _dis(preset: str):
-    """The DIS object for ``preset``, created on first use and cached per thread.
+def _dis(mode: str):
+    """The DIS object for ``mode``, created on first use and cached per thread.
 
     OpenCV lowers the object's finest scale for good after one small image, which silently makes
-    later calls slower and different; it is reset to the preset's value before every use.
+    later calls slower and different; it is reset to the mode's value before every use.
     """
     import cv2
 
     cache = getattr(_local, "dis", None)
     if cache is None:
         cache = _local.dis = {}
-    if preset not in cache:
+    if mode not in cache:
         code = {
             "ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST,
             "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
             "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM,
-        }[preset]
+        }[mode]
         dis = cv2.DISOpticalFlow_create(code)
-        cache[preset] = (dis, dis.getFinestScale())
-    dis, finest_scale = cache[preset]
+        cache[mode] = (dis, dis.getFinestScale())
+    dis, finest_scale = cache[mode]
     dis.setFinestScale(finest_scale)
     return dis
 
@@ -101,7 +101,7 @@ def dense_flow(src: np.ndarray, dst: np.ndarray, config: FlowConfig = FlowConfig
         raise InputError(f"frames differ in size: {src.shape[:2]} vs {dst.shape[:2]}; resize them to match")
     grey_a, grey_b = to_grey(src, "src"), to_grey(dst, "dst")
     h, w = grey_a.shape
-    dis = _dis(config.preset)
+    dis = _dis(config.mode)
     if config.scale == 1.0:
         return _calc_padded(dis, grey_a, grey_b)
     small_a, small_b = downscale_grey(grey_a, config.scale), downscale_grey(grey_b, config.scale)

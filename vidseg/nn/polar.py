@@ -31,7 +31,7 @@ from vidseg.nn.backbones.separable import Backbone
 from vidseg.nn.blocks import SeparableBlock
 from vidseg.nn.stored_config import StoredConfig
 
-STRIDE = 8
+FEATURE_STRIDE = 8  # pixels of the search crop per location of the score map
 MIN_RAYS = 3
 
 
@@ -57,7 +57,7 @@ class PolarTrackerConfig(StoredConfig):
         for name in ("template", "search"):
             if getattr(self, name) % 16:
                 raise ValueError(f"{name} is {getattr(self, name)}; use a multiple of 16")
-        if self.template // STRIDE < self.kernel or self.search // STRIDE < self.kernel:
+        if self.template // FEATURE_STRIDE < self.kernel or self.search // FEATURE_STRIDE < self.kernel:
             raise ValueError(f"kernel {self.kernel} is larger than the template or search map")
 
 
@@ -87,8 +87,8 @@ def xcorr_depthwise(search: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
 
 def location_grid(map_size: int, kernel: int) -> torch.Tensor:
     """(M,) search-pixel coordinate of each location along one axis (the same for x and y)."""
-    offset = STRIDE * (kernel - 1) / 2 + (STRIDE - 1) / 2
-    return torch.arange(map_size, dtype=torch.float32) * STRIDE + offset
+    offset = FEATURE_STRIDE * (kernel - 1) / 2 + (FEATURE_STRIDE - 1) / 2
+    return torch.arange(map_size, dtype=torch.float32) * FEATURE_STRIDE + offset
 
 
 def ray_angles(rays: int) -> np.ndarray:
@@ -126,7 +126,7 @@ class PolarTrackerNet(nn.Module):
         self.box_head = _Head(config.width, 4)
         self.polar_head = _Head(config.width, config.rays)  # the polar head: last layer has n channels
         # Distances start near a typical object's half-size (~32 px) rather than at 0.
-        self.distance_scale = float(STRIDE * 4)
+        self.distance_scale = float(FEATURE_STRIDE * 4)
 
     def template_kernel(self, template: torch.Tensor) -> torch.Tensor:
         """(B, 3, T, T) -> (B, width, k, k): the template's central cells, the correlation kernel."""

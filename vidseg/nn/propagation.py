@@ -23,10 +23,12 @@ from torch import nn
 from torch.nn import functional as F
 
 from vidseg.nn.backbones.efficientnet_lite import VARIANTS, EfficientNetLite, EfficientNetLiteConfig
-from vidseg.nn.backbones.separable import STRIDE, Backbone, check_image
+from vidseg.nn.backbones import separable
+from vidseg.nn.backbones.separable import Backbone, check_image
 from vidseg.nn.blocks import SeparableBlock, conv_bn_relu, upsample_to
 from vidseg.nn.stored_config import StoredConfig
 
+INPUT_MULTIPLE = separable.INPUT_MULTIPLE  # image sides: both encoders end at stride 16
 KEY_STRIDE = 8
 MATCH_CHANNELS = 3  # per reference group: soft segmentation, best match to object, best match to rest
 

@@ -78,18 +78,18 @@ def tiny_tracker(tmp_path_factory):
 
 def test_refind_runs_in_a_session_and_watches_every_prompted_object(tiny_checkpoint, tiny_tracker, small_clip):
     from vidseg.engine.vos.presets import PRESETS, with_switches
-    from vidseg.engine.vos.refind import RefindConfig
+    from vidseg.engine.vos.redetect import RedetectConfig
 
-    config = replace(PRESETS["fast"], refind=RefindConfig(tracker=str(tiny_tracker)))
+    config = replace(PRESETS["fast"], refind=RedetectConfig(tracker=str(tiny_tracker)))
     seg = vidseg.VideoSegmenter(model=str(tiny_checkpoint), config=config)
     with seg.open(small_clip.frames[:5]) as session:
         session.add_mask(0, small_clip.labels[0])
         out = list(session.propagate())
-        refinder = session.propagator.refinder
+        redetector = session.propagator.redetector
         assert [i for i, _ in out] == list(range(5))
-        assert sorted(refinder._watches) == [1, 2, 3]
+        assert sorted(redetector._watches) == [1, 2, 3]
     assert with_switches(config, refind=False).refind is None
-    assert with_switches(PRESETS["fast"], refind=True).refind == RefindConfig()
+    assert with_switches(PRESETS["fast"], refind=True).refind == RedetectConfig()
 
 
 def test_presence_is_high_for_the_object_on_its_own_frame_and_low_for_the_rest(tiny_checkpoint, small_clip):
@@ -103,7 +103,7 @@ def test_presence_is_high_for_the_object_on_its_own_frame_and_low_for_the_rest(t
         with torch.no_grad():
             key = propagator.model.encode(propagator._to_tensor(small_clip.frames[0])).key
             from vidseg.engine.vos.memory_bank import resize_probs
-            from vidseg.engine.vos.refind_memory import appearance_refs, read_presence
+            from vidseg.engine.vos.redetect_memory import appearance_refs, read_presence
 
             def presence(key, slot, mask):  # re-finding is off here: no reference is too small
                 refs = appearance_refs(propagator.memory, [], slot - 1, least=0)
@@ -131,16 +131,16 @@ def test_refind_with_a_baseline_is_refused():
 def test_a_lost_object_is_cleared_for_the_user_but_remembered_as_the_network_saw_it(tiny_checkpoint, tiny_tracker):
     from vidseg.engine.vos.network_propagator import NetworkPropagator
     from vidseg.engine.vos.presets import PRESETS
-    from vidseg.engine.vos.refind import RefindConfig, _Watch
+    from vidseg.engine.vos.redetect import RedetectConfig, _Watch
     from vidseg.nn.registry import load_model
 
     model = load_model("vos", tiny_checkpoint)
-    propagator = NetworkPropagator(model, replace(PRESETS["fast"], refind=RefindConfig(tracker=str(tiny_tracker))))
+    propagator = NetworkPropagator(model, replace(PRESETS["fast"], refind=RedetectConfig(tracker=str(tiny_tracker))))
     own = np.zeros((3, 4, 4), np.float32)
     own[0], own[1, :2], own[2, 2:] = 0.2, 0.8, 0.8  # background 0.2 everywhere; object 1 top, 2 bottom
     cleared = own.copy()
     cleared[1], cleared[0, :2] = 0.0, 1.0  # object 1 lost: cleared in the result
-    propagator.refinder._watches = {1: _Watch(tracker=None, lost=True), 2: _Watch(tracker=None)}
+    propagator.redetector._watches = {1: _Watch(tracker=None, lost=True), 2: _Watch(tracker=None)}
     propagator.refind.own = own
     kept = propagator.refind.probs_to_remember(cleared, prompted=False)
     assert np.allclose(kept[1], own[1]) and np.allclose(kept[2], own[2]) and np.allclose(kept.sum(0), 1.0)
@@ -151,12 +151,12 @@ def test_a_lost_object_is_cleared_for_the_user_but_remembered_as_the_network_saw
 
 def test_a_reference_where_the_object_is_tiny_is_not_used(tiny_checkpoint, tiny_tracker, small_clip):
     from vidseg.engine.vos.presets import PRESETS
-    from vidseg.engine.vos.refind import RefindConfig
+    from vidseg.engine.vos.redetect import RedetectConfig
 
     mask = np.zeros_like(small_clip.labels[0])
     mask[100:116, 200:216] = 1  # 16x16 px: 4 key cells at 224 px internal height
     for least, usable in [(1, True), (32, False)]:
-        config = replace(PRESETS["fast"], refind=RefindConfig(tracker=str(tiny_tracker), min_reference_cells=least))
+        config = replace(PRESETS["fast"], refind=RedetectConfig(tracker=str(tiny_tracker), min_reference_cells=least))
         with vidseg.VideoSegmenter(model=str(tiny_checkpoint), config=config).open(small_clip.frames[:3]) as session:
             session.add_mask(0, mask)
             list(session.propagate())
@@ -165,17 +165,17 @@ def test_a_reference_where_the_object_is_tiny_is_not_used(tiny_checkpoint, tiny_
 
 def test_sessions_run_on_the_networks_their_segmenter_loaded(tiny_checkpoint, tiny_tracker, small_clip, monkeypatch):
     from vidseg.engine.vos.presets import PRESETS
-    from vidseg.engine.vos.refind import RefindConfig
+    from vidseg.engine.vos.redetect import RedetectConfig
     from vidseg.nn import registry
 
     loads = []
     real = registry.load_model
     monkeypatch.setattr(registry, "load_model", lambda name, *a, **k: loads.append(name) or real(name, *a, **k))
-    config = replace(PRESETS["fast"], refind=RefindConfig(tracker=str(tiny_tracker)))
+    config = replace(PRESETS["fast"], refind=RedetectConfig(tracker=str(tiny_tracker)))
     seg = vidseg.VideoSegmenter(model=str(tiny_checkpoint), config=config)
     assert sorted(loads) == ["tracker", "vos"]  # loaded by the segmenter, before any session
     for _ in range(2):
         with seg.open(small_clip.frames[:2]) as session:
             assert session.propagator.model is seg.propagation_net
-            assert session.propagator.refinder._net is seg.tracker_net
+            assert session.propagator.redetector._net is seg.tracker_net
     assert sorted(loads) == ["tracker", "vos"]

@@ -28,7 +28,7 @@ from vidseg.errors import InputError
 # say there too (confidence_power 0.5). No occlusion check: on these frames it marked so much as
 # occluded that fusion hardly acted (flicker -17% with it, -34% without; J +0.4 either way), and
 # it cost a second flow field.
-PORTRAIT_FUSION = FusionConfig(preset="ultrafast", scale=1.0, block=4, occlusion=False, confidence_power=0.5)
+PORTRAIT_FUSION = FusionConfig(flow_mode="ultrafast", scale=1.0, block=4, occlusion=False, confidence_power=0.5)
 
 
 class PersonModel(Protocol):

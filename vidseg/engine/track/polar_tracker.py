@@ -28,7 +28,7 @@ import torch
 from vidseg.ops.boxes import Box, check_box
 from vidseg.ops.crops import CropWindow, cut_smooth
 from vidseg.errors import InputError
-from vidseg.nn.polar import MIN_RAYS, STRIDE, PolarTrackerNet, context_side, location_grid, ray_angles
+from vidseg.nn.polar import FEATURE_STRIDE, MIN_RAYS, PolarTrackerNet, context_side, location_grid, ray_angles
 
 _WHOLE_FRAME_MAX_SIDE = 640  # px: the re-detection pass's input is capped, so being lost stays affordable
 _MIN_SIZE = 4.0  # px: the smallest box side kept
@@ -109,7 +109,7 @@ class PolarTracker:
         self.search = self.options.search or cfg.search
         self.rays = self.options.rays or cfg.rays
         self._state: _State | None = None
-        size = self.search // STRIDE - cfg.kernel + 1
+        size = self.search // FEATURE_STRIDE - cfg.kernel + 1
         grid = location_grid(size, cfg.kernel).numpy()
         self._grid = np.stack(np.meshgrid(grid, grid), -1)  # (M, M, 2) x, y of each location
         hann = np.hanning(size + 2)[1:-1]
@@ -208,7 +208,7 @@ class PolarTracker:
         score[:, grid[:score.shape[1]] > small_w] = 0
         # The padded canvas as a window: canvas pixel c is frame pixel (c + 0.5) / factor - 0.5.
         window = CropWindow(0.0, 0.0, pad_w / factor)
-        apart = max(1, round(min(s.size) * factor / 3 / STRIDE))  # locations
+        apart = max(1, round(min(s.size) * factor / 3 / FEATURE_STRIDE))  # locations
         results = []
         for i, j in _peaks(score, count, apart):
             result = self._result(window, 1 / factor, out.box[0, :, i, j].numpy(), out.rays[0, :, i, j].numpy(),

@@ -22,11 +22,11 @@ from vidseg.flow.fill import fill_occluded
 
 @dataclass(frozen=True)
 class FlowPropagatorConfig:
-    """preset, scale: DIS preset, and the frame scale the flow is computed at (for speed).
+    """mode, scale: DIS mode ("ultrafast", "fast", "medium"), and the frame scale the flow is computed at (for speed).
     occlusion: run the forward-backward check (costs a second flow field).
     fill_size: side, in flow-resolution pixels, of the window that fills inconsistent pixels."""
 
-    preset: str = "medium"
+    mode: str = "medium"
     scale: float = 0.5
     occlusion: bool = True
     fill_size: int = 11
@@ -37,7 +37,7 @@ class FlowPropagator:
 
     def __init__(self, config: FlowPropagatorConfig | None = None) -> None:
         self.config = config or FlowPropagatorConfig()
-        self._flow = FlowConfig(preset=self.config.preset, scale=1.0)  # frames arrive pre-scaled
+        self._flow = FlowConfig(mode=self.config.mode, scale=1.0)  # frames arrive pre-scaled
         self._prev_grey: np.ndarray | None = None
         self._prev_probs: np.ndarray | None = None
 

@@ -17,7 +17,7 @@ from vidseg.engine.vos.static_propagator import StaticPropagator
 from vidseg.errors import InputError
 
 if TYPE_CHECKING:
-    from vidseg.engine.vos.presets import NetworkConfig
+    from vidseg.engine.vos.presets import PropagatorConfig
 
 BASELINES: dict[str, Callable[[], Propagator]] = {"flow": FlowPropagator, "static": StaticPropagator}
 
@@ -46,7 +46,7 @@ def weights_for(name: str) -> Path | None:
 
 
 def network_config(name: str, preset: str = "fast", adapt: bool | None = None, fusion: bool | None = None,
-                   config: NetworkConfig | None = None, refind: bool | None = None) -> NetworkConfig | None:
+                   config: PropagatorConfig | None = None, refind: bool | None = None) -> PropagatorConfig | None:
     """The network method's configuration for method ``name``, or None for a baseline (which takes
     no settings, and needs no torch). config: a full network configuration instead of the preset
     (the switches still apply)."""

@@ -21,13 +21,13 @@ from torch.nn import functional as F
 from vidseg.engine.vos.adapt import AdaptExample, HeadAdapter, example_from_mask
 from vidseg.engine.vos.memory_bank import MemoryBank, MemoryEntry, resize_probs, slot_row
 from vidseg.engine.vos.memory_policy import MemoryPolicy
-from vidseg.engine.vos.presets import NetworkConfig
-from vidseg.engine.vos.refind import Refinder
-from vidseg.engine.vos.refind_memory import RefindMemory
+from vidseg.engine.vos.presets import PropagatorConfig
+from vidseg.engine.vos.redetect import Redetector
+from vidseg.engine.vos.redetect_memory import RefindMemory
 from vidseg.flow.fusion import FlowFusion
 from vidseg.ops.guided_filter import guided_upsample
 from vidseg.ops.slots import soft_aggregate
-from vidseg.nn.propagation import KEY_STRIDE, STRIDE, FrameFeatures, PropagationNet, RefineInputs, match_groups
+from vidseg.nn.propagation import INPUT_MULTIPLE, KEY_STRIDE, FrameFeatures, PropagationNet, RefineInputs, match_groups
 
 if TYPE_CHECKING:
     from vidseg.nn.polar import PolarTrackerNet
@@ -61,18 +61,18 @@ class PassState:
 class NetworkPropagator:
     name = "network"
 
-    def __init__(self, model: PropagationNet, config: NetworkConfig, tracker: PolarTrackerNet | None = None) -> None:
+    def __init__(self, model: PropagationNet, config: PropagatorConfig, tracker: PolarTrackerNet | None = None) -> None:
         """tracker: the re-finder's network (loaded by the segmenter); None loads ``config.refind.tracker``."""
         self.model = model.eval()
         self.config = config
         self.policy = MemoryPolicy(config.memory)
         self.fusion = FlowFusion(config.fusion) if config.fusion is not None else None
-        self.refind = RefindMemory(Refinder(config.refind, model=tracker)) if config.refind is not None else None
+        self.refind = RefindMemory(Redetector(config.refind, model=tracker)) if config.refind is not None else None
         self.reset()
 
     @property
-    def refinder(self) -> Refinder | None:
-        return self.refind.refinder if self.refind is not None else None
+    def redetector(self) -> Redetector | None:
+        return self.refind.redetector if self.refind is not None else None
 
     @property
     def memory(self) -> MemoryBank:
@@ -205,7 +205,8 @@ class NetworkPropagator:
 
     def _internal_size(self, height: int, width: int) -> tuple[int, int]:
         scale = min(1.0, self.config.internal_height / height)
-        return (max(STRIDE, round(height * scale / STRIDE) * STRIDE), max(STRIDE, round(width * scale / STRIDE) * STRIDE))
+        m = INPUT_MULTIPLE
+        return max(m, round(height * scale / m) * m), max(m, round(width * scale / m) * m)
 
     def _to_tensor(self, frame: np.ndarray) -> torch.Tensor:
         """(H, W, 3) uint8 -> (1, 3, h, w) float in [0, 1] at the internal size."""

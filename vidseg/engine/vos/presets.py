@@ -7,17 +7,17 @@ from dataclasses import dataclass, field, replace
 from vidseg.engine.vos.adapt import AdaptConfig
 from vidseg.flow.fusion import FusionConfig
 from vidseg.engine.vos.memory_policy import MemoryConfig
-from vidseg.engine.vos.refind import RefindConfig
+from vidseg.engine.vos.redetect import RedetectConfig
 from vidseg.errors import InputError
 
 
 @dataclass(frozen=True)
-class NetworkConfig:
+class PropagatorConfig:
     """internal_height: frames are resized so their height is about this (sides multiples of 16);
     the masks come back at full resolution by ``upsample``: "bilinear", or "guided" (a guided
     filter with radius, eps that follows the frame's edges). fusion: None turns flow off entirely (the previous mask is then the prior
     as it stands). refind: None, or how lost objects are found again with the polar tracker
-    (:mod:`vidseg.engine.vos.refind`)."""
+    (:mod:`vidseg.engine.vos.redetect`)."""
 
     internal_height: int = 240
     upsample: str = "bilinear"  # or "guided"
@@ -26,7 +26,7 @@ class NetworkConfig:
     fusion: FusionConfig | None = field(default_factory=FusionConfig)
     adapt: AdaptConfig = field(default_factory=AdaptConfig)
     memory: MemoryConfig = field(default_factory=MemoryConfig)
-    refind: RefindConfig | None = None
+    refind: RedetectConfig | None = None
 
 
 # Resolutions and flow presets were chosen on rendered clips (benchmarks/tune_on_synthetic.py): at
@@ -35,29 +35,29 @@ class NetworkConfig:
 # (-1.4 and -2.3) although adaptation helped on the rendered clips; --adapt turns it back on.
 # The quality preset stays at the training scale (240 px) and spends its time on better flow.
 _NO_PRESET_FRAME = MemoryConfig(preset_frame=False)
-PRESETS: dict[str, NetworkConfig] = {
-    "fast": NetworkConfig(internal_height=224, fusion=FusionConfig(preset="fast"),
+PRESETS: dict[str, PropagatorConfig] = {
+    "fast": PropagatorConfig(internal_height=224, fusion=FusionConfig(flow_mode="fast"),
                           adapt=AdaptConfig(enabled=False, every=0), memory=_NO_PRESET_FRAME),
-    "quality": NetworkConfig(internal_height=240, fusion=FusionConfig(preset="medium"),
+    "quality": PropagatorConfig(internal_height=240, fusion=FusionConfig(flow_mode="medium"),
                              adapt=AdaptConfig(enabled=False, every=0), memory=_NO_PRESET_FRAME),
 }
 
 
 def preset_config(name: str, adapt: bool | None = None, fusion: bool | None = None,
-                  refind: bool | None = None) -> NetworkConfig:
+                  refind: bool | None = None) -> PropagatorConfig:
     """The named preset, with adaptation, fusion and re-finding switched on or off when given."""
     if name not in PRESETS:
         raise InputError(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}")
     return with_switches(PRESETS[name], adapt=adapt, fusion=fusion, refind=refind)
 
 
-def with_switches(config: NetworkConfig, adapt: bool | None = None, fusion: bool | None = None,
-                  refind: bool | None = None) -> NetworkConfig:
+def with_switches(config: PropagatorConfig, adapt: bool | None = None, fusion: bool | None = None,
+                  refind: bool | None = None) -> PropagatorConfig:
     """``config`` with adaptation, fusion and re-finding switched on or off; None leaves a switch as it is."""
     if adapt is not None:
         config = replace(config, adapt=replace(config.adapt, enabled=adapt))
     if fusion is not None:
         config = replace(config, fusion=(config.fusion or FusionConfig()) if fusion else None)
     if refind is not None:
-        config = replace(config, refind=(config.refind or RefindConfig()) if refind else None)
+        config = replace(config, refind=(config.refind or RedetectConfig()) if refind else None)
     return config

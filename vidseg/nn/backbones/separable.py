@@ -12,7 +12,7 @@ from torch import nn
 
 from vidseg.nn.blocks import SeparableBlock, conv_bn_relu, upsample_to
 
-STRIDE = 16  # input sides must be multiples of this
+INPUT_MULTIPLE = 16  # input sides must be multiples of this (the deepest stride)
 _RGB_MEAN = (0.485, 0.456, 0.406)
 _RGB_STD = (0.229, 0.224, 0.225)
 
@@ -46,5 +46,5 @@ class Backbone(nn.Module):
 def check_image(image: torch.Tensor) -> None:
     if image.ndim != 4 or image.shape[1] != 3:
         raise ValueError(f"images must be (B, 3, H, W), got {tuple(image.shape)}")
-    if image.shape[-2] % STRIDE or image.shape[-1] % STRIDE:
-        raise ValueError(f"image sides must be multiples of {STRIDE}, got {tuple(image.shape[-2:])}")
+    if image.shape[-2] % INPUT_MULTIPLE or image.shape[-1] % INPUT_MULTIPLE:
+        raise ValueError(f"image sides must be multiples of {INPUT_MULTIPLE}, got {tuple(image.shape[-2:])}")

@@ -44,7 +44,7 @@ Presence = Callable[[int, np.ndarray], float | None]
 
 
 @dataclass(frozen=True)
-class RefindConfig:
+class RedetectConfig:
     """lost_below, found_above: shares of the object's usual presence (see the module docstring);
     area_below: a mask smaller than this share of the object's usual area is lost too, and no
     smaller one is taken as found; usual_rate: weight of a healthy frame in the running means;
@@ -91,13 +91,13 @@ class _Watch:
     lost: bool = False
 
 
-class Refinder:
+class Redetector:
     """Watches every prompted object of one pass; ``start`` on prompted frames, ``review`` on the others.
 
     model: the tracker network (a ``PolarTrackerNet``) instead of ``config.tracker``'s."""
 
-    def __init__(self, config: RefindConfig | None = None, model: PolarTrackerNet | None = None) -> None:
-        self.config = config or RefindConfig()
+    def __init__(self, config: RedetectConfig | None = None, model: PolarTrackerNet | None = None) -> None:
+        self.config = config or RedetectConfig()
         self._net = _tracker_net(self.config.tracker) if model is None else model
         self._watches: dict[int, _Watch] = {}
 
@@ -178,7 +178,7 @@ class Refinder:
 
 def _tracker_net(name: str) -> PolarTrackerNet:
     """The tracker network (the registry loads each file once per process, so every session's
-    Refinder shares it: it holds no per-video state; each object's PolarTracker does)."""
+    Redetector shares it: it holds no per-video state; each object's PolarTracker does)."""
     from vidseg.engine.track.polar_tracker import load_tracker  # needs torch, as the network method does
 
     return load_tracker(name)

@@ -1,9 +1,9 @@
-"""The propagator's bookkeeping for re-finding lost objects (the Refinder itself is in refind.py).
+"""The propagator's bookkeeping for re-finding lost objects (the Redetector itself is in redetect.py).
 
-What the network propagator keeps so the Refinder can judge presence and so a lost object's own
+What the network propagator keeps so the Redetector can judge presence and so a lost object's own
 prediction is not forgotten: the appearance references presence is read against (each object's
 first frame and a few recent frames on which nothing was lost), the frame set aside to join them,
-and the last prediction before the Refinder changed it.
+and the last prediction before the Redetector changed it.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from vidseg.engine.vos.memory_bank import MemoryBank, MemoryEntry, resize_probs, slot_row
-from vidseg.engine.vos.refind import Refinder
+from vidseg.engine.vos.redetect import Redetector
 from vidseg.nn.propagation import match_references
 
 PRESENCE_SAMPLES = 256  # key positions per presence check (see read_presence)
@@ -22,24 +22,24 @@ AppearanceRef = tuple[int, torch.Tensor, torch.Tensor]
 
 
 class RefindMemory:
-    """One pass's re-finding bookkeeping around ``refinder``; :meth:`reset` starts a pass."""
+    """One pass's re-finding bookkeeping around ``redetector``; :meth:`reset` starts a pass."""
 
-    def __init__(self, refinder: Refinder) -> None:
-        self.refinder = refinder
+    def __init__(self, redetector: Redetector) -> None:
+        self.redetector = redetector
         self.reset()
 
     def reset(self) -> None:
         self.appearance: list[AppearanceRef] = []  # presence references besides each object's first frame
         self.appearance_next: AppearanceRef | None = None  # joins if nothing is lost
         self.own: np.ndarray | None = None  # the last prediction before the re-finder changed it
-        self.refinder.reset()
+        self.redetector.reset()
 
     def review(self, frame: np.ndarray, probs: np.ndarray, memory: MemoryBank, key: torch.Tensor,
                log_temperature: torch.Tensor) -> np.ndarray:
-        """The Refinder's verdict on the prediction ``probs`` of ``frame`` (key: (1, C, h, w)); the
+        """The Redetector's verdict on the prediction ``probs`` of ``frame`` (key: (1, C, h, w)); the
         prediction itself is kept for :meth:`probs_to_remember`."""
         self.own = probs
-        return self.refinder.review(frame, probs,
+        return self.redetector.review(frame, probs,
                                     presence=lambda slot, mask: self.presence(memory, key, slot, mask, log_temperature))
 
     def presence(self, memory: MemoryBank, key: torch.Tensor, slot: int, mask: np.ndarray,
@@ -51,7 +51,7 @@ class RefindMemory:
 
     def appearance_refs(self, memory: MemoryBank, slot: int) -> list[tuple[torch.Tensor, torch.Tensor]] | None:
         """Object ``slot``'s (0-based) references (see :func:`appearance_refs`)."""
-        return appearance_refs(memory, self.appearance, slot, self.refinder.config.min_reference_cells)
+        return appearance_refs(memory, self.appearance, slot, self.redetector.config.min_reference_cells)
 
     def probs_to_remember(self, probs: np.ndarray, prompted: bool) -> np.ndarray:
         """``probs`` with each object the re-finder holds lost as the network itself saw it.
@@ -63,7 +63,7 @@ class RefindMemory:
         own, self.own = self.own, None
         if prompted or own is None or own.shape != probs.shape:
             return probs
-        lost = [slot for slot in range(1, probs.shape[0]) if self.refinder.lost(slot)]
+        lost = [slot for slot in range(1, probs.shape[0]) if self.redetector.lost(slot)]
         if not lost:
             return probs
         kept = probs.copy()
@@ -76,11 +76,11 @@ class RefindMemory:
         joins the latest ``refind.references`` frames that presence is read against ``every`` steps
         later if no object was lost meanwhile, so the frames just before a loss (an object half
         hidden, its mask already on what hides it) never do."""
-        config = self.refinder.config
+        config = self.redetector.config
         if prompted:
-            self.refinder.start(frame, probs)
+            self.redetector.start(frame, probs)
             return
-        if any(self.refinder.lost(slot) for slot in range(1, probs.shape[0])):
+        if any(self.redetector.lost(slot) for slot in range(1, probs.shape[0])):
             self.appearance_next = None
         elif step % config.every == 0:
             if self.appearance_next is not None:
