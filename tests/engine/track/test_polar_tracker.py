@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from vidseg.engine.track.polar_tracker import PolarTracker, TrackerOptions, polygon_mask, resample_rays
+from vidseg.engine.track.polar_tracker import PolarTracker, TrackerOptions
 from vidseg.errors import InputError
 from vidseg.nn.polar import PolarTrackerConfig, PolarTrackerNet, TrackerOutput, location_grid
 from vidseg.ops.boxes import Box
@@ -67,18 +67,6 @@ def test_real_network_runs_on_a_frame():
     tracker.start(frame_with_square(20), FIRST)
     result = tracker.step(frame_with_square(24))
     assert result.mask(120, 160).shape == (120, 160)
-
-
-def test_resample_rays_keeps_a_circle_and_interpolates_around_it():
-    assert resample_rays(np.full(36, 5.0), 7) == pytest.approx(np.full(7, 5.0))
-    assert resample_rays(np.array([1.0, 3.0]), 4) == pytest.approx([1.0, 2.0, 3.0, 2.0])
-
-
-def test_polygon_mask_fills_the_outline():
-    square = np.array([[10, 10], [29, 10], [29, 19], [10, 19]], np.float32)
-    mask = polygon_mask(square, 40, 40)
-    assert mask.sum() == 20 * 10 and mask[10, 10] and not mask[9, 10]
-    assert not polygon_mask(None, 4, 4).any()
 
 
 @pytest.mark.parametrize("box, words", [(Box(10, 10, 10, 15), "zero area"), (Box(10, 10, 15, 9), "zero area"),

@@ -25,10 +25,11 @@ import cv2
 import numpy as np
 import torch
 
+from vidseg.engine.track.outlines import polygon_mask, ray_polygon
+from vidseg.errors import InputError
+from vidseg.nn.polar import FEATURE_STRIDE, MIN_RAYS, PolarTrackerNet, context_side, location_grid
 from vidseg.ops.boxes import Box, check_box
 from vidseg.ops.crops import CropWindow, cut_smooth
-from vidseg.errors import InputError
-from vidseg.nn.polar import FEATURE_STRIDE, MIN_RAYS, PolarTrackerNet, context_side, location_grid, ray_angles
 
 _WHOLE_FRAME_MAX_SIDE = 640  # px: the re-detection pass's input is capped, so being lost stays affordable
 _MIN_SIZE = 4.0  # px: the smallest box side kept
@@ -232,10 +233,7 @@ class PolarTracker:
         origin = window.to_image_points(point[None], crop_size or self.search)[0]
         left, top, right, bottom = ltrb * scale
         box = Box.from_xywh(origin[0] - left + 0.5, origin[1] - top + 0.5, left + right, top + bottom)
-        lengths = resample_rays(rays, self.rays) * scale
-        angles = ray_angles(self.rays)
-        polygon = origin + lengths[:, None] * np.stack([np.cos(angles), np.sin(angles)], 1)
-        return TrackResult(box, score, polygon.astype(np.float32))
+        return TrackResult(box, score, ray_polygon(origin, rays, self.rays, scale))
 
     def _update_template(self, frame: np.ndarray) -> None:
         s, a = self._state, self.options.template_update
@@ -246,21 +244,6 @@ class PolarTracker:
 
 # ---------------------------------------------------------------------------------------------
 
-
-def resample_rays(rays: np.ndarray, count: int) -> np.ndarray:
-    """(n,) ray lengths at angles 2*pi*i/n -> (count,) at 2*pi*k/count, linear around the circle."""
-    n = len(rays)
-    if count == n:
-        return np.asarray(rays, np.float64)
-    return np.interp(np.arange(count) * n / count, np.arange(n), rays, period=n)
-
-
-def polygon_mask(polygon: np.ndarray | None, height: int, width: int) -> np.ndarray:
-    """(H, W) bool: the polygon (n, 2) filled; empty when None. Sub-pixel vertices (4 fractional bits)."""
-    mask = np.zeros((height, width), np.uint8)
-    if polygon is not None and len(polygon) >= MIN_RAYS:
-        cv2.fillPoly(mask, [np.round(polygon * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
-    return mask.astype(bool)
 
 
 def _size_penalty(sizes: np.ndarray, size: np.ndarray, k: float) -> np.ndarray:
