@@ -73,3 +73,21 @@ def test_lite_encoder_training_on_photos_and_video_writes_weights_and_resumes(tm
     from vidseg.nn.backbones.efficientnet_lite import imagenet_state_dict
 
     assert torch.equal(model.encoder.body._conv_stem.weight, imagenet_state_dict("lite0")["_conv_stem.weight"])
+
+
+def test_photos_that_the_crop_window_spans_exactly_make_clips():
+    # A photo 173 px high for a 192-px crop: the background window spans its height exactly, and
+    # 192 / (2 * (192 / 173)) rounds above 86.5.
+    from vidseg.train.datasets import VosSampleConfig, VosTrainingSet
+
+    rng = np.random.default_rng(1)
+    frames = [rng.integers(0, 255, (1, 173, 400, 3), dtype=np.uint8) for _ in range(3)]
+    masks = [np.zeros((1, 173, 400), np.uint8) for _ in range(3)]
+    for m in masks:
+        m[0, 50:150, 100:200] = 1
+    from vidseg.train.clips import FrameStore
+
+    store = FrameStore.from_arrays(["a", "b", "c"], frames, masks)
+    data = VosTrainingSet(store, VosSampleConfig(size=(192, 320), synthetic_ratio=1.0, scale_range=(1.0, 1.0)),
+                          length=8)
+    assert all(data[i]["frames"].shape == (3, 3, 192, 320) for i in range(8))

@@ -182,7 +182,9 @@ def _background(rng: np.random.Generator, frame: np.ndarray, size_hw: tuple[int,
     src_h, src_w = frame.shape[:2]
     zoom = max(rng.uniform(*scale_range), size_hw[0] / src_h, size_hw[1] / src_w)
     half = np.array([size_hw[1], size_hw[0]]) / (2 * zoom)
-    centre = rng.uniform(half - 0.5, np.array([src_w, src_h]) - 0.5 - half)
+    low = half - 0.5
+    # max: when the window spans the frame exactly, rounding can put high a hair below low
+    centre = rng.uniform(low, np.maximum(np.array([src_w, src_h]) - 0.5 - half, low))
     current = augment.similarity(centre, augment.centre_of(size_hw), zoom)
     width = size_hw[1]
     previous = compose_affine(augment.random_similarity(rng, size_hw, 0.02 * width, 0.02, 0.01), current)
