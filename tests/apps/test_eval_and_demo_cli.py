@@ -15,6 +15,24 @@ def test_eval_prints_a_table_and_writes_percent_json(capsys, small_clip_root, tm
     assert set(scores["sequences"]) == {"clip"}
 
 
+def test_eval_json_is_never_an_input_nor_replaced_unasked(capsys, small_clip_root, tmp_path, monkeypatch):
+    import vidseg.eval
+
+    pred = tmp_path / "pred"
+    shutil.copytree(small_clip_root / "Annotations", pred)
+    (tmp_path / "s.json").write_text("keep")
+    monkeypatch.setattr(vidseg.eval, "evaluate_roots", lambda *a, **k: (_ for _ in ()).throw(AssertionError("scored")))
+    frame = next((pred / "clip").iterdir())
+    for target, flags, words in ((tmp_path / "s.json", [], "--overwrite"), (frame, ["--overwrite"], "input")):
+        code = main(["eval", str(small_clip_root), str(pred), "--json", str(target), *flags])
+        _, err = capsys.readouterr()
+        assert code == EXIT_USER_ERROR and words in err and err.count("\n") == 1
+    assert (tmp_path / "s.json").read_text() == "keep"
+    monkeypatch.undo()
+    assert main(["eval", str(small_clip_root), str(pred), "--json", str(tmp_path / "s.json"), "--overwrite"]) == 0
+    assert json.loads((tmp_path / "s.json").read_text())["J&F"] == 100.0
+
+
 def test_eval_without_predictions_is_a_one_line_error(capsys, small_clip_root, tmp_path):
     (tmp_path / "pred").mkdir()
     code = main(["eval", str(small_clip_root), str(tmp_path / "pred")])

@@ -51,6 +51,14 @@ def test_an_input_folder_and_its_files_are_refused(tmp_path):
                   [frames], overwrite=False)  # new names beside the frames harm nothing
 
 
+def test_a_file_deeper_in_an_input_folder_is_refused(tmp_path):
+    # eval's inputs are DAVIS roots: a frame is two folders down
+    (tmp_path / "root" / "clip").mkdir(parents=True)
+    (tmp_path / "root" / "clip" / "00000.png").write_bytes(b"mask")
+    assert "file of the input folder" in refused([Output(tmp_path / "root" / "clip" / "00000.png", "--json")],
+                                                 [tmp_path / "root"], True)
+
+
 def test_an_existing_file_needs_overwrite(clip, tmp_path):
     out = tmp_path / "o.mp4"
     out.write_bytes(b"an earlier result")

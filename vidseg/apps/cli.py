@@ -11,16 +11,12 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from vidseg.apps.interrupts import Terminated
 from vidseg.errors import VidsegError
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, what a shell reports
 EXIT_TERMINATED = 143  # SIGTERM: 128 + SIGTERM, so a supervisor can tell its own stop from a user's Ctrl-C
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where Ctrl-C's KeyboardInterrupt would be, so every cleanup path that
-    handles Ctrl-C (temporary files removed, recordings committed, Ray stopped) runs for it too."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -218,13 +214,18 @@ def _add_eval(commands: argparse._SubParsersAction) -> None:
     p.add_argument("gt_root", type=Path, help="ground truth: a DAVIS root or a folder of sequence folders")
     p.add_argument("pred_root", type=Path, help="predictions: a folder of sequence folders of index PNGs")
     p.add_argument("--json", type=Path, help="also write the scores as JSON")
+    p.add_argument("--overwrite", action="store_true", help="allow --json to replace an existing file")
     p.set_defaults(run=_run_eval)
 
 
 def _run_eval(args: argparse.Namespace) -> int:
     from vidseg.eval import evaluate_roots, resolve_gt_root
     from vidseg.io.atomic import write_text_atomic
+    from vidseg.io.outputs import Output, check_outputs
 
+    # Checked before scoring, which takes a while: never an input, never a file replaced unasked.
+    check_outputs([Output(args.json, "--json") if args.json else None], [args.gt_root, args.pred_root],
+                  args.overwrite)
     result = evaluate_roots(args.gt_root, args.pred_root, strict=False)
     scored = {s.name for s in result.sequences}
     missing = sorted(p.name for p in resolve_gt_root(args.gt_root).iterdir() if p.is_dir() and p.name not in scored)

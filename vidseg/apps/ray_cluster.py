@@ -19,6 +19,7 @@ import sys
 from collections.abc import Iterator
 from types import ModuleType
 
+from vidseg.apps.interrupts import Terminated
 from vidseg.errors import InputError
 
 LOCAL_OBJECT_STORE_BYTES = 128 * 1024**2  # tasks pass paths and small results, never frames
@@ -81,5 +82,7 @@ def cluster_cpus(ray: ModuleType) -> int:
 
 
 def _interrupt(signum: int, frame: object) -> None:
-    # SIGTERM ends the run like Ctrl-C: the ``finally`` above stops the cluster.
-    raise KeyboardInterrupt
+    # SIGTERM ends the run like Ctrl-C (the ``finally`` above stops the cluster), and exits 143 as
+    # every command does for SIGTERM.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise Terminated

@@ -27,6 +27,7 @@ from vidseg.io.frames import open_frames
 from vidseg.io.masks import write_index_png
 from vidseg.io.outputs import Output, check_outputs, make_output_folder
 from vidseg.io.stages import WorkerThread, prefetch
+from vidseg.nn.polar import MAX_RAYS, MIN_RAYS
 from vidseg.ops.boxes import Box, check_box
 
 LOST_LINE = "0,0,0,0"
@@ -53,11 +54,6 @@ class TrackStats(SegmentStats):
         return {**super().to_json(), "lost_frames": self.lost_frames}
 
 
-# The outline's points are resampled from the network's few rays (36 shipped), so one point per
-# degree already draws every bend the rays carry; far more only costs memory (1e8 took gigabytes).
-MAX_RAYS = 360
-
-
 def parse_rays(text: str | int | None) -> int | None:
     """``--rays`` -> a whole number from 3 to MAX_RAYS (None: the network's own); InputError otherwise."""
     if text is None:
@@ -66,9 +62,9 @@ def parse_rays(text: str | int | None) -> int | None:
         value = int(str(text))
     except ValueError:
         raise InputError(f"--rays {text!r} is not a whole number; give the outline's number of points, "
-                         f"3 to {MAX_RAYS}") from None
-    if not 3 <= value <= MAX_RAYS:
-        raise InputError(f"--rays {value} is out of range: give 3 to {MAX_RAYS} points (one a degree at most; "
+                         f"{MIN_RAYS} to {MAX_RAYS}") from None
+    if not MIN_RAYS <= value <= MAX_RAYS:
+        raise InputError(f"--rays {value} is out of range: give {MIN_RAYS} to {MAX_RAYS} points (one a degree at most; "
                          "the network has 36)")
     return value
 

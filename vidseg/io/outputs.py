@@ -67,9 +67,15 @@ def _check_not_an_input(output: Output, inputs: list[Path]) -> None:
         if same_path(output.path, source):
             raise OutputError(f"{output.flag} {output.path} is an input of this run; writing it would destroy "
                               "the input: give another path")
-        if source.is_dir() and output.path.is_file() and same_path(output.path.parent, source):
+        if source.is_dir() and output.path.is_file() and _inside(output.path, source):
             raise OutputError(f"{output.flag} {output.path} is a file of the input folder {source}; "
                               "writing it would destroy the input: give another path")
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    """Whether ``path`` lies anywhere under ``folder`` (its parent is ``folder`` itself, also through
+    links, or ``folder`` is among its resolved ancestors: a frame of a sequence under a DAVIS root)."""
+    return same_path(path.parent, folder) or folder.resolve() in path.resolve().parents
 
 
 def _check_file(output: Output, overwrite: bool) -> None:

@@ -33,6 +33,9 @@ from vidseg.nn.stored_config import StoredConfig
 
 FEATURE_STRIDE = 8  # pixels of the search crop per location of the score map
 MIN_RAYS = 3
+# Outlines are resampled from the network's few rays (36 shipped), so one point per degree already
+# draws every bend they carry; far more only costs memory (1e8 took gigabytes).
+MAX_RAYS = 360
 
 
 @dataclass(frozen=True)

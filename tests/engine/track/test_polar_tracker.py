@@ -91,8 +91,10 @@ def test_a_box_right_of_the_frame_height_is_inside_a_wide_frame():
 
 
 def test_bad_options_are_refused():
-    with pytest.raises(InputError, match="at least 3"):
+    with pytest.raises(InputError, match="3 to 360"):
         TrackerOptions(rays=2)
+    with pytest.raises(InputError, match="3 to 360"):
+        TrackerOptions(rays=100_000_000)  # the Python API is capped as --rays is
     with pytest.raises(InputError, match="multiple of 16"):
         TrackerOptions(search=200)
     with pytest.raises(InputError, match="0 to 1"):

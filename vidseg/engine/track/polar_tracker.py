@@ -27,7 +27,7 @@ import torch
 
 from vidseg.engine.track.outlines import polygon_mask, ray_polygon
 from vidseg.errors import InputError
-from vidseg.nn.polar import FEATURE_STRIDE, MIN_RAYS, PolarTrackerNet, context_side, location_grid
+from vidseg.nn.polar import FEATURE_STRIDE, MAX_RAYS, MIN_RAYS, PolarTrackerNet, context_side, location_grid
 from vidseg.ops.boxes import Box, check_box
 from vidseg.ops.crops import CropWindow, cut_smooth
 
@@ -54,8 +54,8 @@ class TrackerOptions:
     found_above: float = 0.5
 
     def __post_init__(self) -> None:
-        if self.rays is not None and (isinstance(self.rays, bool) or self.rays < MIN_RAYS):
-            raise InputError(f"rays is {self.rays}; an outline needs at least {MIN_RAYS} rays")
+        if self.rays is not None and (isinstance(self.rays, bool) or not MIN_RAYS <= self.rays <= MAX_RAYS):
+            raise InputError(f"rays is {self.rays}; an outline takes {MIN_RAYS} to {MAX_RAYS} rays")
         if self.search is not None and (self.search % 16 or self.search < 128):
             raise InputError(f"search is {self.search}; use a multiple of 16 of at least 128 (e.g. 192, 256)")
         if not 0 <= self.template_update <= 1:
