@@ -22,9 +22,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from vidseg.nn.backbones.efficientnet_lite import VARIANTS, EfficientNetLite, EfficientNetLiteConfig
+from vidseg.nn.backbones.efficientnet_lite import VARIANTS, LiteFeatures
 from vidseg.nn.backbones import separable
-from vidseg.nn.backbones.separable import Backbone, check_image
+from vidseg.nn.backbones.separable import Backbone
 from vidseg.nn.blocks import SeparableBlock, conv_bn_relu, upsample_to
 from vidseg.nn.stored_config import StoredConfig
 
@@ -105,39 +105,17 @@ class Encoder(Backbone):
         return FrameFeatures(f2, f4, f8, F.normalize(self.key(f8), dim=1))
 
 
-class LiteEncoder(nn.Module):
-    """EfficientNet-Lite cut at stride 16, its stride-16 context fused into stride 8, plus the key.
-
-    (B, 3, H, W) RGB in [0, 1], H and W multiples of 16 -> FrameFeatures with f2, f4 the encoder's
-    own and f8 of ``widths[2]`` channels. Its BatchNorm statistics stay the ImageNet ones while
-    training: batches of a few clips on a CPU are too small to re-estimate them.
-    """
+class LiteEncoder(LiteFeatures):
+    """The EfficientNet-Lite trunk (f8 of ``widths[2]`` channels) plus the matching key:
+    (B, 3, H, W) RGB in [0, 1], H and W multiples of 16 -> FrameFeatures."""
 
     def __init__(self, config: PropagationNetConfig) -> None:
-        super().__init__()
-        self.body = EfficientNetLite(EfficientNetLiteConfig(config.encoder, last_stride=16))
-        c = self.body.channels
-        self.widths = (c[2], c[4], config.widths[2])
-        self.fuse8 = conv_bn_relu(c[8] + c[16], config.widths[2], kernel=1)
+        super().__init__(config.encoder, config.widths[2])
         self.key = nn.Conv2d(config.widths[2], config.key_dim, 1)
 
-    def train(self, mode: bool = True) -> LiteEncoder:
-        super().train(mode)
-        for module in self.body.modules():
-            if isinstance(module, nn.BatchNorm2d):
-                module.eval()
-        return self
-
     def forward(self, image: torch.Tensor) -> FrameFeatures:
-        check_image(image)
-        f = self.body(image)
-        f8 = self.fuse8(torch.cat([f[8], upsample_to(f[16], f[8])], dim=1))
-        return FrameFeatures(f[2], f[4], f8, F.normalize(self.key(f8), dim=1))
-
-    def load_imagenet_weights(self) -> None:
-        from vidseg.nn.backbones.efficientnet_lite import load_imagenet_weights
-
-        load_imagenet_weights(self.body)
+        f2, f4, f8 = self.features(image)
+        return FrameFeatures(f2, f4, f8, F.normalize(self.key(f8), dim=1))
 
 
 def match_references(query_key: torch.Tensor, ref_keys: torch.Tensor, ref_masks: torch.Tensor,

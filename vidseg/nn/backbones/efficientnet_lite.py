@@ -23,6 +23,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from vidseg.errors import InputError
+from vidseg.nn.blocks import conv_bn_relu, upsample_to
 
 # One row per stage of the B0 / Lite0 layout: kernel, repeats, stride, expansion, output channels.
 _STAGES = ((3, 1, 1, 1, 16), (3, 2, 2, 6, 24), (5, 2, 2, 6, 40), (3, 3, 2, 6, 80),
@@ -161,6 +162,40 @@ class EfficientNetLite(nn.Module):
         x = self.forward(image)[32]
         x = F.relu6(self._bn1(self._conv_head(x)))
         return self._fc(x.mean(dim=(2, 3)))
+
+
+class LiteFeatures(nn.Module):
+    """EfficientNet-Lite cut at stride 16, its stride-16 context fused into stride 8: the trunk the
+    segmentation networks share.
+
+    ``features(image)``: (B, 3, H, W) RGB in [0, 1], sides multiples of 16 -> f2, f4 (the encoder's
+    own channels) and f8 (``width8`` channels); ``widths`` declares the three. Its BatchNorm
+    statistics stay the ImageNet ones while training: batches of a few crops on a CPU are too small
+    to re-estimate them.
+    """
+
+    def __init__(self, variant: str, width8: int) -> None:
+        super().__init__()
+        self.body = EfficientNetLite(EfficientNetLiteConfig(variant, last_stride=16))
+        c = self.body.channels
+        self.widths = (c[2], c[4], width8)
+        self.fuse8 = conv_bn_relu(c[8] + c[16], width8, kernel=1)
+
+    def train(self, mode: bool = True) -> LiteFeatures:
+        super().train(mode)
+        for module in self.body.modules():
+            if isinstance(module, nn.BatchNorm2d):
+                module.eval()
+        return self
+
+    def features(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        if image.shape[-2] % 16 or image.shape[-1] % 16:
+            raise ValueError(f"image sides must be multiples of 16, got {tuple(image.shape[-2:])}")
+        f = self.body(image)
+        return f[2], f[4], self.fuse8(torch.cat([f[8], upsample_to(f[16], f[8])], dim=1))
+
+    def load_imagenet_weights(self) -> None:
+        load_imagenet_weights(self.body)
 
 
 def imagenet_state_dict(variant: str) -> dict[str, torch.Tensor]:
