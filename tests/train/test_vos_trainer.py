@@ -1,64 +1,13 @@
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
-from tests.train.trainer_checks import train_and_resume
-from vidseg.errors import InputError
+from tests.train.trainer_checks import train_and_resume, write_photos
 from vidseg.nn.propagation import PropagationNetConfig
 from vidseg.nn.registry import load_with_meta
-from vidseg.train.photos import load_photos, photo_folders
-from vidseg.train.vos_trainer import MixedSamples, VosTrainConfig, train_vos
+from vidseg.train.vos_trainer import VosTrainConfig, train_vos
 
 
-def write_photos(root, count=3, size=(90, 120)):
-    """``root``/set/images/<n>.jpg and masks/<n>.png: a bright square on noise."""
-    rng = np.random.default_rng(0)
-    (root / "set" / "images").mkdir(parents=True)
-    (root / "set" / "masks").mkdir()
-    for n in range(count):
-        image = rng.integers(0, 100, (*size, 3), dtype=np.uint8)
-        mask = np.zeros(size, np.uint8)
-        mask[20 + n:60, 30:80 + n] = 1
-        image[mask > 0] = 220
-        Image.fromarray(image).save(root / "set" / "images" / f"{n}.jpg")
-        Image.fromarray(mask * 255).save(root / "set" / "masks" / f"{n}.png")
-    return root
-
-
-def test_photos_load_as_one_frame_sequences_shrunk_with_their_masks(tmp_path):
-    store = load_photos(write_photos(tmp_path), max_side=60)
-    assert store.names == ("set/0", "set/1", "set/2")
-    assert store.frames[0].shape == (1, 45, 60, 3) and store.masks[0].shape == (1, 45, 60)
-    assert set(np.unique(store.masks[1])) == {0, 1}
-
-
-def test_a_folder_without_photos_is_one_clear_error(tmp_path):
-    with pytest.raises(InputError, match="holds no photos"):
-        photo_folders(tmp_path)
-    write_photos(tmp_path)
-    Image.fromarray(np.zeros((10, 10), np.uint8)).save(tmp_path / "set" / "masks" / "0.png")
-    with pytest.raises(InputError, match="fix or remove the pair"):
-        load_photos(tmp_path)
-
-
-def test_mixed_samples_take_the_first_set_only_while_pre_training():
-    first, second = [("photo", i) for i in range(100)], [("video", i) for i in range(100)]
-    mixed = MixedSamples(first, second, first_only=40, ratio=0.25, seed=0)
-    picks = [mixed[i][0] for i in range(100)]
-    assert picks[:40] == ["photo"] * 40
-    assert 0.05 < picks[40:].count("photo") / 60 < 0.5
-    assert [mixed[i] for i in range(100)] == [mixed[i] for i in range(100)]  # a pure function of the index
-
-
-def test_pre_training_needs_photos_and_fits_in_the_steps(tmp_path):
-    base = dict(data=tmp_path, out=tmp_path / "m.pt", sequences=("clip",), steps=10)
-    with pytest.raises(InputError, match="needs --photos"):
-        VosTrainConfig(**base, pretrain_steps=5)
-    with pytest.raises(InputError, match="--pretrain-steps"):
-        VosTrainConfig(**base, photos=tmp_path, pretrain_steps=11)
-    with pytest.raises(InputError, match="holds no photos"):
-        VosTrainConfig(**base, photos=tmp_path / "nowhere")
 
 
 def test_lite_encoder_training_on_photos_and_video_writes_weights_and_resumes(tmp_path):

@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from vidseg.data.synthetic import ClipConfig, render_clip, write_clip
 
@@ -29,3 +30,18 @@ def train_and_resume(tmp_path: Path, config_class: type, train: Callable, model:
     train(replace(config, steps=3))  # resumes at step 2
     assert [json.loads(line)["step"] for line in config.log_path.read_text().splitlines()] == [1, 2, 3]
     return clip, config
+
+
+def write_photos(root, count=3, size=(90, 120)):
+    """``root``/set/images/<n>.jpg and masks/<n>.png: a bright square on noise."""
+    rng = np.random.default_rng(0)
+    (root / "set" / "images").mkdir(parents=True)
+    (root / "set" / "masks").mkdir()
+    for n in range(count):
+        image = rng.integers(0, 100, (*size, 3), dtype=np.uint8)
+        mask = np.zeros(size, np.uint8)
+        mask[20 + n:60, 30:80 + n] = 1
+        image[mask > 0] = 220
+        Image.fromarray(image).save(root / "set" / "images" / f"{n}.jpg")
+        Image.fromarray(mask * 255).save(root / "set" / "masks" / f"{n}.png")
+    return root
