@@ -37,3 +37,17 @@ def test_region_targets_and_box_at_recover_a_known_box():
 def test_config_rejects_a_crop_that_is_not_a_multiple_of_16():
     with pytest.raises(ValueError, match="multiple of 16"):
         InteractiveNetConfig(crop=100)
+
+
+def test_lite_trunk_gives_the_same_shapes_and_trains_every_layer_but_its_statistics():
+    torch.manual_seed(0)
+    config = InteractiveNetConfig(widths=(0, 0, 16, 0), upper_width=16, decoder_width=8, crop=64, encoder="lite0")
+    net = InteractiveNet(config).train()
+    stats = net.backbone.body._bn0.running_var.clone()
+    logits, region = net(torch.rand(2, 3, 64, 64), torch.rand(2, 5, 64, 64))
+    assert logits.shape == (2, 1, 32, 32) and region.shape == (2, 5, 8, 8)
+    logits.square().mean().backward()
+    assert all(p.grad is not None for n, p in net.named_parameters() if not n.startswith("region"))
+    assert torch.equal(net.backbone.body._bn0.running_var, stats)
+    with pytest.raises(ValueError, match="only an EfficientNet-Lite"):
+        InteractiveNet(TINY).load_pretrained_encoder()

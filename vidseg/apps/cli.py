@@ -260,16 +260,11 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
     models = p.add_subparsers(dest="model", required=True, metavar="MODEL")
     vos = models.add_parser("vos", help="the vos (propagation) network behind 'vidseg segment'")
     _add_train_options(vos, "runs/vos/vos.pt", steps=3000)
-    vos.add_argument("--encoder", default="separable", choices=["separable", "lite0", "lite1", "lite2"],
-                     help="'separable' (learnt from scratch) or EfficientNet-Lite started from ImageNet "
-                          "(needs the train extra) (default: %(default)s)")
-    vos.add_argument("--photos", type=Path, help="photos with masks (folders of images/ and masks/, e.g. "
-                     "ECSSD) to make synthetic clips from")
-    vos.add_argument("--pretrain-steps", type=int, default=0,
-                     help="first steps on clips made from --photos only, then photos and videos mixed (default: 0)")
+    _add_pretraining_options(vos)
     vos.set_defaults(run=_run_train_vos)
     interactive = models.add_parser("interactive", help="the click/box network behind 'vidseg click'")
     _add_train_options(interactive, "runs/interactive/interactive.pt", steps=3000)
+    _add_pretraining_options(interactive)
     interactive.set_defaults(run=_run_train_interactive)
     tracker = models.add_parser("tracker", help="the Siamese tracker with its polar head behind 'vidseg track'")
     _add_train_options(tracker, "runs/tracker/tracker.pt", steps=2000)
@@ -305,6 +300,20 @@ def _add_train_options(p: argparse.ArgumentParser, out: str, steps: int) -> None
                    help="data-parallel processes through torchrun; --batch-size is the global batch (default: %(default)s)")
 
 
+def _add_pretraining_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--encoder", default="separable", choices=["separable", "lite0", "lite1", "lite2"],
+                   help="'separable' (learnt from scratch) or EfficientNet-Lite started from ImageNet "
+                        "(needs the train extra) (default: %(default)s)")
+    p.add_argument("--photos", type=Path, help="photos with masks (folders of images/ and masks/, e.g. "
+                   "ECSSD) to learn from besides the videos")
+    p.add_argument("--pretrain-steps", type=int, default=0,
+                   help="first steps on --photos only, then photos and videos mixed (default: 0)")
+
+
+def _pretraining_options(args: argparse.Namespace) -> dict:
+    return dict(photos=args.photos, pretrain_steps=args.pretrain_steps)
+
+
 def _train_run_options(args: argparse.Namespace) -> dict:
     from vidseg.eval import splits
 
@@ -323,15 +332,20 @@ def _run_train_vos(args: argparse.Namespace) -> int:
     # A Lite encoder's stride-8 map (40 channels) fused with stride 16 into 64, matched with 64-d keys.
     model = PropagationNetConfig() if args.encoder == "separable" else \
         PropagationNetConfig(encoder=args.encoder, widths=(16, 24, 64, 112), key_dim=64)
-    print(train_vos(VosTrainConfig(**_train_run_options(args), model=model, photos=args.photos,
-                                   pretrain_steps=args.pretrain_steps)))
+    print(train_vos(VosTrainConfig(**_train_run_options(args), **_pretraining_options(args), model=model)))
     return 0
 
 
 def _run_train_interactive(args: argparse.Namespace) -> int:
     from vidseg.train.interactive_trainer import InteractiveTrainConfig, train_interactive
 
-    print(train_interactive(InteractiveTrainConfig(**_train_run_options(args))))
+    from vidseg.nn.interactive import InteractiveNetConfig
+
+    # A Lite trunk's stride-8 map (40 channels) fused with stride 16 into 64.
+    model = InteractiveNetConfig() if args.encoder == "separable" else \
+        InteractiveNetConfig(encoder=args.encoder, widths=(16, 24, 64, 112))
+    print(train_interactive(InteractiveTrainConfig(**_train_run_options(args), **_pretraining_options(args),
+                                                   model=model)))
     return 0
 
 

@@ -25,6 +25,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from vidseg.nn.backbones.efficientnet_lite import VARIANTS, LiteFeatures
 from vidseg.nn.backbones.separable import Backbone
 from vidseg.nn.blocks import SeparableBlock, conv_bn_relu, upsample_to
 from vidseg.nn.stored_config import StoredConfig
@@ -34,18 +35,23 @@ MAP_CHANNELS = 5  # positive-click closeness, negative-click closeness, previous
 
 @dataclass(frozen=True)
 class InteractiveNetConfig(StoredConfig):
-    """widths: backbone channels at strides 2, 4, 8, 16. upper_width: channels of the upper layers
-    at stride 8; decoder_width: at stride 4 (half of it at stride 2). crop: the side S of the square
-    crop the network sees."""
+    """widths: the separable backbone's channels at strides 2, 4, 8, 16; with an EfficientNet-Lite
+    ``encoder`` ("lite0", "lite1", "lite2", ImageNet-initialised for training) only widths[2] is
+    used, the stride-8 width after stride 16 is fused into it. upper_width: channels of the upper
+    layers at stride 8; decoder_width: at stride 4 (half of it at stride 2). crop: the side S of the
+    square crop the network sees."""
 
     widths: tuple[int, int, int, int] = (16, 32, 64, 96)
     upper_width: int = 64
     decoder_width: int = 32
     crop: int = 224
+    encoder: str = "separable"
 
     def __post_init__(self) -> None:
         if self.crop % 16 or self.crop < 64:
             raise ValueError(f"crop is {self.crop}; use a multiple of 16 of at least 64")
+        if self.encoder != "separable" and self.encoder not in VARIANTS:
+            raise ValueError(f"encoder must be 'separable' or one of {sorted(VARIANTS)}, got {self.encoder!r}")
 
 
 @dataclass
@@ -75,9 +81,10 @@ class RegionBranch(nn.Module):
 class UpperPart(nn.Module):
     """Middle features + correction maps -> mask logits at stride 2."""
 
-    def __init__(self, config: InteractiveNetConfig) -> None:
+    def __init__(self, config: InteractiveNetConfig, widths: tuple[int, int, int]) -> None:
+        """widths: the backbone's channels at strides 2, 4, 8."""
         super().__init__()
-        w2, w4, w8, _ = config.widths
+        w2, w4, w8 = widths
         u, d = config.upper_width, config.decoder_width
         self.inject = conv_bn_relu(w8 + MAP_CHANNELS, u, kernel=1)
         self.body = nn.Sequential(SeparableBlock(u, u), SeparableBlock(u, u, dilation=2),
@@ -100,9 +107,11 @@ class InteractiveNet(nn.Module):
     def __init__(self, config: InteractiveNetConfig | None = None) -> None:
         super().__init__()
         self.config = config or InteractiveNetConfig()
-        self.backbone = Backbone(self.config.widths)
-        self.region = RegionBranch(self.config.widths[2])
-        self.upper_part = UpperPart(self.config)
+        c = self.config
+        self.backbone = Backbone(c.widths) if c.encoder == "separable" else LiteFeatures(c.encoder, c.widths[2])
+        widths = c.widths[:3] if c.encoder == "separable" else self.backbone.widths
+        self.region = RegionBranch(widths[2])
+        self.upper_part = UpperPart(c, widths)
 
     def lower(self, crops: torch.Tensor) -> LowerFeatures:
         """crops: (B, 3, S, S) RGB in [0, 1] -> cached features and the region map."""
@@ -119,6 +128,12 @@ class InteractiveNet(nn.Module):
         """Both parts: (logits (B, 1, S/2, S/2), region (B, 5, S/8, S/8))."""
         lower = self.lower(crops)
         return self.upper(lower, maps), lower.region
+
+    def load_pretrained_encoder(self) -> None:
+        """Start the backbone from its ImageNet weights (training only; needs the ``train`` extra)."""
+        if not isinstance(self.backbone, LiteFeatures):
+            raise ValueError("only an EfficientNet-Lite encoder has pretrained weights")
+        self.backbone.load_imagenet_weights()
 
 
 def box_at(region: torch.Tensor, x: float, y: float, crop: int) -> tuple[float, float, float, float]:

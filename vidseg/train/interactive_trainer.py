@@ -23,12 +23,13 @@ from vidseg.eval.click_protocol import next_click
 from vidseg.nn.interactive import InteractiveNet, InteractiveNetConfig, LowerFeatures
 from vidseg.nn.losses import batch_iou, region_loss, segmentation_loss
 from vidseg.nn.registry import create_model
-from vidseg.train.loop import StepResult, TrainRunConfig, run_training
+from vidseg.train.loop import StepResult, run_training
+from vidseg.train.pretraining import PhotoTrainConfig, imagenet_start, with_photos
 from vidseg.train.vos_trainer import index_loader
 
 
 @dataclass(frozen=True)
-class InteractiveTrainConfig(TrainRunConfig):
+class InteractiveTrainConfig(PhotoTrainConfig):
     synthetic_ratio: float = 0.3
     max_iterations: int = 3  # simulated correction rounds before the trained pass
     region_weight: float = 0.5
@@ -39,6 +40,7 @@ def train_interactive(config: InteractiveTrainConfig) -> Path:
     """Run (or resume) training; returns the weights path once ``config.steps`` are done."""
     torch.manual_seed(config.seed)
     model = create_model("interactive", config.model)
+    groups = imagenet_start(model, model.backbone, config)
     rng = np.random.default_rng(config.seed)
 
     def step(batch: dict) -> StepResult:
@@ -53,7 +55,7 @@ def train_interactive(config: InteractiveTrainConfig) -> Path:
         loss = segmentation_loss(logits, masks) + config.region_weight * region_loss(lower.region, masks)
         return StepResult(loss, batch_iou(logits, masks))
 
-    return run_training(config, model, "interactive", lambda start: _batches(config, start), step)
+    return run_training(config, model, "interactive", lambda start: _batches(config, start), step, groups)
 
 
 @torch.no_grad()
@@ -86,5 +88,11 @@ def _batches(config: InteractiveTrainConfig, start: int) -> Iterator[dict]:
     store = FrameStore(config.data, config.sequences, scale=config.scale, cache_dir=config.out.parent / ".cache")
     samples = InteractiveSampleConfig(crop=config.model.crop, synthetic_ratio=config.synthetic_ratio,
                                       seed=config.seed)
-    dataset = InteractiveTrainingSet(store, samples, length=config.steps * config.batch_size)
+    length = config.steps * config.batch_size
+    dataset = InteractiveTrainingSet(store, samples, length=length)
+    if config.photos is not None:
+        from vidseg.train.photos import load_photos
+
+        photos = InteractiveTrainingSet(load_photos(config.photos, max_side=config.model.crop * 2), samples, length)
+        dataset = with_photos(photos, dataset, config)
     return index_loader(dataset, config, start)
