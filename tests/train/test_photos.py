@@ -22,3 +22,29 @@ def test_a_folder_without_photos_is_one_clear_error(tmp_path):
     Image.fromarray(np.zeros((10, 10), np.uint8)).save(tmp_path / "set" / "masks" / "0.png")
     with pytest.raises(InputError, match="fix or remove the pair"):
         load_photos(tmp_path)
+
+
+def test_separate_parts_become_objects_of_their_own_and_specks_none():
+    from vidseg.train.photos import split_parts
+
+    mask = np.zeros((40, 60), np.uint8)
+    mask[5:20, 5:25] = 1  # 300 px
+    mask[25:38, 30:55] = 1  # 325 px
+    mask[2, 58] = 1  # a speck
+    parts = split_parts(mask)
+    assert set(np.unique(parts)) == {0, 1, 2}
+    assert (parts[25:38, 30:55] == 1).all() and (parts[5:20, 5:25] == 2).all()  # larger first
+    assert parts[2, 58] == 0
+    assert split_parts(mask[:22]) is None  # one part only
+
+
+def test_photos_with_several_parts_come_twice_when_asked(tmp_path):
+    root = write_photos(tmp_path)
+    mask = np.zeros((90, 120), np.uint8)
+    mask[5:30, 5:40] = 255
+    mask[50:85, 60:110] = 255
+    Image.fromarray(mask).save(root / "set" / "masks" / "1.png")
+    assert load_photos(root).names == ("set/0", "set/1", "set/2")
+    store = load_photos(root, parts=True)
+    assert store.names == ("set/0", "set/1", "set/1#parts", "set/2")
+    assert store.masks[2].max() == 2 and store.masks[1].max() == 1

@@ -93,6 +93,6 @@ def _batches(config: InteractiveTrainConfig, start: int) -> Iterator[dict]:
     if config.photos is not None:
         from vidseg.train.photos import load_photos
 
-        photos = InteractiveTrainingSet(load_photos(config.photos, max_side=config.model.crop * 2), samples, length)
+        photos = InteractiveTrainingSet(load_photos(config.photos, max_side=config.model.crop * 2, parts=True), samples, length)
         dataset = with_photos(photos, dataset, config)
     return index_loader(dataset, config, start)

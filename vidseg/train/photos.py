@@ -33,9 +33,17 @@ def photo_folders(root: str | os.PathLike) -> list[Path]:
     return found
 
 
-def load_photos(root: str | os.PathLike, max_side: int = 320) -> FrameStore:
+# A part of a mask counts as an object of its own from this share of the mask's pixels; smaller
+# specks (a ribbon, a gap in a fence) stay with no object rather than becoming one.
+PART_SHARE = 0.05
+
+
+def load_photos(root: str | os.PathLike, max_side: int = 320, parts: bool = False) -> FrameStore:
     """Every photo with a mask under ``root`` (see :func:`photo_folders`), shrunk so its longer
-    side is at most ``max_side``; the whole mask is object 1 (a photo's salient objects together)."""
+    side is at most ``max_side``; the whole mask is object 1 (a photo's salient objects together).
+    With ``parts``, a photo whose mask falls into two or more separate parts (PASCAL-S often marks
+    several objects) comes a second time with each part an object of its own (:func:`split_parts`),
+    for networks that are asked for one object."""
     names, frames, masks = [], [], []
     for folder in photo_folders(root):
         for image_path in sorted((folder / "images").glob("*.jpg")):
@@ -46,9 +54,27 @@ def load_photos(root: str | os.PathLike, max_side: int = 320) -> FrameStore:
             names.append(f"{folder.name}/{image_path.stem}")
             frames.append(image[None])
             masks.append(mask[None])
+            split = split_parts(mask) if parts else None
+            if split is not None:
+                names.append(f"{folder.name}/{image_path.stem}#parts")
+                frames.append(image[None])
+                masks.append(split[None])
     if not names:
         raise InputError(f"no photo under {root} has a mask of the same name in masks/")
     return FrameStore.from_arrays(names, frames, masks)
+
+
+def split_parts(mask: np.ndarray) -> np.ndarray | None:
+    """(H, W) {0, 1} -> (H, W) uint8 with each connected part of at least ``PART_SHARE`` of the mask
+    an object 1..k (smaller specks 0); None when fewer than two parts are that large."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    big = [k + 1 for k in np.argsort(-areas) if areas[k] >= PART_SHARE * areas.sum()][:254]
+    if len(big) < 2:
+        return None
+    lookup = np.zeros(count, np.uint8)
+    lookup[big] = np.arange(1, len(big) + 1)
+    return lookup[labels]
 
 
 def _read_pair(image_path: Path, mask_path: Path, max_side: int) -> tuple[np.ndarray, np.ndarray]:
