@@ -8,7 +8,6 @@ user can make are checked before Ray starts, in-process.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys

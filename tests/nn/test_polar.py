@@ -31,3 +31,15 @@ def test_fewer_than_three_rays_or_odd_sizes_are_refused():
 
 def test_config_round_trips_through_a_dict():
     assert PolarTrackerConfig.from_dict(TINY.to_dict()) == TINY
+
+
+def test_lite_trunk_tracks_on_the_same_maps():
+    torch.manual_seed(0)
+    from vidseg.nn.polar import PolarTrackerNet
+
+    config = PolarTrackerConfig(widths=(0, 0, 16, 0), width=16, template=64, search=128, kernel=4, rays=12,
+                                encoder="lite0")
+    out = PolarTrackerNet(config)(torch.rand(2, 3, 64, 64), torch.rand(2, 3, 128, 128))
+    assert out.score.shape == (2, 1, 13, 13) and out.rays.shape == (2, 12, 13, 13)
+    with pytest.raises(ValueError, match="encoder must be"):
+        PolarTrackerConfig(encoder="vit")

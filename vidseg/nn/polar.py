@@ -27,6 +27,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from vidseg.nn.backbones.efficientnet_lite import VARIANTS, LiteFeatures
 from vidseg.nn.backbones.separable import Backbone
 from vidseg.nn.blocks import SeparableBlock
 from vidseg.nn.stored_config import StoredConfig
@@ -40,7 +41,9 @@ MAX_RAYS = 360
 
 @dataclass(frozen=True)
 class PolarTrackerConfig(StoredConfig):
-    """widths: backbone channels at strides 2, 4, 8, 16. width: channels of the correlation and the
+    """widths: the separable backbone's channels at strides 2, 4, 8, 16; with an EfficientNet-Lite
+    ``encoder`` ("lite0", "lite1", "lite2", ImageNet-initialised for training) only widths[2] is
+    used, the stride-8 width after stride 16 is fused into it. width: channels of the correlation and the
     heads. template: side T of the template crop; search: default side S of the search crop (any
     multiple of 16 with S/8 >= kernel works at inference). kernel: template cells correlated.
     rays: n, the polar head's outputs. context: the template crop's side is
@@ -53,8 +56,11 @@ class PolarTrackerConfig(StoredConfig):
     kernel: int = 8
     rays: int = 36
     context: float = 0.5
+    encoder: str = "separable"
 
     def __post_init__(self) -> None:
+        if self.encoder != "separable" and self.encoder not in VARIANTS:
+            raise ValueError(f"encoder must be 'separable' or one of {sorted(VARIANTS)}, got {self.encoder!r}")
         if self.rays < MIN_RAYS:
             raise ValueError(f"rays is {self.rays}; a polygon needs at least {MIN_RAYS} rays")
         for name in ("template", "search"):
@@ -120,7 +126,8 @@ class PolarTrackerNet(nn.Module):
         super().__init__()
         self.config = config = config or PolarTrackerConfig()
         w8 = config.widths[2]
-        self.backbone = Backbone(config.widths)
+        self.backbone = Backbone(config.widths) if config.encoder == "separable" else \
+            LiteFeatures(config.encoder, w8)
         self.adjust_template = nn.Sequential(nn.Conv2d(w8, config.width, 1, bias=False), nn.BatchNorm2d(config.width))
         self.adjust_search = nn.Sequential(nn.Conv2d(w8, config.width, 1, bias=False), nn.BatchNorm2d(config.width))
         self.fuse = nn.Sequential(nn.Conv2d(config.width, config.width, 1, bias=False),
@@ -149,3 +156,9 @@ class PolarTrackerNet(nn.Module):
 
     def forward(self, template: torch.Tensor, search: torch.Tensor) -> TrackerOutput:
         return self.track(self.template_kernel(template), search)
+
+    def load_pretrained_encoder(self) -> None:
+        """Start the backbone from its ImageNet weights (training only; needs the ``train`` extra)."""
+        if not isinstance(self.backbone, LiteFeatures):
+            raise ValueError("only an EfficientNet-Lite encoder has pretrained weights")
+        self.backbone.load_imagenet_weights()

@@ -17,12 +17,13 @@ import torch
 from vidseg.nn.losses import tracker_loss
 from vidseg.nn.polar import PolarTrackerConfig
 from vidseg.nn.registry import create_model
-from vidseg.train.loop import StepResult, TrainRunConfig, run_training
+from vidseg.train.loop import StepResult, run_training
+from vidseg.train.pretraining import PhotoTrainConfig, imagenet_start, with_photos
 from vidseg.train.vos_trainer import index_loader
 
 
 @dataclass(frozen=True)
-class TrackerTrainConfig(TrainRunConfig):
+class TrackerTrainConfig(PhotoTrainConfig):
     synthetic_ratio: float = 0.25
     negative_ratio: float = 0.1
     polar_weight: float = 1.0
@@ -36,13 +37,14 @@ def train_tracker(config: TrackerTrainConfig) -> Path:
     # a step ~10x slower (threads spin-waiting for a core), measured.
     torch.set_num_threads(max(1, (os.cpu_count() or 1) - config.workers))
     model = create_model("tracker", config.model)
+    groups = imagenet_start(model, model.backbone, config)
 
     def step(batch: dict) -> StepResult:
         out = model(batch["template"], batch["search"])
         loss = tracker_loss(out, batch["positive"], batch["valid"], batch["box"], batch["rays"], config.polar_weight)
         return StepResult(loss.total, loss.box_iou)
 
-    return run_training(config, model, "tracker", lambda start: _batches(config, start), step)
+    return run_training(config, model, "tracker", lambda start: _batches(config, start), step, groups)
 
 
 def _batches(config: TrackerTrainConfig, start: int) -> Iterator[dict]:
@@ -52,5 +54,14 @@ def _batches(config: TrackerTrainConfig, start: int) -> Iterator[dict]:
     store = FrameStore(config.data, config.sequences, scale=config.scale, cache_dir=config.out.parent / ".cache")
     samples = TrackerSampleConfig(model=config.model, synthetic_ratio=config.synthetic_ratio,
                                   negative_ratio=config.negative_ratio, seed=config.seed)
-    dataset = TrackerTrainingSet(store, samples, length=config.steps * config.batch_size)
+    length = config.steps * config.batch_size
+    dataset = TrackerTrainingSet(store, samples, length=length)
+    if config.photos is not None:
+        from vidseg.train.photos import load_photos
+
+        # A photo is a one-frame sequence: its pairs are the object seen twice, shifted, zoomed and
+        # recoloured; composites move it over another photo beside a distractor.
+        photos = TrackerTrainingSet(load_photos(config.photos, max_side=2 * config.model.search, parts=True),
+                                    samples, length)
+        dataset = with_photos(photos, dataset, config)
     return index_loader(dataset, config, start)
