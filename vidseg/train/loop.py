@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -145,10 +144,6 @@ def _train(config: TrainRunConfig, model: nn.Module, arch: str, batches: Callabl
            step_fn: Callable[[dict], StepResult], ranks: Ranks, groups: list[dict]) -> Path:
     check_run(config, ranks.world)  # a bad state file or batch split: one line now, not after decoding
     torch.manual_seed(config.seed)
-    if "OMP_NUM_THREADS" not in os.environ:  # torchrun's launcher sets it per process
-        # One thread per core left by the data workers: two threads on a busy 2-core machine made a
-        # tracker step ~10x slower (threads spin-waiting for a core), measured.
-        torch.set_num_threads(max(1, (os.cpu_count() or 1) - config.workers))
     optimizer = torch.optim.AdamW(_trainable(groups), lr=config.lr, weight_decay=config.weight_decay)
     step = _resume(config, model, optimizer, arch, ranks)
     train_step = distributed.data_parallel(model, step_fn, ranks)
