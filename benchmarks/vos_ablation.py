@@ -1,7 +1,8 @@
 """The ablation table of the propagation network: what each component adds, all rows from one run.
 
-Rows (:data:`ROWS`): the flow baseline; the network alone (no flow fusion, no online adaptation, no
-preset frame); then fusion, adaptation and the preset frame added one at a time (the last is the
+Rows (:data:`ROWS`): the flow baseline; the previous network (``--baseline-model``, by default the
+shipped train-split one) with the ``fast`` preset; the network alone (no flow fusion, no online
+adaptation, no preset frame); then fusion, adaptation and the preset frame added one at a time (the last is the
 ``fast`` preset's set of components); the ``fast`` and ``quality`` presets as shipped. Columns: J&F,
 J, F, flicker (:mod:`vidseg.eval.flicker`; the ground truth's flicker is the floor), FPS end to end
 (:func:`vidseg.apps.segment.run_segment`: decode, method, PNG encode; start-up excluded) and peak
@@ -42,11 +43,13 @@ from vidseg.io.frames import IMAGE_EXTENSIONS, natural_sort_key
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "davis2016-train"
 MODEL = "<model>"  # a row's method that stands for the --model checkpoint
+BASELINE_MODEL = "<baseline-model>"  # ... and for the --baseline-model checkpoint (the network before)
 GROUND_TRUTH = "ground truth"
 
 
 class RowSpec(NamedTuple):
-    """One row of the table: label, method (a baseline name or :data:`MODEL`), network settings or None."""
+    """One row of the table: label, method (a baseline name, :data:`MODEL` or :data:`BASELINE_MODEL`),
+    network settings or None."""
 
     label: str
     method: str
@@ -68,6 +71,7 @@ def _component_configs() -> dict[str, PropagatorConfig]:
 _STEPS = _component_configs()
 ROWS: list[RowSpec] = [
     RowSpec("flow baseline", "flow", None),
+    RowSpec("previous network (fast)", BASELINE_MODEL, PRESETS["fast"]),
     RowSpec("network alone", MODEL, _STEPS["alone"]),
     RowSpec("+ fusion", MODEL, _STEPS["fusion"]),
     RowSpec("+ adaptation", MODEL, _STEPS["adaptation"]),
@@ -98,9 +102,9 @@ def row_dir_name(label: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
 
 
-def resolve_method(row: RowSpec, model: Path) -> str:
-    """The method name or checkpoint path the row runs."""
-    return str(model) if row.method == MODEL else row.method
+def resolve_method(row: RowSpec, models: dict[str, Path]) -> str:
+    """The method name or checkpoint path the row runs; ``models`` maps the placeholders to paths."""
+    return str(models[row.method]) if row.method in models else row.method
 
 
 # --- segmentation, one fresh process per (row, sequence) -------------------------------------------
@@ -118,9 +122,10 @@ def segment_in_fresh_process(job: SegmentJob) -> SegmentStats:
         return pool.apply(segment_in_this_process, (job,))
 
 
-def segment_row(row: RowSpec, model: Path, root: Path, sequences: list[str], out_root: Path) -> list[SegmentStats]:
+def segment_row(row: RowSpec, models: dict[str, Path], root: Path, sequences: list[str],
+                out_root: Path) -> list[SegmentStats]:
     """Segment every sequence with one row's method, from its first annotation; masks in out_root/<row>/<seq>."""
-    method = resolve_method(row, model)
+    method = resolve_method(row, models)
     stats = []
     for seq in sequences:
         first_mask = sorted((root / "Annotations" / seq).glob("*.png"))[0]
@@ -166,13 +171,13 @@ def score_row(row: RowSpec, method: str, stats: list[SegmentStats], root: Path, 
     )
 
 
-def run_ablation(rows: list[RowSpec], model: Path, root: Path, sequences: list[str],
+def run_ablation(rows: list[RowSpec], models: dict[str, Path], root: Path, sequences: list[str],
                  out_root: Path) -> tuple[list[RowResult], dict[str, float]]:
     """Segment with every row, then score them all; returns the rows and the ground truth's flicker per sequence."""
-    stats = {row.label: segment_row(row, model, root, sequences, out_root) for row in rows}
+    stats = {row.label: segment_row(row, models, root, sequences, out_root) for row in rows}
     mask_roots = {GROUND_TRUTH: root / "Annotations", **{r.label: out_root / row_dir_name(r.label) for r in rows}}
     flicker = flicker_by_sequence(root, sequences, mask_roots)
-    results = [score_row(r, resolve_method(r, model), stats[r.label], root, sequences, mask_roots[r.label],
+    results = [score_row(r, resolve_method(r, models), stats[r.label], root, sequences, mask_roots[r.label],
                          flicker[r.label]) for r in rows]
     return results, flicker[GROUND_TRUTH]
 
@@ -196,14 +201,15 @@ def first_frames_layout(root: Path, sequences: list[str], n_frames: int, dest: P
     return dest
 
 
-def check_inputs(root: Path, sequences: list[str], rows: list[RowSpec], model: Path) -> None:
+def check_inputs(root: Path, sequences: list[str], rows: list[RowSpec], models: dict[str, Path]) -> None:
     if not (root / "JPEGImages").is_dir() or not (root / "Annotations").is_dir():
         raise SystemExit(f"no DAVIS layout (JPEGImages/, Annotations/) at {root}; pass --root")
     missing = [s for s in sequences if not (root / "JPEGImages" / s).is_dir()]
     if missing:
         raise SystemExit(f"sequences not in {root / 'JPEGImages'}: {', '.join(missing)}")
-    if any(r.method == MODEL for r in rows) and not model.is_file():
-        raise SystemExit(f"no checkpoint at {model}; pass --model or leave the network rows out with --rows")
+    for placeholder, flag in ((MODEL, "--model"), (BASELINE_MODEL, "--baseline-model")):
+        if any(r.method == placeholder for r in rows) and not models[placeholder].is_file():
+            raise SystemExit(f"no checkpoint at {models[placeholder]}; pass {flag} or leave its rows out with --rows")
 
 
 def select_rows(labels: str | None) -> list[RowSpec]:
@@ -241,7 +247,7 @@ def format_table(rows: list[RowResult], gt_flicker: dict[str, float], sequences:
 def write_json(path: Path, rows: list[RowResult], gt_flicker: dict[str, float], args: argparse.Namespace,
                sequences: list[str]) -> None:
     data = {
-        "root": str(args.root), "sequences": sequences, "frames": args.frames, "model": str(args.model),
+        "root": str(args.root), "sequences": sequences, "frames": args.frames, "model": str(args.model), "baseline_model": str(args.baseline_model),
         "flicker_flow": asdict(FLICKER_FLOW), "rows": [asdict(r) for r in rows],
         GROUND_TRUTH: {"flicker": float(np.mean(list(gt_flicker.values()))), "flicker_per_sequence": gt_flicker},
     }
@@ -254,6 +260,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--sequences", default=",".join(VALIDATION), help="comma-separated (default: our validation split)")
     parser.add_argument("--model", type=Path, default=weights_dir() / REGISTRY["vos"].weights["default"].file,
                         help="vos checkpoint for the network rows (default: the shipped one)")
+    parser.add_argument("--baseline-model", type=Path,
+                        default=weights_dir() / REGISTRY["vos"].weights["train-split"].file,
+                        help="the network to compare with, its full fast row (default: the shipped train-split one)")
     parser.add_argument("--rows", help=f"comma-separated row labels (default: all: {', '.join(r.label for r in ROWS)})")
     parser.add_argument("--frames", type=int, help="only the first N frames of each sequence (N >= 3; smoke tests)")
     parser.add_argument("--out", type=Path, help="keep the masks here, in <row>/<sequence> (default: a temporary folder)")
@@ -268,16 +277,17 @@ def main() -> None:
     args = parse_args()
     sequences = [s.strip() for s in args.sequences.split(",") if s.strip()]
     rows = select_rows(args.rows)
-    check_inputs(args.root, sequences, rows, args.model)
+    models = {MODEL: args.model.resolve(), BASELINE_MODEL: args.baseline_model.resolve()}
+    check_inputs(args.root, sequences, rows, models)
     with tempfile.TemporaryDirectory() as tmp:
         root = args.root
         if args.frames is not None:
             root = first_frames_layout(args.root, sequences, args.frames, Path(tmp) / "data")
         out_root = args.out or Path(tmp) / "masks"
-        results, gt_flicker = run_ablation(rows, args.model.resolve(), root, sequences, out_root)
+        results, gt_flicker = run_ablation(rows, models, root, sequences, out_root)
     clipped = f", first {args.frames} frames each" if args.frames is not None else ""
     print(f"{len(sequences)} sequences of {args.root.name}{clipped}: {', '.join(sequences)}")
-    print(f"model: {args.model}; flicker flow: DIS {FLICKER_FLOW.mode} at scale {FLICKER_FLOW.scale}")
+    print(f"model: {args.model}; previous network: {args.baseline_model}; flicker flow: DIS {FLICKER_FLOW.mode} at scale {FLICKER_FLOW.scale}")
     print(format_table(results, gt_flicker, sequences))
     if args.json:
         write_json(args.json, results, gt_flicker, args, sequences)
