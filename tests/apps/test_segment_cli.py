@@ -22,7 +22,6 @@ def run_cli(capsys, *args):
     return run_command(capsys, ["segment", *args, *method, "--quiet"])
 
 
-
 def frames_and_mask(root):
     return root / "JPEGImages" / "clip", root / "Annotations" / "clip" / "00000.png"
 
@@ -96,6 +95,15 @@ def test_judo_objects_start_on_their_own_frames(capsys, tmp_path):
 
 
 # ---- bad input -------------------------------------------------------------------------------
+
+
+def test_threads_are_taken_and_a_bad_count_refused_before_work(capsys, small_clip_root, tmp_path):
+    frames, mask = frames_and_mask(small_clip_root)
+    code, _, err = run_cli(capsys, frames, "--mask", mask, "-o", tmp_path / "a", "--threads", "0")
+    assert_user_error(code, err, "--threads")
+    assert not (tmp_path / "a").exists()
+    code, _, _ = run_cli(capsys, frames, "--mask", mask, "-o", tmp_path / "b", "--threads", "1")
+    assert code == 0 and len(list((tmp_path / "b").iterdir())) == 12
 
 
 def test_missing_input(capsys, tmp_path, small_clip_root):

@@ -123,6 +123,7 @@ def _add_segment(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--alpha", type=Path, help="also write the cut-out: RGBA PNGs into this folder, or a VP9 video with alpha if it ends in .webm")
     p.add_argument("--rle", type=Path, help="also write COCO RLE masks as one JSON file")
     _add_run_options(p, "frames, seconds, fps, peak memory")
+    p.add_argument("--threads", metavar="N", help="compute threads (default: the libraries' own, one per core)")
     p.set_defaults(run=_run_segment)
 
 
@@ -130,9 +131,12 @@ def _run_segment(args: argparse.Namespace) -> int:
     from vidseg.apps.segment import SegmentJob, run_segment
 
     method = str(args.model) if args.model is not None else args.method
+    from vidseg.apps.threads import parse_threads
+
     job = SegmentJob(input=args.input, mask=args.mask, out_dir=args.out_dir, method=method, preset=args.preset,
-                     adapt=args.adapt, fusion=args.fusion, refind=args.refind, overlay=args.overlay, alpha=args.alpha, rle=args.rle, overwrite=args.overwrite,
-                     progress=not args.quiet)
+                     adapt=args.adapt, fusion=args.fusion, refind=args.refind, overlay=args.overlay,
+                     alpha=args.alpha, rle=args.rle, overwrite=args.overwrite, progress=not args.quiet,
+                     threads=parse_threads(args.threads))
     stats = run_segment(job)
     print(f"wrote {stats.frames} masks to {args.out_dir}", file=sys.stderr)
     if args.stats:
@@ -184,10 +188,13 @@ def _add_track(commands: argparse._SubParsersAction) -> None:
                    help="share of the template renewed on confident frames, 0..1 (default: %(default)s, the first frame's only)")
     p.add_argument("--model", type=Path, help="a checkpoint from 'vidseg train tracker' instead of the shipped one")
     _add_run_options(p, "frames, seconds, fps, peak memory, lost frames")
+    p.add_argument("--threads", metavar="N", default="1",
+                   help="compute threads (default: %(default)s; two are slower as soon as another process runs)")
     p.set_defaults(run=_run_track)
 
 
 def _run_track(args: argparse.Namespace) -> int:
+    from vidseg.apps.threads import parse_threads
     from vidseg.apps.track import TrackJob, parse_rays, run_track
     from vidseg.engine.track.polar_tracker import TrackerOptions
     from vidseg.errors import InputError
@@ -201,7 +208,7 @@ def _run_track(args: argparse.Namespace) -> int:
     options = TrackerOptions(rays=parse_rays(args.rays), search=search, template_update=update)
     job = TrackJob(input=args.input, box=Box.parse(args.box), out_dir=args.out_dir,
                    model=args.model if args.model is not None else "default", options=options,
-                   overwrite=args.overwrite, progress=not args.quiet)
+                   overwrite=args.overwrite, progress=not args.quiet, threads=parse_threads(args.threads))
     stats = run_track(job)
     print(f"wrote {stats.frames} boxes and masks to {args.out_dir} ({stats.lost_frames} frames lost)", file=sys.stderr)
     if args.stats:

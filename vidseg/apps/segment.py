@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
+from vidseg.apps.threads import cpu_threads
 from vidseg.engine.vos.methods import weights_for
 from vidseg.engine.segmenter import VideoSegmenter
 from vidseg.errors import InputError
@@ -51,6 +52,7 @@ class SegmentJob:
     overwrite: bool = False
     progress: bool = True
     box: tuple[float, float, float, float] | None = None
+    threads: int | None = None  # compute threads (None: torch's and OpenCV's own choice)
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,7 @@ def run_segment(job: SegmentJob) -> SegmentStats:
     check_segment_job(job)
     segmenter = VideoSegmenter(model=job.method, preset=job.preset, adapt=job.adapt, fusion=job.fusion,
                                config=job.network_config, refind=job.refind)
-    with segmenter.open(job.input) as session:
+    with cpu_threads(job.threads), segmenter.open(job.input) as session:
         palette = _add_prompts(job, session)
         make_output_folder(job.out_dir)
         started = time.perf_counter()
