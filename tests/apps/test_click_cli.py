@@ -38,7 +38,6 @@ def run_cli(capsys, *args):
     return run_command(capsys, ["click", *args])
 
 
-
 def written(tmp_path):
     return sorted(p.name for p in tmp_path.rglob("*") if p.is_file() and p.name != "frame.png")
 
@@ -70,6 +69,40 @@ def test_a_box_right_of_the_image_height_is_inside_a_wide_image(capsys, image, m
     code, out, err = run_cli(capsys, image, "--box", "300,100,420,200", "-o", tmp_path / "m.png", "--model", model)
     assert code == 0, err
     assert out.splitlines()[0].startswith("first mask (box 300,100,420,200): ")
+
+
+def test_add_paints_a_second_object_into_an_existing_index_png(capsys, image, model, tmp_path):
+    code, _, _ = run_cli(capsys, image, "--box", "180,100,290,210", "-o", tmp_path / "m.png", "--model", model)
+    first = np.asarray(Image.open(tmp_path / "m.png"))
+    code, _, err = run_cli(capsys, image, "--box", "20,20,120,120", "--id", "2", "--add", "-o", tmp_path / "m.png",
+                           "--model", model)
+    assert code == 0, err
+    both = np.asarray(Image.open(tmp_path / "m.png"))
+    assert Image.open(tmp_path / "m.png").mode == "P"
+    assert set(np.unique(both)) <= {0, 1, 2} and (both == 2).any()
+    assert np.array_equal(both == 1, (first == 1) & (both != 2))  # object 1 kept where 2 did not cover it
+    # again with id 2: its old pixels go, the new ones come
+    code, _, _ = run_cli(capsys, image, "--point", "240,160", "--id", "2", "--add", "-o", tmp_path / "m.png",
+                         "--model", model)
+    again = np.asarray(Image.open(tmp_path / "m.png"))
+    assert code == 0 and (again == 2).any()
+    assert (again[(both == 2) & (again != 2)] == 0).all()  # object 2's old pixels are cleared, not kept
+
+
+@pytest.mark.parametrize("args, words", [(["--add"], "does not exist"), (["--id", "0"], "1..255"),
+                                         (["--id", "256"], "1..255")])
+def test_add_and_id_mistakes_are_one_line_errors(capsys, image, model, tmp_path, args, words):
+    code, _, err = run_cli(capsys, image, "--box", "20,20,120,120", "-o", tmp_path / "new.png", "--model", model,
+                           *args)
+    assert_user_error(code, err, words)
+    assert written(tmp_path) == []
+
+
+def test_add_refuses_a_mask_of_another_image(capsys, image, model, tmp_path):
+    Image.fromarray(np.zeros((10, 10), np.uint8), mode="P").save(tmp_path / "small.png")
+    code, _, err = run_cli(capsys, image, "--box", "20,20,120,120", "--add", "-o", tmp_path / "small.png",
+                           "--model", model)
+    assert_user_error(code, err, "10x10", "428x240")
 
 
 def test_a_point_selects_without_a_box(capsys, image, model, tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -293,3 +294,31 @@ def test_outputs_and_method_are_checked_before_anything_is_decoded(capsys, small
                                         *[a.format(t=work) for a in args], "--quiet"])
     assert_user_error(code, err, *words)
     assert sorted(p.name for p in work.rglob("*")) == before
+
+
+def test_objects_selected_by_a_box_and_a_point_need_no_mask_file(capsys, small_clip, small_clip_root, tmp_path):
+    from vidseg.ops.boxes import Box
+
+    frames, _ = frames_and_mask(small_clip_root)
+    first = Box.from_mask(small_clip.labels[0] == 1)
+    inside = cv2.distanceTransform((small_clip.labels[3] == 2).astype(np.uint8), cv2.DIST_L2, 5)
+    y, x = np.unravel_index(np.argmax(inside), inside.shape)  # the pixel deepest inside object 2
+    point = f"3:{x},{y}"
+    code, _, _ = run_command(capsys, ["segment", frames, "--box", f"0:{first}", "--point", point, "-o",
+                                      tmp_path / "out", "--quiet"])
+    assert code == 0
+    out = [np.asarray(Image.open(p)) for p in sorted((tmp_path / "out").iterdir())]
+    assert len(out) == 12 and all(set(np.unique(labels)) <= {0, 1, 2} for labels in out)
+    assert (out[0] == 1).any() and not any((labels == 2).any() for labels in out[:3])  # 2 starts on frame 3
+    assert (out[3] == 2).any() and (out[3] == 1).any()
+
+
+def test_prompts_are_checked_before_anything_is_written(capsys, small_clip_root, tmp_path):
+    frames, _ = frames_and_mask(small_clip_root)
+    code, _, err = run_command(capsys, ["segment", frames, "-o", tmp_path / "a", "--quiet"])
+    assert_user_error(code, err, "--mask, --box or --point")
+    code, _, err = run_command(capsys, ["segment", frames, "--point", "99:10,10", "-o", tmp_path / "b", "--quiet"])
+    assert_user_error(code, err, "99")
+    code, _, err = run_command(capsys, ["segment", frames, "--box", "0:10,10", "-o", tmp_path / "c", "--quiet"])
+    assert_user_error(code, err, "FRAME:x0,y0,x1,y1")
+    assert not any((tmp_path / d).exists() for d in "abc")

@@ -105,8 +105,14 @@ def _add_segment(commands: argparse._SubParsersAction) -> None:
 
     p = commands.add_parser("segment", help="segment objects through a video from their masks")
     p.add_argument("input", type=Path, help="video file (mp4, mov, mkv, webm, avi) or folder of jpg/png frames")
-    p.add_argument("--mask", type=Path, required=True,
+    p.add_argument("--mask", type=Path,
                    help="index PNG for the first frame, or a folder of index PNGs named by frame stem")
+    # Parsed by apps/prompts, not argparse, so a malformed value is a one-line error like any other.
+    p.add_argument("--box", dest="boxes", action="append", default=[], metavar="FRAME:x0,y0,x1,y1[:ID]",
+                   help="select an object by a box on frame FRAME (0 = first; x1, y1 exclusive) with the "
+                        "interactive network; repeat for more objects (without :ID each is a new object)")
+    p.add_argument("--point", dest="points", action="append", default=[], metavar="FRAME:x,y[:ID]",
+                   help="select an object by one click on it on frame FRAME; repeatable like --box")
     p.add_argument("-o", "--out", dest="out_dir", type=Path, required=True, help="folder for one index PNG per frame")
     p.add_argument("--method", default="default", choices=method_names(),
                    help="'default' (the shipped network) or a baseline (default: %(default)s)")
@@ -131,12 +137,14 @@ def _run_segment(args: argparse.Namespace) -> int:
     from vidseg.apps.segment import SegmentJob, run_segment
 
     method = str(args.model) if args.model is not None else args.method
+    from vidseg.apps.prompts import parse_prompt
     from vidseg.apps.threads import parse_threads
 
+    prompts = tuple([parse_prompt(t, "--box") for t in args.boxes] + [parse_prompt(t, "--point") for t in args.points])
     job = SegmentJob(input=args.input, mask=args.mask, out_dir=args.out_dir, method=method, preset=args.preset,
                      adapt=args.adapt, fusion=args.fusion, refind=args.refind, overlay=args.overlay,
                      alpha=args.alpha, rle=args.rle, overwrite=args.overwrite, progress=not args.quiet,
-                     threads=parse_threads(args.threads))
+                     threads=parse_threads(args.threads), prompts=prompts)
     stats = run_segment(job)
     print(f"wrote {stats.frames} masks to {args.out_dir}", file=sys.stderr)
     if args.stats:
@@ -152,7 +160,10 @@ def _add_click(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--point", metavar="x,y", help="one pixel on the object, instead of a box")
     p.add_argument("--click", dest="clicks", action="append", default=[], metavar="x,y,+|-",
                    help="a correction: + on a pixel the object should cover, - on one it should not (repeat, in order)")
-    p.add_argument("-o", "--out", type=Path, required=True, help="the mask as an index PNG (object 1)")
+    p.add_argument("-o", "--out", type=Path, required=True, help="the mask as an index PNG (the object as --id)")
+    p.add_argument("--id", dest="obj_id", type=int, default=1, help="the object's id in the index PNG (default: 1)")
+    p.add_argument("--add", action="store_true",
+                   help="-o is an existing index PNG of this image: keep its other objects and paint this one in")
     p.add_argument("--cutout", type=Path, help="also write the object alone as an RGBA PNG")
     p.add_argument("--model", type=Path, help="a checkpoint from 'vidseg train interactive' instead of the shipped one")
     _add_overwrite(p, "replace existing output files")
@@ -166,7 +177,8 @@ def _run_click(args: argparse.Namespace) -> int:
     job = ClickJob(image=args.image, out=args.out, box=None if args.box is None else Box.parse(args.box),
                    point=None if args.point is None else parse_point(args.point),
                    clicks=tuple(parse_click(text) for text in args.clicks), cutout=args.cutout,
-                   model=args.model if args.model is not None else "default", overwrite=args.overwrite)
+                   model=args.model if args.model is not None else "default", overwrite=args.overwrite,
+                   obj_id=args.obj_id, add=args.add)
     report = run_click(job)
     print("\n".join(report.lines()))
     print(f"wrote {args.out}" + (f" and {args.cutout}" if args.cutout else ""), file=sys.stderr)

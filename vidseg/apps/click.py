@@ -17,7 +17,7 @@ from vidseg.engine.interactive.clicks import Click, check_click
 from vidseg.errors import InputError, OutputError
 from vidseg.io.atomic import atomic_paths
 from vidseg.io.frames import read_rgb
-from vidseg.io.masks import index_image, save_png
+from vidseg.io.masks import index_image, read_mask, save_png
 from vidseg.io.outputs import Output, check_outputs
 from vidseg.ops.boxes import Box, check_box
 
@@ -25,9 +25,10 @@ from vidseg.ops.boxes import Box, check_box
 @dataclass(frozen=True)
 class ClickJob:
     """image: the picture to cut from. box (x0, y0, x1, y1; x1, y1 exclusive) or point (x, y):
-    the selection, exactly one of them. clicks: corrections in order. out: index PNG (object 1).
-    cutout: optional RGBA PNG. model: "default" or a checkpoint path. overwrite: replace existing
-    output files."""
+    the selection, exactly one of them. clicks: corrections in order. out: index PNG, the object
+    as ``obj_id``. add: ``out`` is an existing index PNG of the image whose other objects stay (the
+    new object is painted over them; its old pixels elsewhere are cleared). cutout: optional RGBA
+    PNG. model: "default" or a checkpoint path. overwrite: replace existing output files."""
 
     image: Path
     out: Path
@@ -37,6 +38,8 @@ class ClickJob:
     cutout: Path | None = None
     model: str | Path = "default"
     overwrite: bool = False
+    obj_id: int = 1
+    add: bool = False
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,7 @@ def run_click(job: ClickJob) -> ClickReport:
     image = read_rgb(job.image)
     height, width = image.shape[:2]
     clicks = _check_inputs(job, width, height)
+    labels, palette = _existing_labels(job, height, width)
 
     from vidseg.engine.interactive.click_segmenter import ClickSegmenter  # torch: only once the inputs are good
 
@@ -111,7 +115,9 @@ def run_click(job: ClickJob) -> ClickReport:
     for c in clicks:
         steps.append(_timed(f"click {c.x},{c.y},{'+' if c.positive else '-'}",
                             lambda c=c: segmenter.click(c.x, c.y, c.positive)))
-    _write_outputs(job, segmenter.mask, segmenter.cutout() if job.cutout else None)
+    labels[labels == job.obj_id] = 0
+    labels[segmenter.mask] = job.obj_id
+    _write_outputs(job, labels, palette, segmenter.cutout() if job.cutout else None)
     return ClickReport(tuple(steps), width, height)
 
 
@@ -120,9 +126,15 @@ def check_click_job(job: ClickJob) -> None:
     the image, the model or each other, not existing files without ``overwrite``, writable."""
     if (job.box is None) == (job.point is None):
         raise InputError("give the object either by --box x0,y0,x1,y1 or by --point x,y (one of them)")
+    if not 1 <= job.obj_id <= 255:
+        raise InputError(f"--id is {job.obj_id}; object ids are 1..255")
+    if job.add and not job.out.is_file():
+        raise InputError(f"--add paints the object into the index PNG -o {job.out}, which does not exist; "
+                         "leave out --add to write a new one")
     model = None if job.model == "default" else job.model
+    # With --add, -o is meant to be replaced: it is read first and written back whole, atomically.
     check_outputs([Output(job.out, "-o"), None if job.cutout is None else Output(job.cutout, "--cutout")],
-                  inputs=[job.image, model], overwrite=job.overwrite)
+                  inputs=[job.image, model], overwrite=job.overwrite or job.add)
 
 
 def _check_inputs(job: ClickJob, width: int, height: int) -> list[Click]:
@@ -135,18 +147,30 @@ def _check_inputs(job: ClickJob, width: int, height: int) -> list[Click]:
     return [Click(*check_click(x, y, width, height), positive) for x, y, positive in job.clicks]
 
 
+def _existing_labels(job: ClickJob, height: int, width: int) -> tuple[np.ndarray, bytes | None]:
+    """The labels the object is painted into (H, W) uint8, and their palette: ``job.out``'s with
+    ``add``, else empty ones."""
+    if not job.add:
+        return np.zeros((height, width), np.uint8), None
+    existing = read_mask(job.out)
+    if existing.labels.shape != (height, width):
+        raise InputError(f"--add: {job.out} is {existing.labels.shape[1]}x{existing.labels.shape[0]} but the "
+                         f"image is {width}x{height}; give the mask of this image")
+    return existing.labels.copy(), existing.palette
+
+
 def _timed(what: str, make_mask) -> ClickStep:
     started = time.perf_counter()
     mask = make_mask()
     return ClickStep(what, int(mask.sum()), time.perf_counter() - started)
 
 
-def _write_outputs(job: ClickJob, mask: np.ndarray, cutout: np.ndarray | None) -> None:
-    """The mask and the cut-out, both or neither: each is encoded into a temporary file first,
+def _write_outputs(job: ClickJob, labels: np.ndarray, palette: bytes | None, cutout: np.ndarray | None) -> None:
+    """The labels and the cut-out, both or neither: each is encoded into a temporary file first,
     and the renames are undone if one fails (a read-only folder, a full disk)."""
     from PIL import Image
 
-    images = [index_image(mask.astype(np.uint8))]
+    images = [index_image(labels, palette)]
     targets = [job.out]
     if cutout is not None:
         images.append(Image.fromarray(cutout))  # (H, W, 4) uint8: RGBA

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-
+import numpy as np
 from tqdm import tqdm
 
+from vidseg.apps.prompts import SelectionPrompt, number_prompts
 from vidseg.apps.threads import cpu_threads
 from vidseg.engine.vos.methods import weights_for
 from vidseg.engine.segmenter import VideoSegmenter
@@ -33,9 +34,10 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class SegmentJob:
-    """One video to segment. The prompt is ``mask`` (an index PNG or a folder of them) or ``box``:
+    """One video to segment. The prompts are ``mask`` (an index PNG or a folder of them), ``box``:
     (x0, y0, x1, y1) pixels on frame 0, x1 and y1 exclusive, which the interactive network turns
-    into the mask of object 1 (``vidseg batch`` manifests give boxes)."""
+    into the mask of object 1 (``vidseg batch`` manifests give boxes), and ``prompts``: boxes and
+    points on any frame (``--box`` / ``--point``), at least one of the three."""
 
     input: Path
     mask: Path | None
@@ -53,6 +55,7 @@ class SegmentJob:
     progress: bool = True
     box: tuple[float, float, float, float] | None = None
     threads: int | None = None  # compute threads (None: torch's and OpenCV's own choice)
+    prompts: tuple[SelectionPrompt, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -106,8 +109,10 @@ def check_segment_job(job: SegmentJob) -> None:
     """Everything about ``job`` that can be checked before a model loads or a frame is decoded:
     the method, and every output (none may be an input, a used folder or an existing file without
     ``overwrite``, or unwritable). The CLI, the demo and ``vidseg batch`` all pass through it."""
-    if (job.mask is None) == (job.box is None):
-        raise ValueError("a SegmentJob takes a mask or a box, exactly one of them")
+    if job.mask is not None and job.box is not None:
+        raise ValueError("a SegmentJob takes a mask or a box, not both")
+    if job.mask is None and job.box is None and not job.prompts:
+        raise InputError("nothing says which object to segment: give --mask, --box or --point")
     check_method(job.method)
     alpha_is_video = job.alpha is not None and job.alpha.suffix.lower() == ".webm"
     check_outputs([Output(job.out_dir, "-o", folder=True),
@@ -125,15 +130,24 @@ def check_method(name: str) -> None:
 
 
 def _add_prompts(job: SegmentJob, session: Session) -> bytes | None:
-    """Give the session ``job``'s mask files or box; returns the palette for the outputs (the
-    first mask's, or None for the default one)."""
+    """Give the session ``job``'s mask files, box and selection prompts; returns the palette for
+    the outputs (the first mask's, or None for the default one)."""
+    palette, used = None, set()
     if job.box is not None:
         session.add_box(0, 1, job.box)
-        return None
-    prompts = read_mask_prompts(job.mask, session.stems, session.source.height, session.source.width)
-    for index, labels in prompts.masks.items():
-        session.add_mask(index, labels)
-    return prompts.palette
+        used.add(1)
+    if job.mask is not None:
+        masks = read_mask_prompts(job.mask, session.stems, session.source.height, session.source.width)
+        for index, labels in masks.masks.items():
+            session.add_mask(index, labels)
+            used.update(int(v) for v in np.unique(labels) if v)
+        palette = masks.palette
+    for prompt in number_prompts(job.prompts, used):
+        if prompt.box is not None:
+            session.add_box(prompt.frame, prompt.obj_id, prompt.box)
+        else:
+            session.add_clicks(prompt.frame, prompt.obj_id, [(*prompt.point, True)])
+    return palette
 
 
 
