@@ -25,3 +25,13 @@ def test_prompts_without_an_id_are_new_objects_after_the_ones_in_use():
                SelectionPrompt(9, None, point=(3, 3))]
     assert [p.obj_id for p in number_prompts(prompts, used={1, 2})] == [5, 4, 6]
     assert [p.obj_id for p in number_prompts(prompts[:1], used=set())] == [1]
+
+
+def test_a_box_reaching_outside_the_image_is_used_with_a_warning(capsys):
+    from vidseg.apps.prompts import warn_if_outside
+
+    warn_if_outside(Box(10, 10, 50, 50), 100, 80, "--box")
+    assert capsys.readouterr().err == ""
+    warn_if_outside(Box(-5, 10, 120, 50), 100, 80, "--box", frame=3)
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--box 3:-5,10,120,50" in err and "100x80" in err and "0,10,100,50" in err

@@ -126,7 +126,8 @@ def _add_segment(commands: argparse._SubParsersAction) -> None:
                    help="clear an object's mask while it is hidden and find it again with the polar tracker "
                         "(default: the preset's; see docs/tracker.md)")
     p.add_argument("--overlay", type=Path, help="also write an overlay video (H.264 mp4)")
-    p.add_argument("--alpha", type=Path, help="also write the cut-out: RGBA PNGs into this folder, or a VP9 video with alpha if it ends in .webm")
+    p.add_argument("--alpha", type=Path, help="also write the cut-out of all objects together (one alpha): RGBA PNGs into this folder, "
+                        "or a VP9 video with alpha if it ends in .webm")
     p.add_argument("--rle", type=Path, help="also write COCO RLE masks as one JSON file")
     _add_run_options(p, "frames, seconds, fps, peak memory")
     p.add_argument("--threads", metavar="N", help="compute threads (default: the libraries' own, one per core)")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from vidseg.apps.prompts import warn_if_outside
 from vidseg.engine.interactive.clicks import Click, check_click
 from vidseg.errors import InputError, OutputError
 from vidseg.io.atomic import atomic_paths
@@ -141,7 +142,7 @@ def _check_inputs(job: ClickJob, width: int, height: int) -> list[Click]:
     """The clicks at whole pixels; InputError for a selection or click outside the image, raised
     before any model is loaded."""
     if job.box is not None:
-        check_box(job.box, width, height)
+        warn_if_outside(check_box(job.box, width, height), width, height, "--box")
     else:
         check_click(job.point[0], job.point[1], width, height)
     return [Click(*check_click(x, y, width, height), positive) for x, y, positive in job.clicks]

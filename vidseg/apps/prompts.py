@@ -7,6 +7,7 @@ numbered after the ids already in use.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -45,6 +46,15 @@ def parse_prompt(text: str, flag: str) -> SelectionPrompt:
     if flag == "--box":
         return SelectionPrompt(frame, obj_id, box=Box(*values))
     return SelectionPrompt(frame, obj_id, point=(values[0], values[1]))
+
+
+def warn_if_outside(box: Box, width: int, height: int, flag: str, frame: int | None = None) -> None:
+    """Say on stderr that a box reaching past the image is clipped (it is: the part inside is used)."""
+    if not box.inside(width, height):
+        x0, y0, x1, y1 = box.pixels(width, height)
+        given = f"{flag} {box}" if frame is None else f"{flag} {frame}:{box}"
+        print(f"vidseg: warning: {given} reaches outside the {width}x{height} image; "
+              f"its part inside, {x0},{y0},{x1},{y1}, is used", file=sys.stderr)
 
 
 _EXAMPLES = {"--box": "0:120,80,300,260 or 40:10,10,90,200:2", "--point": "0:210,170 or 40:50,100:2"}

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from tqdm import tqdm
 
-from vidseg.apps.prompts import SelectionPrompt, number_prompts
+from vidseg.apps.prompts import SelectionPrompt, number_prompts, warn_if_outside
 from vidseg.apps.threads import cpu_threads
 from vidseg.engine.vos.methods import weights_for
 from vidseg.engine.segmenter import VideoSegmenter
@@ -25,6 +25,7 @@ from vidseg.io.masks import write_index_png
 from vidseg.io.outputs import Output, check_outputs, make_output_folder
 from vidseg.io.prompts import read_mask_prompts
 from vidseg.io.sinks import Sink, open_sinks
+from vidseg.ops.boxes import check_box
 
 if TYPE_CHECKING:
     from vidseg.engine.vos.presets import PropagatorConfig
@@ -144,6 +145,8 @@ def _add_prompts(job: SegmentJob, session: Session) -> bytes | None:
         palette = masks.palette
     for prompt in number_prompts(job.prompts, used):
         if prompt.box is not None:
+            width, height = session.source.width, session.source.height
+            warn_if_outside(check_box(prompt.box, width, height), width, height, "--box", prompt.frame)
             session.add_box(prompt.frame, prompt.obj_id, prompt.box)
         else:
             session.add_clicks(prompt.frame, prompt.obj_id, [(*prompt.point, True)])

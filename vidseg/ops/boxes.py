@@ -69,6 +69,10 @@ class Box:
         return (max(0, math.floor(self.x0)), max(0, math.floor(self.y0)),
                 min(width, math.ceil(self.x1)), min(height, math.ceil(self.y1)))
 
+    def inside(self, width: int, height: int) -> bool:
+        """Whether the box lies within a ``width`` x ``height`` image (edges included)."""
+        return self.x0 >= 0 and self.y0 >= 0 and self.x1 <= width and self.y1 <= height
+
     def __str__(self) -> str:
         return ",".join(f"{v:g}" for v in self.as_tuple())
 
