@@ -221,8 +221,25 @@ def test_refind_with_a_baseline_is_one_line(capsys, tmp_path, small_clip_root):
 
 def test_refind_runs_with_the_network(capsys, tmp_path, small_clip_root):
     frames, mask = frames_and_mask(small_clip_root)
-    code, _, _ = run_cli(capsys, frames, "--mask", mask, "-o", tmp_path / "out", "--method", "default", "--refind")
+    code, out, _ = run_cli(capsys, frames, "--mask", mask, "-o", tmp_path / "out", "--method", "default", "--refind",
+                           "--stats")
     assert code == 0 and len(list((tmp_path / "out").glob("*.png"))) == 12
+    stats = json.loads(out.strip())
+    assert stats["lost"] >= stats["found"] >= 0  # counted even when nothing was lost
+
+
+def test_lost_and_found_says_each_change_once_and_counts_them():
+    from vidseg.apps.segment import LostAndFound
+
+    said = []
+    events = LostAndFound(said.append)
+    for stem, lost in (("00", set()), ("01", {2}), ("02", {2}), ("03", {1, 2}), ("04", set()), ("05", {1})):
+        events.see(stem, lost)
+    assert said == ["object 2 lost at frame 01 (hidden or gone); its mask is cleared until found",
+                    "object 1 lost at frame 03 (hidden or gone); its mask is cleared until found",
+                    "object 1 found again at frame 04", "object 2 found again at frame 04",
+                    "object 1 lost at frame 05 (hidden or gone); its mask is cleared until found"]
+    assert (events.lost, events.found) == (3, 2)
 
 
 # ---- outputs: never the input, never a file replaced without --overwrite, checked first ----------

@@ -146,7 +146,9 @@ def _run_segment(args: argparse.Namespace) -> int:
                      adapt=args.adapt, fusion=args.fusion, refind=args.refind, overlay=args.overlay,
                      alpha=args.alpha, rle=args.rle, overwrite=args.overwrite, progress=not args.quiet,
                      threads=parse_threads(args.threads), prompts=prompts)
-    stats = run_segment(job)
+    from tqdm import tqdm
+
+    stats = run_segment(job, say=lambda message: tqdm.write(f"vidseg: {message}", file=sys.stderr))
     print(f"wrote {stats.frames} masks to {args.out_dir}", file=sys.stderr)
     if args.stats:
         print(json.dumps(stats.to_json()))

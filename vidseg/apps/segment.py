@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import resource
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -79,10 +80,42 @@ class SegmentStats:
                 "peak_rss_mb": round(self.peak_rss_mb, 1)}
 
 
-def run_segment(job: SegmentJob) -> SegmentStats:
+@dataclass(frozen=True)
+class RefindStats(SegmentStats):
+    """``--stats`` of a run with ``--refind``: how often an object was lost, and found again."""
+
+    lost: int = 0
+    found: int = 0
+
+    def to_json(self) -> dict:
+        return {**super().to_json(), "lost": self.lost, "found": self.found}
+
+
+class LostAndFound:
+    """Follows which objects re-finding holds lost, frame by frame; says each change through ``say``."""
+
+    def __init__(self, say: Callable[[str], None] | None) -> None:
+        self.say, self.lost_now, self.lost, self.found = say, set(), 0, 0
+
+    def see(self, stem: str, lost: set[int]) -> None:
+        for obj_id in sorted(lost - self.lost_now):
+            self._tell(f"object {obj_id} lost at frame {stem} (hidden or gone); its mask is cleared until found")
+        for obj_id in sorted(self.lost_now - lost):
+            self._tell(f"object {obj_id} found again at frame {stem}")
+        self.lost += len(lost - self.lost_now)
+        self.found += len(self.lost_now - lost)
+        self.lost_now = lost
+
+    def _tell(self, message: str) -> None:
+        if self.say is not None:
+            self.say(message)
+
+
+def run_segment(job: SegmentJob, say: Callable[[str], None] | None = None) -> SegmentStats:
     """Segment ``job.input`` from ``job.mask``; writes one index PNG per frame into ``job.out_dir``.
 
-    Frames before the first mask get empty masks. Every file is written atomically.
+    Frames before the first mask get empty masks. Every file is written atomically. ``say``: told
+    when re-finding loses an object and finds it again (one line each).
     """
     check_segment_job(job)
     segmenter = VideoSegmenter(model=job.method, preset=job.preset, adapt=job.adapt, fusion=job.fusion,
@@ -95,14 +128,18 @@ def run_segment(job: SegmentJob) -> SegmentStats:
             extras = _open_extras(job, session.source.fps, palette, outputs)
             bar = outputs.enter_context(tqdm(total=session.num_frames, unit="frame", disable=not job.progress,
                                              desc="segment", leave=False))
+            events = LostAndFound(say)
             for index, frame, labels in session.propagate_frames(include_unprompted=True):
                 stem = session.stems[index]
                 write_index_png(job.out_dir / f"{stem}.png", labels, palette)
                 for sink in extras:
                     sink(index, stem, frame, labels)
+                events.see(stem, session.lost_objects())
                 bar.update(1)
         seconds = time.perf_counter() - started
     frames = session.num_frames
+    if getattr(segmenter.config, "refind", None) is not None:
+        return RefindStats.measured(frames, seconds, lost=events.lost, found=events.found)
     return SegmentStats.measured(frames, seconds)
 
 

@@ -241,6 +241,15 @@ class Session:
             self.state.pending.discard(index)
             yield index, frame, labels
 
+    def lost_objects(self) -> set[int]:
+        """Ids of the objects that re-finding holds lost (hidden) after the last frame propagated;
+        empty when re-finding is off or the method has none."""
+        lost_slots = getattr(self.propagator, "lost_slots", None)
+        if lost_slots is None:
+            return set()
+        ids = self.state.objects.ids
+        return {ids[slot - 1] for slot in lost_slots() if slot <= len(ids)}
+
     def _check_frame(self, frame: int, what: str) -> int:
         if isinstance(frame, (bool, np.bool_)) or not isinstance(frame, (int, np.integer)):
             raise InputError(f"{what} given for frame {frame!r}; a frame is an integer index 0..{self.num_frames - 1}")

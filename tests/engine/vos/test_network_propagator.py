@@ -88,6 +88,9 @@ def test_refind_runs_in_a_session_and_watches_every_prompted_object(tiny_checkpo
         redetector = session.propagator.redetector
         assert [i for i, _ in out] == list(range(5))
         assert sorted(redetector._watches) == [1, 2, 3]
+        assert session.lost_objects() == set()
+        redetector._watches[2].lost = True  # as re-finding would mark a hidden object
+        assert session.lost_objects() == {session.state.objects.ids[1]}
     assert with_switches(config, refind=False).refind is None
     assert with_switches(PRESETS["fast"], refind=True).refind == RedetectConfig()
 

@@ -74,6 +74,13 @@ class NetworkPropagator:
     def redetector(self) -> Redetector | None:
         return self.refind.redetector if self.refind is not None else None
 
+    def lost_slots(self) -> set[int]:
+        """Slots (1-based) of the objects re-finding holds lost after the last frame (none without it)."""
+        redetector, previous = self.redetector, self.state.previous
+        if redetector is None or previous is None:
+            return set()
+        return {slot for slot in range(1, previous.shape[0]) if redetector.lost(slot)}
+
     @property
     def memory(self) -> MemoryBank:
         """The reference frames of the current pass."""
