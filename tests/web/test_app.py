@@ -212,3 +212,21 @@ def test_the_page_and_its_modules_are_served_from_the_package(client):
         module = client.get(f"/static/js/{name}")
         assert module.status_code == 200 and b"https://" not in module.content
     assert "default-src 'self'" in page.headers["content-security-policy"]
+
+
+def test_an_object_first_selected_on_a_later_frame_reaches_frame_0(client, clip):
+    """Object 1 on frame 0 and object 2 first on frame 6, then one Propagate: the pass began at frame 0
+    and went forward only, so object 2 never reached frames 0..5."""
+    project = upload(client, clip)
+    pid = project["id"]
+    version = click(client, project, 0, clip.centre(0)).json()["version"]
+    corner = client.post(f"/api/projects/{pid}/box",
+                         json={"version": version, "frame": 6, "obj_id": 2, "box": [0, 0, 60, 60]})
+    assert corner.status_code == 200, corner.text
+    assert (mask_of(client, pid, 6) == 2).any()
+    client.post(f"/api/projects/{pid}/propagate", json={"version": corner.json()["version"]})
+    done = wait_job(client, pid)
+    assert done["job"]["state"] == "done" and done["computed"] == list(range(12))
+    for frame in (0, 3, 11):
+        labels = mask_of(client, pid, frame)
+        assert (labels == 2).any() and (labels == 1).any(), frame

@@ -1,7 +1,7 @@
 """Propagation in the background: one thread per running job, progress and masks saved frame by frame.
 
-A job is a list of passes (forward from the first changed frame to the end, then backward from it
-to frame 0). After each frame the thread writes the frame's mask file (atomically) and then records
+A job is a list of passes (forward from the first changed frame to the end, then backward to frame 0
+from there or from a later frame where an object was first selected). After each frame the thread writes the frame's mask file (atomically) and then records
 its progress in one transaction, and looks at the cancel flag: a cancelled or interrupted job keeps
 every frame it finished, and ``resume`` carries on from the last one.
 """
@@ -64,12 +64,27 @@ class PropagationJob:
 
 def plan(project: OpenProject) -> tuple[Pass, ...]:
     """Forward from the first frame changed since the last pass (else the first prompted one) to the
-    end, then backward from it to frame 0."""
+    end, then backward to frame 0 from the later of that frame and the first prompt of each object
+    new or changed there, so an object first selected on a later frame reaches frame 0 too."""
     held = project.session.snapshot()
     if not held.prompts:
         raise InputError("no object yet: draw a box or click on an object before propagating")
     start = min(held.pending or held.prompts.keys())
-    return (Pass(start, False),) + ((Pass(start, True),) if start > 0 else ())
+    back = max([start, *first_prompts(held.prompts, held.pending or held.prompts.keys())])
+    return (Pass(start, False),) + ((Pass(back, True),) if back > 0 else ())
+
+
+def first_prompts(prompts, changed) -> list[int]:
+    """The frame of each object's first prompt, for the objects first prompted on a ``changed`` frame.
+
+    The backward pass starts at the latest of them: the forward pass has carried every object
+    prompted up to there into that frame's result, which the backward pass starts from."""
+    first: dict[int, int] = {}
+    for frame in sorted(prompts):
+        for obj_id in prompts[frame].objects:
+            first.setdefault(obj_id, frame)
+    changed = set(changed)
+    return [frame for frame in first.values() if frame in changed]
 
 
 def frames_in(passes: tuple[Pass, ...], num_frames: int) -> int:
