@@ -102,3 +102,31 @@ def test_restore_refuses_a_used_session_and_frames_outside_the_video(session, sm
     session.add_mask(0, small_clip.labels[0])
     with pytest.raises(InputError, match="freshly opened"):
         session.restore(SessionSnapshot(), lambda frame: small_clip.labels[frame])
+
+
+def test_set_prompt_puts_back_or_removes_a_frames_prompt(session, small_clip):
+    from vidseg.engine.session import Prompt
+
+    session.add_mask(2, only(small_clip.labels[2], 1))
+    before = session.prompt(2)
+    session.add_mask(2, only(small_clip.labels[2], 2))
+    session.set_prompt(2, before)  # undo the second mask
+    assert session.prompt(2).objects == {1} and np.array_equal(session.labels(2), only(small_clip.labels[2], 1))
+    session.set_prompt(2, None)
+    assert session.prompt(2) is None and not session.snapshot().pending and not session.labels(2).any()
+    session.set_prompt(5, Prompt(only(small_clip.labels[5], 3), frozenset({3})))
+    assert session.snapshot().pending == {5} and 3 in session.snapshot().objects
+
+
+def test_remove_object_clears_it_from_prompts_and_results(session, small_clip):
+    session.add_mask(0, only(small_clip.labels[0], 1))
+    session.add_mask(0, only(small_clip.labels[0], 2))
+    session.add_mask(4, only(small_clip.labels[4], 2))
+    list(session.propagate())
+    changed = session.remove_object(2)
+    assert changed and all(not (session.labels(i) == 2).any() for i in range(12))
+    assert session.prompt(4) is None and session.prompt(0).objects == {1}
+    assert session.snapshot().objects == (1,)
+    assert all(set(np.unique(lab)) <= {0, 1} for _, lab in session.propagate(start=0))
+    with pytest.raises(InputError, match="not in this video"):
+        session.remove_object(2)

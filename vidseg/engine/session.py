@@ -176,6 +176,47 @@ class Session:
         """The user's prompt on ``frame`` (masks, boxes and clicks made into masks), or None."""
         return self.state.prompts.get(self._check_frame(frame, "prompt asked"))
 
+    def set_prompt(self, frame: int, prompt: Prompt | None) -> None:
+        """Put back ``frame``'s prompt as a whole (an editor's undo): ``prompt`` replaces what the frame
+        holds, None removes it. The frame's click selections are dropped, as they continued the
+        replaced prompt; a frame given a prompt is pending, one whose prompt is removed is not."""
+        frame = self._check_frame(frame, "prompt")
+        self.state.selections.drop_frame(frame)
+        if prompt is None:
+            self.state.prompts.pop(frame, None)
+            self.state.pending.discard(frame)
+            return
+        for obj_id in sorted(prompt.objects):
+            self.state.objects.add(obj_id)
+        self.state.prompts[frame] = Prompt(np.asarray(prompt.labels, np.uint8), frozenset(prompt.objects))
+        self.state.pending.add(frame)
+
+    def remove_object(self, obj_id: int) -> list[int]:
+        """Forget object ``obj_id``: its pixels leave every prompt and result (they become background),
+        a prompt left with no object goes, and the other objects keep their ids. Returns the frames
+        whose result changed, so a caller keeping results elsewhere can rewrite them."""
+        obj_id = check_object_id(obj_id)
+        if obj_id not in self.state.objects and not any(obj_id in p.objects for p in self.state.prompts.values()):
+            raise InputError(f"object {obj_id} is not in this video; nothing to delete")
+        for frame, prompt in list(self.state.prompts.items()):
+            if obj_id in prompt.objects:
+                self.set_prompt(frame, Prompt(np.where(prompt.labels == obj_id, 0, prompt.labels).astype(np.uint8),
+                                              prompt.objects - {obj_id}) if len(prompt.objects) > 1 else None)
+        changed = []
+        for frame in self.state.results.frames():
+            labels = self.state.results.get(frame)
+            if (labels == obj_id).any():
+                self.state.results.put(frame, np.where(labels == obj_id, 0, labels).astype(np.uint8))
+                changed.append(frame)
+        # Slots are handed out in order and never reused; a new manager without the object keeps the
+        # others' order (each pass resets the propagator, so slots need not survive between passes).
+        kept = ObjectManager()
+        for other in self.state.objects.ids:
+            if other != obj_id:
+                kept.add(other)
+        self.state.objects = kept
+        return changed
+
     def snapshot(self) -> SessionSnapshot:
         """What the session holds now (see :class:`SessionSnapshot`); later edits do not change it."""
         state = self.state

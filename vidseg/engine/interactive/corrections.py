@@ -90,5 +90,10 @@ class SelectionCache:
         while len(self._items) > self.capacity:
             self._items.popitem(last=False)
 
+    def drop_frame(self, frame: int) -> None:
+        """Forget the selections of ``frame`` (its prompt was replaced as a whole)."""
+        for key in [k for k in self._items if k[0] == frame]:
+            del self._items[key]
+
     def __len__(self) -> int:
         return len(self._items)
