@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from tests.web.conftest import iou, make_client, upload, wait_job
+from vidseg.io.masks import read_mask
 
 
 def mask_of(client, project_id: int, frame: int) -> np.ndarray:
@@ -230,3 +231,95 @@ def test_an_object_first_selected_on_a_later_frame_reaches_frame_0(client, clip)
     for frame in (0, 3, 11):
         labels = mask_of(client, pid, frame)
         assert (labels == 2).any() and (labels == 1).any(), frame
+
+
+def test_undo_takes_back_the_last_click_then_the_one_before(client, clip):
+    project = upload(client, clip)
+    pid = project["id"]
+    assert project["can_undo"] is False
+    first = click(client, project, 0, clip.centre(0)).json()
+    selected = mask_of(client, pid, 0)
+    second = click(client, first, 0, clip.centre(0), positive=False).json()  # a wrong click: removes the disc
+    assert not np.array_equal(mask_of(client, pid, 0), selected)
+    undone = client.post(f"/api/projects/{pid}/undo", json={"version": second["version"]})
+    assert undone.status_code == 200, undone.text
+    assert undone.json()["undone_frame"] == 0 and undone.json()["version"] == second["version"] + 1
+    assert np.array_equal(mask_of(client, pid, 0), selected)
+    again = client.post(f"/api/projects/{pid}/undo", json={"version": undone.json()["version"]}).json()
+    assert again["prompted"] == [] and again["objects"] == [] and not mask_of(client, pid, 0).any()
+    assert again["can_undo"] is False
+    nothing = client.post(f"/api/projects/{pid}/undo", json={"version": again["version"]})
+    assert nothing.status_code == 400 and "nothing to undo" in nothing.json()["detail"]
+    stale = client.post(f"/api/projects/{pid}/undo", json={"version": 1})
+    assert stale.status_code == 409
+
+
+def test_undo_survives_a_restart(tmp_path, clip):
+    with make_client(tmp_path / "data") as client:
+        project = upload(client, clip)
+        version = click(client, project, 4, clip.centre(4)).json()["version"]
+    with make_client(tmp_path / "data") as client:
+        undone = client.post(f"/api/projects/{project['id']}/undo", json={"version": version})
+        assert undone.status_code == 200 and undone.json()["prompted"] == []
+
+
+def test_delete_and_rename_an_object(client, clip):
+    project = upload(client, clip)
+    pid = project["id"]
+    one = click(client, project, 0, clip.centre(0)).json()
+    two = client.post(f"/api/projects/{pid}/box", json={"version": one["version"], "frame": 0, "obj_id": 2,
+                                                        "box": [0, 0, 60, 60]}).json()
+    client.post(f"/api/projects/{pid}/propagate", json={"version": two["version"]})
+    done = wait_job(client, pid)
+    assert (mask_of(client, pid, 7) == 2).any()
+    named = client.patch(f"/api/projects/{pid}/objects/1", json={"name": "  red   disc "})
+    assert named.status_code == 200 and named.json()["names"] == {"1": "red disc"}
+    assert client.patch(f"/api/projects/{pid}/objects/9", json={"name": "x"}).status_code == 400
+    assert client.patch(f"/api/projects/{pid}/objects/1", json={"name": "  "}).status_code == 400
+    deleted = client.delete(f"/api/projects/{pid}/objects/2?version={named.json()['version']}")
+    assert deleted.status_code == 200, deleted.text
+    assert deleted.json()["objects"] == [1] and deleted.json()["computed"] == done["computed"]
+    for frame in (0, 7, 11):
+        assert set(np.unique(mask_of(client, pid, frame))) == {0, 1}
+    store = client.app.state.workspace.store
+    assert all(not (read_mask(store.mask_path(pid, i)).labels == 2).any() for i in range(12))  # the files too
+    again = client.delete(f"/api/projects/{pid}/objects/2?version={deleted.json()['version']}")
+    assert again.status_code == 400 and "nothing to delete" in again.json()["detail"]
+
+
+def test_rename_and_delete_a_project(client, clip):
+    project = upload(client, clip)
+    pid = project["id"]
+    renamed = client.patch(f"/api/projects/{pid}", json={"name": "street, take 2"})
+    assert renamed.status_code == 200 and renamed.json()["name"] == "street, take 2"
+    assert client.get("/api/projects").json()[0]["name"] == "street, take 2"
+    click(client, renamed.json(), 0, clip.centre(0))
+    client.get(f"/api/projects/{pid}/frames/0.jpg")
+    store = client.app.state.workspace.store
+    assert store.project_dir(pid).is_dir() and len(list((store.root / "videos").iterdir())) == 1
+    assert client.delete(f"/api/projects/{pid}").status_code == 200
+    assert client.get("/api/projects").json() == [] and client.get(f"/api/projects/{pid}").status_code == 404
+    assert not store.project_dir(pid).exists() and list((store.root / "videos").iterdir()) == []
+    assert client.delete(f"/api/projects/{pid}").status_code == 404
+
+
+def test_a_video_of_the_data_folder_is_kept_when_its_project_is_deleted(client, clip):
+    videos = client.app.state.workspace.store.root / "videos"
+    (videos / "mine.mp4").write_bytes(clip.video.read_bytes())
+    pid = client.post("/api/projects", json={"video": "mine.mp4"}).json()["id"]
+    assert client.delete(f"/api/projects/{pid}").status_code == 200
+    assert (videos / "mine.mp4").is_file()
+
+
+def test_the_same_file_twice_opens_its_project_under_the_files_name(client, clip):
+    first = upload(client, clip, name="my holiday.mp4")
+    assert first["name"] == "my holiday.mp4"
+    again = upload(client, clip, name="copy.mp4")
+    assert again["id"] == first["id"] and again["name"] == "my holiday.mp4"
+    assert len(client.get("/api/projects").json()) == 1
+    assert len(list((client.app.state.workspace.store.root / "videos").iterdir())) == 1
+    videos = client.app.state.workspace.store.root / "videos"
+    (videos / "mine.mp4").write_bytes(clip.video.read_bytes())
+    opened = client.post("/api/projects", json={"video": "mine.mp4"}).json()
+    assert client.post("/api/projects", json={"video": "mine.mp4"}).json()["id"] == opened["id"]
+    assert [p["name"] for p in client.get("/api/projects").json()] == ["mine.mp4", "my holiday.mp4"]

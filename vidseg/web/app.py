@@ -14,6 +14,11 @@ with the project as ``GET /api/projects/{id}`` does):
     GET  /api/projects/{id}/masks/{i}.png    frame i's label map (index PNG, DAVIS palette)
     POST /api/projects/{id}/box {version, frame, obj_id, box}
     POST /api/projects/{id}/clicks {version, frame, obj_id, clicks: [[x, y, positive], ...]}
+    POST /api/projects/{id}/undo {version}   the last click or box taken back (its frame's prompt as before)
+    DELETE /api/projects/{id}/objects/{obj}?version=N   the object out of every prompt and mask
+    PATCH /api/projects/{id}/objects/{obj} {name}        the object's name
+    PATCH /api/projects/{id} {name}          the project's name
+    DELETE /api/projects/{id}                the project, its masks and (if uploaded) its video
     POST /api/projects/{id}/propagate {version, resume}
     POST /api/projects/{id}/cancel
     GET  /api/projects/{id}/export?kinds=masks,overlay,alpha,rle   a zip
@@ -74,6 +79,14 @@ class ClicksEdit(BaseModel):
     frame: int
     obj_id: int
     clicks: list[tuple[float, float, bool]]
+
+
+class VersionOnly(BaseModel):
+    version: int
+
+
+class Rename(BaseModel):
+    name: str
 
 
 class PropagateRequest(BaseModel):
@@ -153,6 +166,33 @@ def create_app(config: ServeConfig) -> FastAPI:
         workspace.add_clicks(project_id, body.version, body.frame, body.obj_id, body.clicks)
         return describe(workspace, project_id)
 
+    @app.post("/api/projects/{project_id}/undo")
+    def undo(project_id: int, body: VersionOnly) -> dict:
+        frame = workspace.undo(project_id, body.version)
+        return {**describe(workspace, project_id), "undone_frame": frame}
+
+    @app.delete("/api/projects/{project_id}/objects/{obj_id}")
+    def delete_object(project_id: int, obj_id: int, version: int) -> dict:
+        workspace.delete_object(project_id, version, obj_id)
+        return describe(workspace, project_id)
+
+    @app.patch("/api/projects/{project_id}/objects/{obj_id}")
+    def rename_object(project_id: int, obj_id: int, body: Rename) -> dict:
+        if obj_id not in describe(workspace, project_id)["objects"]:
+            raise InputError(f"object {obj_id} is not in this project; select it on a frame before naming it")
+        workspace.store.rename_object(project_id, obj_id, body.name)
+        return describe(workspace, project_id)
+
+    @app.patch("/api/projects/{project_id}")
+    def rename_project(project_id: int, body: Rename) -> dict:
+        workspace.store.rename_project(project_id, body.name)
+        return describe(workspace, project_id)
+
+    @app.delete("/api/projects/{project_id}")
+    def delete_project(project_id: int) -> dict:
+        uploads.forget_video(workspace.store, workspace.delete_project(project_id))
+        return {"deleted": project_id}
+
     @app.post("/api/projects/{project_id}/propagate")
     def propagate(project_id: int, body: PropagateRequest) -> dict:
         jobs.start(workspace, project_id, body.version, resume=body.resume)
@@ -179,6 +219,8 @@ def describe(workspace: Workspace, project_id: int) -> dict:
     return {"id": project.id, "name": project.name, "num_frames": project.num_frames, "width": project.width,
             "height": project.height, "fps": project.fps, "version": project.version,
             "objects": sorted(set(held.objects).union(*(p.objects for p in held.prompts.values()))),
+            "names": {str(k): v for k, v in workspace.store.object_names(project_id).items()},
+            "can_undo": workspace.store.can_undo(project_id),
             "prompted": sorted(held.prompts),
             "pending": sorted(held.pending),
             "computed": [i for i in range(project.num_frames) if i in held.computed],

@@ -46,7 +46,18 @@ CREATE TABLE IF NOT EXISTS jobs (
     project_id INTEGER PRIMARY KEY REFERENCES projects(id) ON DELETE CASCADE, state TEXT NOT NULL,
     passes TEXT NOT NULL, pass_index INTEGER NOT NULL, last_frame INTEGER, done INTEGER NOT NULL,
     total INTEGER NOT NULL, message TEXT NOT NULL DEFAULT '', updated REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS object_names (
+    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE, obj_id INTEGER NOT NULL,
+    name TEXT NOT NULL, PRIMARY KEY (project_id, obj_id));
+CREATE TABLE IF NOT EXISTS undo (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE, frame INTEGER NOT NULL,
+    labels BLOB, objects TEXT, pending INTEGER NOT NULL);
 """
+# Columns added after the first release: (table, column, declaration), added to older databases at open.
+ADDED_COLUMNS = (("projects", "sha256", "TEXT"),)
+UNDO_DEPTH = 50  # edits kept for undo per project
+
 
 # Job states. "interrupted": the server stopped while the job ran (found at the next start).
 RUNNING, DONE, CANCELLED, FAILED, INTERRUPTED = "running", "done", "cancelled", "failed", "interrupted"
@@ -66,6 +77,7 @@ class Project:
     height: int
     fps: float | None
     version: int
+    sha256: str | None = None  # an uploaded video's content hash: the same file again opens this project
 
 
 @dataclass(frozen=True)
@@ -116,6 +128,7 @@ class Store:
         self._db.execute("PRAGMA foreign_keys=ON")
         with self._lock:
             self._db.executescript(SCHEMA)
+            self._add_columns()
         self._mark_interrupted()
         self._sweep_leftovers()
 
@@ -134,6 +147,13 @@ class Store:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    def _add_columns(self) -> None:
+        """A database made by an older vidseg gets the columns added since."""
+        for table, column, declaration in ADDED_COLUMNS:
+            have = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
     def _mark_interrupted(self) -> None:
         """Jobs still 'running' in the database belong to a server that stopped: say so, keep their place."""
@@ -167,12 +187,35 @@ class Store:
     # -- projects ------------------------------------------------------------------------------
 
     def create_project(self, name: str, video: str, num_frames: int, width: int, height: int,
-                       fps: float | None) -> Project:
+                       fps: float | None, sha256: str | None = None) -> Project:
         with self.transaction() as db:
             cursor = db.execute(
-                "INSERT INTO projects (name, video, num_frames, width, height, fps, created) VALUES (?,?,?,?,?,?,?)",
-                (name, video, num_frames, width, height, fps, time.time()))
+                "INSERT INTO projects (name, video, num_frames, width, height, fps, created, sha256) "
+                "VALUES (?,?,?,?,?,?,?,?)", (name, video, num_frames, width, height, fps, time.time(), sha256))
             return self._project(db, cursor.lastrowid)
+
+    def find_project(self, video: str | None = None, sha256: str | None = None) -> Project | None:
+        """The newest project of the data folder's ``video`` or of an upload with content ``sha256``."""
+        column, value = ("video", video) if sha256 is None else ("sha256", sha256)
+        with self._lock:
+            row = self._db.execute(f"SELECT id FROM projects WHERE {column}=? ORDER BY id DESC LIMIT 1",
+                                   (value,)).fetchone()
+            return None if row is None else self._project(self._db, row[0])
+
+    def rename_project(self, project_id: int, name: str) -> None:
+        with self.transaction() as db:
+            self._project(db, project_id)  # LookupError if it is gone
+            db.execute("UPDATE projects SET name=?, version=version+1 WHERE id=?", (check_name(name), project_id))
+
+    def delete_project(self, project_id: int) -> Project:
+        """Its rows (objects, prompts, jobs, names, undo go with it) and its folder; returns what it was."""
+        import shutil
+
+        with self.transaction() as db:
+            project = self._project(db, project_id)
+            db.execute("DELETE FROM projects WHERE id=?", (project_id,))
+        shutil.rmtree(self.project_dir(project_id), ignore_errors=True)
+        return project
 
     def project(self, project_id: int) -> Project:
         with self._lock:
@@ -185,7 +228,8 @@ class Store:
 
     @staticmethod
     def _project(db: sqlite3.Connection, project_id: int) -> Project:
-        row = db.execute("SELECT id, name, video, num_frames, width, height, fps, version FROM projects WHERE id=?",
+        row = db.execute("SELECT id, name, video, num_frames, width, height, fps, version, sha256 FROM projects "
+                         "WHERE id=?",
                          (int(project_id),)).fetchone()
         if row is None:
             raise LookupError(f"project {project_id} does not exist; open one from the project list")
@@ -215,6 +259,60 @@ class Store:
             db.execute("INSERT OR IGNORE INTO objects (project_id, obj_id) VALUES (?, ?)", (project_id, obj_id))
         db.execute("INSERT OR REPLACE INTO prompts (project_id, frame, labels, objects, pending) VALUES (?,?,?,?,1)",
                    (project_id, frame, encode_png(labels), json.dumps(sorted(objects))))
+
+    def push_undo(self, db: sqlite3.Connection, project_id: int, frame: int, before: StoredPrompt | None) -> None:
+        """Inside an edit's transaction: what ``frame``'s prompt was before it (None: it had none)."""
+        labels, objects, pending = ((None, None, 0) if before is None else
+                                    (encode_png(before.labels), json.dumps(sorted(before.objects)), before.pending))
+        db.execute("INSERT INTO undo (project_id, frame, labels, objects, pending) VALUES (?,?,?,?,?)",
+                   (project_id, frame, labels, objects, int(pending)))
+        db.execute("DELETE FROM undo WHERE project_id=? AND seq NOT IN (SELECT seq FROM undo WHERE project_id=? "
+                   "ORDER BY seq DESC LIMIT ?)", (project_id, project_id, UNDO_DEPTH))
+
+    def pop_undo(self, db: sqlite3.Connection, project_id: int) -> tuple[int, StoredPrompt | None]:
+        """Inside a transaction: the last edit's frame and the prompt it had before; InputError if none."""
+        row = db.execute("SELECT seq, frame, labels, objects, pending FROM undo WHERE project_id=? "
+                         "ORDER BY seq DESC LIMIT 1", (project_id,)).fetchone()
+        if row is None:
+            raise InputError("nothing to undo: no click or box since the project was opened or an object deleted")
+        seq, frame, labels, objects, pending = row
+        db.execute("DELETE FROM undo WHERE seq=?", (seq,))
+        if labels is None:
+            return frame, None
+        return frame, StoredPrompt(frame, decode_png(labels), frozenset(json.loads(objects)), bool(pending))
+
+    def can_undo(self, project_id: int) -> bool:
+        with self._lock:
+            return self._db.execute("SELECT 1 FROM undo WHERE project_id=? LIMIT 1", (project_id,)).fetchone() is not None
+
+    def put_prompt(self, db: sqlite3.Connection, project_id: int, frame: int, prompt: StoredPrompt | None) -> None:
+        """Inside a transaction: ``frame``'s prompt replaced as a whole (None removes it)."""
+        if prompt is None:
+            db.execute("DELETE FROM prompts WHERE project_id=? AND frame=?", (project_id, frame))
+            return
+        self.save_prompt(db, project_id, frame, prompt.labels, prompt.objects)
+        if not prompt.pending:
+            db.execute("UPDATE prompts SET pending=0 WHERE project_id=? AND frame=?", (project_id, frame))
+
+    def delete_prompts(self, db: sqlite3.Connection, project_id: int) -> None:
+        db.execute("DELETE FROM prompts WHERE project_id=?", (project_id,))
+
+    def delete_object(self, db: sqlite3.Connection, project_id: int, obj_id: int) -> None:
+        """Inside a transaction: the object's row and name, and the undo history (it may name the object)."""
+        db.execute("DELETE FROM objects WHERE project_id=? AND obj_id=?", (project_id, obj_id))
+        db.execute("DELETE FROM object_names WHERE project_id=? AND obj_id=?", (project_id, obj_id))
+        db.execute("DELETE FROM undo WHERE project_id=?", (project_id,))
+
+    def object_names(self, project_id: int) -> dict[int, str]:
+        with self._lock:
+            return dict(self._db.execute("SELECT obj_id, name FROM object_names WHERE project_id=?", (project_id,)))
+
+    def rename_object(self, project_id: int, obj_id: int, name: str) -> None:
+        with self.transaction() as db:
+            self._project(db, project_id)
+            db.execute("INSERT OR REPLACE INTO object_names (project_id, obj_id, name) VALUES (?,?,?)",
+                       (project_id, obj_id, check_name(name)))
+            db.execute("UPDATE projects SET version=version+1 WHERE id=?", (project_id,))
 
     def prompts(self, project_id: int) -> list[StoredPrompt]:
         with self._lock:
@@ -265,6 +363,14 @@ class Store:
         if not folder.is_dir():
             return []
         return sorted(int(p.stem) for p in folder.glob("[0-9]*.png") if p.stem.isdigit())
+
+
+def check_name(name: str) -> str:
+    """A project's or object's name as shown: one line, 1..120 characters."""
+    name = " ".join(str(name).split())
+    if not 1 <= len(name) <= 120:
+        raise InputError("a name must have 1 to 120 characters (not only spaces)")
+    return name
 
 
 def conflict_message(current: int, expected: int) -> str:

@@ -64,7 +64,15 @@ async def save_upload(chunks: AsyncIterator[bytes], store: Store, name: str, lim
 
 
 def keep_upload(store: Store, tmp: Path, name: str) -> Project:
-    """Check that the saved upload decodes, move it into ``videos/`` under a safe name, make its project."""
+    """Check that the saved upload decodes, move it into ``videos/`` under a safe name, make its project.
+
+    The same file uploaded again (same bytes, whatever its name) opens its project instead of making
+    a second one; the copy is dropped."""
+    digest = file_sha256(tmp)
+    existing = store.find_project(sha256=digest)
+    if existing is not None and (store.root / existing.video).is_file():
+        tmp.unlink(missing_ok=True)
+        return existing
     try:
         project = _checked_project(store, tmp, name)
     except InputError as error:
@@ -75,7 +83,27 @@ def keep_upload(store: Store, tmp: Path, name: str) -> Project:
     stem = re.sub(r"[^A-Za-z0-9_-]+", "_", Path(name).stem)[:60].strip("_") or "video"
     final = store.root / "videos" / f"{stem}-{uuid.uuid4().hex[:8]}{tmp.suffix}"
     tmp.replace(final)
-    return store.create_project(name=Path(name).name[:120], video=final.relative_to(store.root).as_posix(), **project)
+    # The project shows the file's own name (the server's copy has a suffix to keep names unique).
+    return store.create_project(name=Path(name).name[:120], video=final.relative_to(store.root).as_posix(),
+                                sha256=digest, **project)
+
+
+def file_sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as data:
+        for block in iter(lambda: data.read(2**20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def forget_video(store: Store, project: Project) -> None:
+    """After ``project`` was deleted: its video too if it was an upload (the server's copy) that no
+    other project uses. Videos the user put in ``videos/`` are the user's and stay."""
+    if project.sha256 is None or store.find_project(video=project.video) is not None:
+        return
+    (store.root / project.video).unlink(missing_ok=True)
 
 
 def open_data_video(store: Store, relative: str) -> Project:
@@ -84,8 +112,12 @@ def open_data_video(store: Store, relative: str) -> Project:
     if not path.is_file() or path.name.startswith("."):
         raise InputError(f"{relative!r} is not a video in the data folder's videos/; choose one from the list")
     check_upload_name(path.name)
+    video = path.relative_to(store.root).as_posix()
+    existing = store.find_project(video=video)
+    if existing is not None:  # opened before: its project, not a second one
+        return existing
     info = _checked_project(store, path, relative)
-    return store.create_project(name=path.name, video=path.relative_to(store.root).as_posix(), **info)
+    return store.create_project(name=path.name, video=video, **info)
 
 
 def _checked_project(store: Store, path: Path, name: str) -> dict:

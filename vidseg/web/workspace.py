@@ -15,9 +15,9 @@ import numpy as np
 from vidseg.engine.session import Prompt, Session, SessionSnapshot
 from vidseg.errors import InputError
 from vidseg.io.frames import FrameSource, open_frames
-from vidseg.io.masks import read_mask
+from vidseg.io.masks import read_mask, write_index_png
 from vidseg.ops.boxes import Box
-from vidseg.web.store import ConflictError, Project, Store, conflict_message
+from vidseg.web.store import ConflictError, Project, Store, StoredPrompt, conflict_message
 
 
 @dataclass
@@ -122,12 +122,68 @@ class Workspace:
         project = self.get(project_id)
         with self.busy_guard(project):
             self._check_version(project_id, version)
+            before = stored_prompt(project.session, frame)
             labels = change(project.session)
             prompt = project.session.prompt(frame)
             with self.store.transaction() as db:
                 new_version = self.store.bump_version(db, project_id, version)
                 self.store.save_prompt(db, project_id, frame, prompt.labels, prompt.objects)
+                self.store.push_undo(db, project_id, frame, before)
         return labels, new_version
+
+    def undo(self, project_id: int, version: int) -> int:
+        """Take back the last click or box: its frame's prompt as it was before. Returns the frame."""
+        project = self.get(project_id)
+        with self.busy_guard(project):
+            self._check_version(project_id, version)
+            with self.store.transaction() as db:
+                frame, before = self.store.pop_undo(db, project_id)
+                self.store.bump_version(db, project_id, version)
+                self.store.put_prompt(db, project_id, frame, before)
+                # Inside the transaction: if the session refused, nothing of the undo would be stored.
+                undone = project.session.prompt(frame)
+                project.session.set_prompt(frame, None if before is None else Prompt(before.labels, before.objects))
+                if before is not None and not before.pending:
+                    project.session.state.pending.discard(frame)
+                for obj_id in (undone.objects if undone else frozenset()) - (before.objects if before else frozenset()):
+                    if not self._anywhere(project.session, obj_id):  # its first selection undone: no object left
+                        project.session.remove_object(obj_id)
+                        db.execute("DELETE FROM objects WHERE project_id=? AND obj_id=?", (project_id, obj_id))
+        return frame
+
+    @staticmethod
+    def _anywhere(session: Session, obj_id: int) -> bool:
+        """Whether ``obj_id`` is in a prompt or a computed mask of ``session``."""
+        held = session.snapshot()
+        return (any(obj_id in p.objects for p in held.prompts.values())
+                or any((session.result(f) == obj_id).any() for f in held.computed))
+
+    def delete_object(self, project_id: int, version: int, obj_id: int) -> None:
+        """The object leaves every prompt and mask (its computed masks are rewritten without it)."""
+        project = self.get(project_id)
+        with self.busy_guard(project):
+            self._check_version(project_id, version)
+            with self.store.transaction() as db:
+                self.store.bump_version(db, project_id, version)
+                changed = project.session.remove_object(obj_id)
+                self.store.delete_prompts(db, project_id)  # the session's prompts, without the object, go back
+                for frame in project.session.snapshot().prompts:
+                    self.store.put_prompt(db, project_id, frame, stored_prompt(project.session, frame))
+                self.store.delete_object(db, project_id, obj_id)
+                # Mask files are written before the commit: after a kill in between, a file lacks the object
+                # the database still has, and deleting it again finishes the job.
+                for frame in changed:
+                    write_index_png(self.store.mask_path(project_id, frame), project.session.result(frame))
+
+    def delete_project(self, project_id: int) -> Project:
+        """Close the project (refused while a propagation runs) and delete its rows and files."""
+        project = self.get(project_id)
+        with self.busy_guard(project):
+            with self._lock:
+                self._open.pop(project_id, None)
+            project.session.close()
+            project.viewer.close()
+            return self.store.delete_project(project_id)
 
     def _check_version(self, project_id: int, version: int) -> None:
         """Before the work: ConflictError if another tab changed the project since this one read it."""
@@ -152,6 +208,14 @@ class Workspace:
             raise InputError(f"frame {frame} is outside the video's frames 0..{len(project.viewer) - 1}")
         with project.viewer_lock:
             return project.viewer.read(frame)
+
+
+def stored_prompt(session: Session, frame: int) -> StoredPrompt | None:
+    """``frame``'s prompt as the store keeps it, pending or not; None when it has none."""
+    prompt = session.prompt(frame)
+    if prompt is None:
+        return None
+    return StoredPrompt(frame, prompt.labels, prompt.objects, frame in session.state.pending)
 
 
 class _Release:
