@@ -323,3 +323,12 @@ def test_the_same_file_twice_opens_its_project_under_the_files_name(client, clip
     opened = client.post("/api/projects", json={"video": "mine.mp4"}).json()
     assert client.post("/api/projects", json={"video": "mine.mp4"}).json()["id"] == opened["id"]
     assert [p["name"] for p in client.get("/api/projects").json()] == ["mine.mp4", "my holiday.mp4"]
+
+
+def test_the_start_page_says_what_to_do_and_waits_for_a_project(client):
+    page = client.get("/").text
+    start = page.split('<div id="start">')[1].split("</div>")[0]
+    assert all(words in start for words in ("Open a video", "Select an object", "Propagate", "Download zip"))
+    assert '<button id="propagate" disabled>' in page and 'id="export-link" class="button" href="#" aria-disabled="true"' in page
+    assert '<div id="stage" hidden>' in page and '<button id="undo" disabled' in page
+    assert "export async function del" in client.get("/static/js/api.js").text

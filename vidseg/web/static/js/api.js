@@ -30,6 +30,17 @@ export async function post(path, data) {
   }));
 }
 
+async function send(method, path, data) {
+  return parse(await fetch(path, {
+    method,
+    headers: { "content-type": "application/json", accept: "application/json" },
+    body: data === undefined ? undefined : JSON.stringify(data),
+  }));
+}
+
+export const patch = (path, data) => send("PATCH", path, data);
+export const del = (path) => send("DELETE", path);
+
 export async function upload(file) {
   const type = file.type || "application/octet-stream";
   return parse(await fetch(`/api/upload?name=${encodeURIComponent(file.name)}`, {

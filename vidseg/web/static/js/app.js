@@ -34,10 +34,60 @@ async function refreshLists() {
     const link = document.createElement("a");
     link.href = `#project=${p.id}`;
     link.textContent = `${p.name} (${p.num_frames} frames)`;
+    link.title = link.textContent;
     link.className = state.project && state.project.id === p.id ? "open" : "";
-    item.append(link);
+    const rename = button("Rename", `rename project ${p.name}`, () => renameProject(p));
+    const remove = button("Delete", `delete project ${p.name}`, () => deleteProject(p));
+    item.append(link, rename, remove);
     return item;
   }));
+}
+
+function button(text, label, action) {
+  const element = document.createElement("button");
+  element.textContent = text;
+  element.setAttribute("aria-label", label);
+  element.addEventListener("click", action);
+  return element;
+}
+
+async function renameProject(p) {
+  const name = window.prompt(`New name for ${p.name}:`, p.name);
+  if (name === null) return;
+  await busy(async () => {
+    const project = await api.patch(`/api/projects/${p.id}`, { name });
+    if (state.project && state.project.id === p.id) update(project);
+    await refreshLists();
+    say(`Renamed to ${project.name}.`);
+  });
+}
+
+async function deleteProject(p) {
+  if (!window.confirm(`Delete the project ${p.name} and its masks? This cannot be undone.`)) return;
+  await busy(async () => {
+    await api.del(`/api/projects/${p.id}`);
+    if (state.project && state.project.id === p.id) closeProject();
+    await refreshLists();
+    say(`Deleted ${p.name}.`);
+  });
+}
+
+function closeProject() {
+  state.project = null;
+  state.playing = false;
+  clearTimeout(state.timer);
+  history.replaceState(null, "", location.pathname + location.search);
+  $("project-name").textContent = "no project open";
+  delete document.body.dataset.version;
+  showStart(true);
+  updateExportLink();
+}
+
+function showStart(shown) {
+  $("start").hidden = !shown;
+  $("stage").hidden = shown;
+  for (const id of ["propagate", "new-object", "play", "prev", "next", "frame-slider"]) $(id).disabled = shown;
+  if (shown) for (const id of ["undo", "rename-object", "delete-object"]) $(id).disabled = true;
 }
 
 // ---- project ----------------------------------------------------------------------------------
@@ -54,6 +104,7 @@ async function openProject(project) {
   say(`Opened ${project.name}: ${project.num_frames} frames, ${project.width}x${project.height}. ` +
       "Click on an object to select it.");
   $("reload").hidden = true;
+  showStart(false);
   update(project);
   await Promise.all([showFrame(0), refreshLists()]);
   if (project.job && project.job.state === "running") poll();
@@ -64,7 +115,13 @@ function update(project) {
   document.body.dataset.version = project.version;
   $("project-name").textContent = project.name;
   const ids = [...new Set([...project.objects, state.objId])].sort((a, b) => a - b);
-  $("object-select").replaceChildren(...ids.map((id) => new Option(`object ${id}`, id, false, id === state.objId)));
+  const names = project.names || {};
+  $("object-select").replaceChildren(...ids.map((id) => new Option(
+    names[id] ? `object ${id}: ${names[id]}` : `object ${id}`, id, false, id === state.objId)));
+  const known = project.objects.includes(state.objId);
+  $("rename-object").disabled = !known;
+  $("delete-object").disabled = !known;
+  $("undo").disabled = !project.can_undo;
   $("object-swatch").style.background = objectColor(state.objId);
   const computed = new Set(project.computed), prompted = new Set(project.prompted);
   $("computed-strip").replaceChildren(...Array.from({ length: project.num_frames }, (_, i) => {
@@ -231,6 +288,44 @@ function updateExportLink() {
   const kinds = ["masks", "overlay", "alpha", "rle"].filter((k) => $(`export-${k}`).checked);
   const link = $("export-link");
   link.href = state.project && kinds.length ? api.exportUrl(state.project.id, kinds) : "#";
+  link.setAttribute("aria-disabled", String(link.getAttribute("href") === "#"));
+}
+
+async function undo() {
+  const project = state.project;
+  if (!project || $("undo").disabled) return;
+  await busy(async () => {
+    const answer = await api.post(`/api/projects/${project.id}/undo`, { version: project.version });
+    state.clicks = [];
+    if (!answer.objects.includes(state.objId) && answer.objects.length) state.objId = answer.objects[0];
+    update(answer);
+    await showFrame(answer.undone_frame);
+    say(`Undid the last click or box on frame ${answer.undone_frame}.`);
+  });
+}
+
+async function renameObject() {
+  const project = state.project;
+  const current = (project.names || {})[state.objId] || "";
+  const name = window.prompt(`Name of object ${state.objId}:`, current);
+  if (name === null) return;
+  await busy(async () => {
+    update(await api.patch(`/api/projects/${project.id}/objects/${state.objId}`, { name }));
+    say(`Object ${state.objId} is now called ${state.project.names[state.objId]}.`);
+  });
+}
+
+async function deleteObject() {
+  const project = state.project, objId = state.objId;
+  if (!window.confirm(`Delete object ${objId} from every frame?`)) return;
+  await busy(async () => {
+    const answer = await api.del(`/api/projects/${project.id}/objects/${objId}?version=${project.version}`);
+    state.objId = answer.objects.length ? answer.objects[0] : 1;
+    state.clicks = [];
+    update(answer);
+    await showFrame(state.frame);
+    say(`Deleted object ${objId}.`);
+  });
 }
 
 function newObject() {
@@ -268,6 +363,9 @@ function wire() {
   $("cancel").addEventListener("click", cancel);
   $("reload").addEventListener("click", () => busy(reloadProject));
   $("new-object").addEventListener("click", newObject);
+  $("undo").addEventListener("click", undo);
+  $("rename-object").addEventListener("click", renameObject);
+  $("delete-object").addEventListener("click", deleteObject);
   $("object-select").addEventListener("change", (e) => { state.objId = Number(e.target.value); state.clicks = []; update(state.project); });
   for (const kind of ["masks", "overlay", "alpha", "rle"]) $(`export-${kind}`).addEventListener("change", updateExportLink);
   $("export-link").addEventListener("click", (e) => { if ($("export-link").getAttribute("href") === "#") { e.preventDefault(); say("Open a project and choose what to export.", true); } });
@@ -281,8 +379,10 @@ function wire() {
     if (e.target.tagName === "INPUT" && e.target.type !== "range") return;
     if (e.key === "ArrowRight") showFrame(state.frame + 1);
     if (e.key === "ArrowLeft") showFrame(state.frame - 1);
+    if (e.key === "z" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); undo(); }
   });
 }
 
 wire();
+showStart(true);
 refreshLists().then(openFromHash).catch(fail).finally(() => { document.body.dataset.ready = "1"; });
