@@ -331,4 +331,4 @@ def test_the_start_page_says_what_to_do_and_waits_for_a_project(client):
     assert all(words in start for words in ("Open a video", "Select an object", "Propagate", "Download zip"))
     assert '<button id="propagate" disabled>' in page and 'id="export-link" class="button" href="#" aria-disabled="true"' in page
     assert '<div id="stage" hidden>' in page and '<button id="undo" disabled' in page
-    assert "export async function del" in client.get("/static/js/api.js").text
+    assert "export const del = " in client.get("/static/js/api.js").text
