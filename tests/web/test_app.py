@@ -95,7 +95,7 @@ def test_messages_about_file_names_quote_them_whole(client, clip):
     garbage = client.post("/api/upload?name=clip.mp4", content=b"\x00junk" * 100)
     assert garbage.json()["detail"].startswith("'clip.mp4' is not a video this server can read")
     missing = client.post("/api/projects", json={"video": "none.mp4"})
-    assert missing.json()["detail"].startswith("'none.mp4' is not a video in the data folder")
+    assert missing.json()["detail"].startswith("'none.mp4' is not a video or a folder of frames in the data folder")
     outside = client.post("/api/projects", json={"video": "../x.mp4"})
     assert outside.json()["detail"].startswith("'../x.mp4' is outside the data folder")
 
@@ -332,3 +332,23 @@ def test_the_start_page_says_what_to_do_and_waits_for_a_project(client):
     assert '<button id="propagate" disabled>' in page and 'id="export-link" class="button" href="#" aria-disabled="true"' in page
     assert '<div id="stage" hidden>' in page and '<button id="undo" disabled' in page
     assert "export const del = " in client.get("/static/js/api.js").text
+
+
+def test_open_a_folder_of_frames_of_the_data_folder(client, clip):
+    from tests.web.conftest import disc_clip
+
+    frames, _ = disc_clip(num_frames=5)
+    folder = client.app.state.workspace.store.root / "videos" / "shots" / "disc"
+    folder.mkdir(parents=True)
+    for i, frame in enumerate(frames):
+        Image.fromarray(frame).save(folder / f"{i:05d}.png")
+    (folder.parent / "notes.txt").write_text("not frames")
+    assert client.get("/api/videos").json() == ["shots/disc/"]
+    opened = client.post("/api/projects", json={"video": "shots/disc/"})
+    assert opened.status_code == 200, opened.text
+    project = opened.json()
+    assert (project["name"], project["num_frames"], project["width"]) == ("disc", 5, 320)
+    version = click(client, project, 0, clip.centre(0)).json()["version"]
+    client.post(f"/api/projects/{project['id']}/propagate", json={"version": version})
+    assert wait_job(client, project["id"])["computed"] == list(range(5))
+    assert client.post("/api/projects", json={"video": "shots"}).status_code == 400  # no images directly inside

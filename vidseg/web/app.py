@@ -5,9 +5,9 @@ stale one is answered 409 with a message saying another tab changed the project;
 with the project as ``GET /api/projects/{id}`` does):
 
     GET  /                                   the page (vidseg/web/static/index.html)
-    GET  /api/videos                         videos in the data folder's videos/
+    GET  /api/videos                         videos and folders of frames (ending in /) in the data folder's videos/
     GET  /api/projects                       projects, newest first
-    POST /api/projects {video}               a project for a video of the data folder
+    POST /api/projects {video}               the project of a video or folder of frames of the data folder
     POST /api/upload?name=FILE               body: the video's bytes; a project for it
     GET  /api/projects/{id}                  the project: objects, prompted and computed frames, job
     GET  /api/projects/{id}/frames/{i}.jpg   frame i

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from vidseg.errors import InputError
-from vidseg.io.frames import VIDEO_EXTENSIONS, open_frames
+from vidseg.io.frames import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, open_frames
 from vidseg.web.security import safe_join
 from vidseg.web.store import Project, Store
 
@@ -107,11 +107,14 @@ def forget_video(store: Store, project: Project) -> None:
 
 
 def open_data_video(store: Store, relative: str) -> Project:
-    """A project for ``videos/<relative>`` (a file the user put in the data folder)."""
+    """A project for ``videos/<relative>``: a video file, or a folder of frames (JPEG or PNG, in
+    name order), that the user put in the data folder."""
     path = safe_join(store.root / "videos", relative)
-    if not path.is_file() or path.name.startswith("."):
-        raise InputError(f"{relative!r} is not a video in the data folder's videos/; choose one from the list")
-    check_upload_name(path.name)
+    if path.name.startswith(".") or not (path.is_file() or is_frame_folder(path)):
+        raise InputError(f"{relative!r} is not a video or a folder of frames in the data folder's videos/; "
+                         "choose one from the list")
+    if path.is_file():
+        check_upload_name(path.name)
     video = path.relative_to(store.root).as_posix()
     existing = store.find_project(video=video)
     if existing is not None:  # opened before: its project, not a second one
@@ -130,8 +133,21 @@ def _checked_project(store: Store, path: Path, name: str) -> dict:
 
 
 def data_videos(store: Store) -> list[str]:
-    """Videos under ``videos/`` (relative names), hidden files left out."""
+    """Videos and folders of frames under ``videos/`` (relative names; a folder's ends in ``/``),
+    hidden ones left out."""
     folder = store.root / "videos"
-    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
-                  if p.is_file() and p.suffix.lower() in VIDEO_EXTENSIONS
-                  and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+    found = []
+    for path in folder.rglob("*"):
+        if any(part.startswith(".") for part in path.relative_to(folder).parts):
+            continue
+        if path.is_file() and path.suffix.lower() in VIDEO_EXTENSIONS:
+            found.append(path.relative_to(folder).as_posix())
+        elif is_frame_folder(path):
+            found.append(path.relative_to(folder).as_posix() + "/")
+    return sorted(found)
+
+
+def is_frame_folder(path: Path) -> bool:
+    """A folder holding at least one JPEG or PNG image directly (a clip as frames)."""
+    return path.is_dir() and any(p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS and not p.name.startswith(".")
+                                 for p in path.iterdir())

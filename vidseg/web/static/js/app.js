@@ -27,7 +27,7 @@ async function busy(work) {
 async function refreshLists() {
   const [videos, projects] = await Promise.all([api.get("/api/videos"), api.get("/api/projects")]);
   $("data-videos").replaceChildren(...(videos.length ? videos.map((v) => new Option(v, v))
-    : [new Option("no video in the data folder's videos/", "")]));
+    : [new Option("no video or folder of frames in the data folder's videos/", "")]));
   $("open-video").disabled = videos.length === 0;
   $("projects").replaceChildren(...projects.map((p) => {
     const item = document.createElement("li");
