@@ -82,3 +82,21 @@ def test_a_restart_sweeps_what_interrupted_writes_left(tmp_path):
     assert not any(path.exists() for path in leftovers)
     assert not (store.project_dir(project.id) / "exports" / ".export-x").exists()
     assert store.mask_path(project.id, 0).exists()
+
+
+def test_a_database_of_an_older_version_gets_the_new_column(tmp_path):
+    """Projects made before uploads were hashed: the store adds the column, their projects still open."""
+    import sqlite3
+
+    old = sqlite3.connect(tmp_path / "vidseg.sqlite")
+    old.execute("CREATE TABLE projects (id INTEGER PRIMARY KEY, name TEXT NOT NULL, video TEXT NOT NULL, num_frames "
+                "INTEGER NOT NULL, width INTEGER NOT NULL, height INTEGER NOT NULL, fps REAL, version INTEGER NOT NULL "
+                "DEFAULT 1, created REAL NOT NULL)")
+    old.execute("INSERT INTO projects (name, video, num_frames, width, height, fps, created) "
+                "VALUES ('a.mp4', 'videos/a.mp4', 3, 8, 6, 24, 0)")
+    old.commit()
+    old.close()
+    store = Store(tmp_path)
+    assert store.project(1).sha256 is None and store.find_project(video="videos/a.mp4").id == 1
+    made = store.create_project("b.mp4", "videos/b-1.mp4", 3, 8, 6, 24.0, sha256="ab" * 32)
+    assert store.find_project(sha256="ab" * 32) == made
