@@ -44,6 +44,7 @@ class Workspace:
         self._lock = threading.Lock()
         self._model_lock = threading.Lock()
         self._warm = False
+        self._warming: threading.Thread | None = None
 
     def segmenter(self):
         """The VideoSegmenter every project's session comes from; it owns both networks, loaded here."""
@@ -74,6 +75,7 @@ class Workspace:
 
         thread = threading.Thread(target=load, name="warm-up", daemon=True)
         thread.start()
+        self._warming = thread
         return thread
 
     def get(self, project_id: int) -> OpenProject:
@@ -100,6 +102,10 @@ class Workspace:
             return list(self._open.values())
 
     def close(self) -> None:
+        # A process that exits while the warm-up thread is inside torch aborts ("terminate called
+        # without an active exception"): a server stopped during its first seconds waits for it.
+        if self._warming is not None:
+            self._warming.join(timeout=60)
         with self._lock:
             for project in self._open.values():
                 project.session.close()
