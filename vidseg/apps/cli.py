@@ -130,7 +130,8 @@ def _add_segment(commands: argparse._SubParsersAction) -> None:
                         "or a VP9 video with alpha if it ends in .webm")
     p.add_argument("--rle", type=Path, help="also write COCO RLE masks as one JSON file")
     _add_run_options(p, "frames, seconds, fps, peak memory")
-    p.add_argument("--threads", metavar="N", help="compute threads (default: the libraries' own, one per core)")
+    p.add_argument("--threads", metavar="N", help="compute threads (default: every core if the machine is idle "
+                   "when the run starts, else one: two threads beside a busy process run 2.5x slower than one)")
     p.set_defaults(run=_run_segment)
 
 

@@ -56,7 +56,7 @@ class SegmentJob:
     overwrite: bool = False
     progress: bool = True
     box: tuple[float, float, float, float] | None = None
-    threads: int | None = None  # compute threads (None: torch's and OpenCV's own choice)
+    threads: int | None = None  # compute threads (None: apps.threads.default_threads)
     prompts: tuple[SelectionPrompt, ...] = ()
 
 

@@ -14,6 +14,22 @@ from collections.abc import Iterator
 from vidseg.errors import InputError
 
 
+# Measured by benchmarks/threads.py (car-turn, the EfficientNet-Lite0 network, 2 cores): two
+# threads give 20.3 FPS idle but 8.4 beside one busy process and 2.6 beside two; one thread gives
+# 13.7, 13.6 and 9.4. So two threads only when the machine is idle when the run starts.
+IDLE_LOAD = 0.5  # 1-minute load average below which the machine counts as idle
+
+
+def default_threads() -> int:
+    """The compute threads for a run that was not told: every core on an idle machine, else one."""
+    cores = os.cpu_count() or 1
+    try:
+        idle = os.getloadavg()[0] < IDLE_LOAD
+    except OSError:  # no load average on this system
+        idle = False
+    return cores if idle else 1
+
+
 def parse_threads(text: str | int | None) -> int | None:
     """``--threads`` -> a whole number from 1 to the machine's cores (None when not given)."""
     if text is None:
@@ -30,11 +46,10 @@ def parse_threads(text: str | int | None) -> int | None:
 
 @contextlib.contextmanager
 def cpu_threads(count: int | None) -> Iterator[None]:
-    """Compute with ``count`` threads inside the block (None: leave the libraries' own choice);
-    the previous counts come back after it."""
+    """Compute with ``count`` threads inside the block (None: :func:`default_threads`); the
+    previous counts come back after it."""
     if count is None:
-        yield
-        return
+        count = default_threads()
     import cv2
     import torch
 
