@@ -77,10 +77,11 @@ def test_checkpoint_round_trip(name, tmp_path):
         assert torch.equal(a, b), key
 
 
-@pytest.mark.parametrize("name", list_models())
-def test_shipped_weights_load_once_in_eval_mode(name):
-    net = load_model(name)
-    assert not net.training and load_model(name, "default") is net
+@pytest.mark.parametrize("name, tag", [(n, t) for n in list_models() for t in registry.REGISTRY[n].weights])
+def test_every_shipped_file_loads_once_in_eval_mode(name, tag):
+    net = load_model(name, tag)
+    assert not net.training and load_model(name, tag) is net
+    assert (load_model(name) is net) == (tag == "default")
 
 
 def test_a_rewritten_checkpoint_is_read_again(tmp_path):

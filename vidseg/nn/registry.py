@@ -57,7 +57,10 @@ class ModelEntry:
 _TABLE = (
     ModelEntry("vos", PropagationNet, PropagationNetConfig, card="vos.card.md", trained_by="vidseg train vos",
                weights={"default": ShippedWeights("vos.pt", "f705e2c7af4439b28351d30e4ad56f8f30dc82db90ab64646912ed6859bc2970"),
-                        "train-split": ShippedWeights("vos-train-split.pt", "148c04147980451bb1ab93a2946f7b846b07953c453ca688d1f62ae8ed69b098")}),
+                        "train-split": ShippedWeights("vos-train-split.pt", "148c04147980451bb1ab93a2946f7b846b07953c453ca688d1f62ae8ed69b098"),
+                        # The EfficientNet-Lite0 network, trained on our training split only (its card).
+                        "lite-train-split": ShippedWeights(
+                            "vos-lite-train-split.pt", "e7719e5c3ab10e72ac39a81a8f81f29b69630e88938fd8273bcd35d3b387ef9c")}),
     ModelEntry("interactive", InteractiveNet, InteractiveNetConfig, card="interactive.card.md",
                trained_by="vidseg train interactive",
                weights={"default": ShippedWeights("interactive.pt", "b70ad5dec98cb4719f52c1d772c4bb19225712d23b49a0ff68445bcc467c62b3")}),
