@@ -25,7 +25,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from vidseg.nn.backbones.efficientnet_lite import VARIANTS, LiteFeatures
+from vidseg.nn.backbones.efficientnet_lite import LiteFeatures, check_encoder
 from vidseg.nn.backbones.separable import Backbone
 from vidseg.nn.blocks import SeparableBlock, conv_bn_relu, upsample_to
 from vidseg.nn.stored_config import StoredConfig
@@ -50,8 +50,7 @@ class InteractiveNetConfig(StoredConfig):
     def __post_init__(self) -> None:
         if self.crop % 16 or self.crop < 64:
             raise ValueError(f"crop is {self.crop}; use a multiple of 16 of at least 64")
-        if self.encoder != "separable" and self.encoder not in VARIANTS:
-            raise ValueError(f"encoder must be 'separable' or one of {sorted(VARIANTS)}, got {self.encoder!r}")
+        check_encoder(self.encoder)
 
 
 @dataclass

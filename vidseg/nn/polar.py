@@ -27,7 +27,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from vidseg.nn.backbones.efficientnet_lite import VARIANTS, LiteFeatures
+from vidseg.nn.backbones.efficientnet_lite import LiteFeatures, check_encoder
 from vidseg.nn.backbones.separable import Backbone
 from vidseg.nn.blocks import SeparableBlock
 from vidseg.nn.stored_config import StoredConfig
@@ -59,8 +59,7 @@ class PolarTrackerConfig(StoredConfig):
     encoder: str = "separable"
 
     def __post_init__(self) -> None:
-        if self.encoder != "separable" and self.encoder not in VARIANTS:
-            raise ValueError(f"encoder must be 'separable' or one of {sorted(VARIANTS)}, got {self.encoder!r}")
+        check_encoder(self.encoder)
         if self.rays < MIN_RAYS:
             raise ValueError(f"rays is {self.rays}; a polygon needs at least {MIN_RAYS} rays")
         for name in ("template", "search"):

