@@ -237,7 +237,7 @@ def _add_eval(commands: argparse._SubParsersAction) -> None:
     p.add_argument("gt_root", type=Path, help="ground truth: a DAVIS root or a folder of sequence folders")
     p.add_argument("pred_root", type=Path, help="predictions: a folder of sequence folders of index PNGs")
     p.add_argument("--json", type=Path, help="also write the scores as JSON")
-    p.add_argument("--overwrite", action="store_true", help="allow --json to replace an existing file")
+    _add_overwrite(p, "allow --json to replace an existing file")
     p.set_defaults(run=_run_eval)
 
 
@@ -338,6 +338,14 @@ def _pretraining_options(args: argparse.Namespace) -> dict:
     return dict(photos=args.photos, pretrain_steps=args.pretrain_steps)
 
 
+def _model_config(config_class: type, encoder: str, **lite: object):
+    """``config_class``'s defaults for the separable encoder; for a Lite one, its stride-8 map (40
+    channels) fused with stride 16 into 64 (widths[2]; the other widths are the encoder's own)."""
+    if encoder == "separable":
+        return config_class()
+    return config_class(encoder=encoder, widths=(16, 24, 64, 112), **lite)
+
+
 def _train_run_options(args: argparse.Namespace) -> dict:
     from vidseg.eval import splits
 
@@ -353,9 +361,7 @@ def _run_train_vos(args: argparse.Namespace) -> int:
 
     from vidseg.nn.propagation import PropagationNetConfig
 
-    # A Lite encoder's stride-8 map (40 channels) fused with stride 16 into 64, matched with 64-d keys.
-    model = PropagationNetConfig() if args.encoder == "separable" else \
-        PropagationNetConfig(encoder=args.encoder, widths=(16, 24, 64, 112), key_dim=64)
+    model = _model_config(PropagationNetConfig, args.encoder, key_dim=64)  # 64-d keys for the 64-channel map
     print(train_vos(VosTrainConfig(**_train_run_options(args), **_pretraining_options(args), model=model)))
     return 0
 
@@ -365,9 +371,7 @@ def _run_train_interactive(args: argparse.Namespace) -> int:
 
     from vidseg.nn.interactive import InteractiveNetConfig
 
-    # A Lite trunk's stride-8 map (40 channels) fused with stride 16 into 64.
-    model = InteractiveNetConfig() if args.encoder == "separable" else \
-        InteractiveNetConfig(encoder=args.encoder, widths=(16, 24, 64, 112))
+    model = _model_config(InteractiveNetConfig, args.encoder)
     print(train_interactive(InteractiveTrainConfig(**_train_run_options(args), **_pretraining_options(args),
                                                    model=model)))
     return 0
@@ -378,8 +382,7 @@ def _run_train_tracker(args: argparse.Namespace) -> int:
 
     from vidseg.nn.polar import PolarTrackerConfig
 
-    model = PolarTrackerConfig() if args.encoder == "separable" else \
-        PolarTrackerConfig(encoder=args.encoder, widths=(16, 24, 64, 112))
+    model = _model_config(PolarTrackerConfig, args.encoder)
     print(train_tracker(TrackerTrainConfig(**_train_run_options(args), **_pretraining_options(args), model=model)))
     return 0
 

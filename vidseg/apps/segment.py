@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
 from tqdm import tqdm
 
 from vidseg.apps.prompts import SelectionPrompt, number_prompts, warn_if_outside
@@ -170,17 +169,15 @@ def check_method(name: str) -> None:
 def _add_prompts(job: SegmentJob, session: Session) -> bytes | None:
     """Give the session ``job``'s mask files, box and selection prompts; returns the palette for
     the outputs (the first mask's, or None for the default one)."""
-    palette, used = None, set()
+    palette = None
     if job.box is not None:
         session.add_box(0, 1, job.box)
-        used.add(1)
     if job.mask is not None:
         masks = read_mask_prompts(job.mask, session.stems, session.source.height, session.source.width)
         for index, labels in masks.masks.items():
             session.add_mask(index, labels)
-            used.update(int(v) for v in np.unique(labels) if v)
         palette = masks.palette
-    for prompt in number_prompts(job.prompts, used):
+    for prompt in number_prompts(job.prompts, used=session.snapshot().objects):
         if prompt.box is not None:
             width, height = session.source.width, session.source.height
             warn_if_outside(check_box(prompt.box, width, height), width, height, "--box", prompt.frame)
@@ -190,11 +187,8 @@ def _add_prompts(job: SegmentJob, session: Session) -> bytes | None:
     return palette
 
 
-
-
 def _open_extras(job: SegmentJob, fps: float | None, palette: bytes | None, stack: contextlib.ExitStack) -> list[Sink]:
     return open_sinks(stack, fps, palette, overlay=job.overlay, alpha=job.alpha, rle=job.rle)
-
 
 
 def peak_rss_mb() -> float:

@@ -138,8 +138,8 @@ def create_app(config: ServeConfig) -> FastAPI:
     async def upload(request: Request, name: str) -> dict:
         uploads.check_upload_name(name)
         uploads.check_declared_size(request.headers.get("content-length"), config.max_upload_bytes)
-        tmp = await uploads.save_upload(request.stream(), store, name, config.max_upload_bytes)
-        project = await run_in_threadpool(uploads.keep_upload, store, tmp, name)
+        tmp, digest = await uploads.save_upload(request.stream(), store, name, config.max_upload_bytes)
+        project = await run_in_threadpool(uploads.keep_upload, store, tmp, name, digest)
         return await run_in_threadpool(describe, workspace, project.id)
 
     @app.get("/api/projects/{project_id}")

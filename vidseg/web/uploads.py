@@ -7,6 +7,7 @@ other command: ``open_frames``). It is written under a hidden temporary name and
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -42,11 +43,12 @@ def check_declared_size(length: str | None, limit: int) -> None:
                        "cut the video shorter, or start the server with a larger --max-upload-mb")
 
 
-async def save_upload(chunks: AsyncIterator[bytes], store: Store, name: str, limit: int) -> Path:
-    """Stream ``chunks`` into a hidden file of ``videos/``; TooLarge (file removed) past ``limit`` bytes."""
+async def save_upload(chunks: AsyncIterator[bytes], store: Store, name: str, limit: int) -> tuple[Path, str]:
+    """Stream ``chunks`` into a hidden file of ``videos/``; returns it with the sha256 of its bytes,
+    hashed as they arrive. TooLarge (file removed) past ``limit`` bytes."""
     suffix = check_upload_name(name)
     tmp = store.root / "videos" / f".upload-{uuid.uuid4().hex}{suffix}"
-    size = 0
+    size, digest = 0, hashlib.sha256()
     try:
         with open(tmp, "wb") as out:
             async for chunk in chunks:
@@ -55,20 +57,20 @@ async def save_upload(chunks: AsyncIterator[bytes], store: Store, name: str, lim
                     raise TooLarge(f"the upload is over this server's limit of {limit / 2**20:.0f} MB; cut the "
                                    "video shorter, or start the server with a larger --max-upload-mb")
                 out.write(chunk)
+                digest.update(chunk)
         if size == 0:
             raise NotAVideo(f"{name!r} is empty; upload a video file")
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    return tmp
+    return tmp, digest.hexdigest()
 
 
-def keep_upload(store: Store, tmp: Path, name: str) -> Project:
+def keep_upload(store: Store, tmp: Path, name: str, digest: str) -> Project:
     """Check that the saved upload decodes, move it into ``videos/`` under a safe name, make its project.
 
     The same file uploaded again (same bytes, whatever its name) opens its project instead of making
-    a second one; the copy is dropped."""
-    digest = file_sha256(tmp)
+    a second one; the copy is dropped. ``digest``: the sha256 of ``tmp``'s bytes (``save_upload``'s)."""
     existing = store.find_project(sha256=digest)
     if existing is not None and (store.root / existing.video).is_file():
         tmp.unlink(missing_ok=True)
@@ -86,16 +88,6 @@ def keep_upload(store: Store, tmp: Path, name: str) -> Project:
     # The project shows the file's own name (the server's copy has a suffix to keep names unique).
     return store.create_project(name=Path(name).name[:120], video=final.relative_to(store.root).as_posix(),
                                 sha256=digest, **project)
-
-
-def file_sha256(path: Path) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    with open(path, "rb") as data:
-        for block in iter(lambda: data.read(2**20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def forget_video(store: Store, project: Project) -> None:
