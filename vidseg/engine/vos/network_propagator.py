@@ -23,7 +23,7 @@ from vidseg.engine.vos.memory_bank import MemoryBank, MemoryEntry, resize_probs,
 from vidseg.engine.vos.memory_policy import MemoryPolicy
 from vidseg.engine.vos.presets import PropagatorConfig
 from vidseg.engine.vos.redetect import Redetector
-from vidseg.engine.vos.redetect_memory import RefindMemory
+from vidseg.engine.vos.redetect_memory import RedetectMemory
 from vidseg.flow.fusion import FlowFusion
 from vidseg.ops.guided_filter import guided_upsample
 from vidseg.ops.slots import soft_aggregate
@@ -67,7 +67,7 @@ class NetworkPropagator:
         self.config = config
         self.policy = MemoryPolicy(config.memory)
         self.fusion = FlowFusion(config.fusion) if config.fusion is not None else None
-        self.refind = RefindMemory(Redetector(config.refind, model=tracker)) if config.refind is not None else None
+        self.refind = RedetectMemory(Redetector(config.refind, model=tracker)) if config.refind is not None else None
         self.reset()
 
     @property

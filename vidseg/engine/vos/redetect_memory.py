@@ -21,7 +21,7 @@ AppearanceRef = tuple[int, torch.Tensor, torch.Tensor]
 """(step, key (C, M), masks (K, M)) of a frame kept for presence."""
 
 
-class RefindMemory:
+class RedetectMemory:
     """One pass's re-finding bookkeeping around ``redetector``; :meth:`reset` starts a pass."""
 
     def __init__(self, redetector: Redetector) -> None:
