@@ -103,3 +103,29 @@ def test_restart_skips_the_unreadable_state(tmp_path, data):
     check_run(config)  # --restart: the state is not read
     with pytest.raises(InputError, match="unreadable"):
         check_run(TrainRunConfig(data=data, out=tmp_path / "net.pt", sequences=("clip",)))
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_init_and_encoder_together_are_refused(capsys, tmp_path, data, model):
+    code, err = train(capsys, data, tmp_path / "run" / "net.pt", model, "--init", tmp_path / "x.pt", "--encoder", "lite0")
+    assert_user_error(code, err, "--init", "--encoder")
+
+
+@pytest.mark.parametrize("content", [None, b"not a checkpoint"])
+def test_a_missing_or_unreadable_init_checkpoint_is_one_line_before_any_decoding(capsys, tmp_path, data, content):
+    init = tmp_path / "init.pt"
+    if content is not None:
+        init.write_bytes(content)
+    code, err = train(capsys, data, tmp_path / "run" / "net.pt", "vos", "--init", init)
+    assert_user_error(code, err, str(init))
+    assert not (tmp_path / "run").exists()
+
+
+def test_an_init_checkpoint_of_another_network_names_both(capsys, tmp_path, data):
+    from vidseg.nn.polar import PolarTrackerConfig
+    from vidseg.nn.registry import create_model, save_model
+
+    init = tmp_path / "tracker.pt"
+    save_model(init, "tracker", create_model("tracker", PolarTrackerConfig()))
+    code, err = train(capsys, data, tmp_path / "run" / "net.pt", "vos", "--init", init)
+    assert_user_error(code, err, str(init), "'tracker'", "'vos'")

@@ -38,3 +38,27 @@ def test_photos_that_the_crop_window_spans_exactly_make_clips():
     data = VosTrainingSet(store, VosSampleConfig(size=(192, 320), synthetic_ratio=1.0, scale_range=(1.0, 1.0)),
                           length=8)
     assert all(data[i]["frames"].shape == (3, 3, 192, 320) for i in range(8))
+
+
+def test_init_fine_tunes_the_checkpoint_network_with_its_own_config(tmp_path):
+    from dataclasses import replace
+
+    from vidseg.nn.registry import create_model, save_model
+
+    small = PropagationNetConfig(widths=(8, 8, 16, 16), key_dim=8, decoder_width=8, refine_width=4)
+    torch.manual_seed(5)
+    init = tmp_path / "init.pt"
+    save_model(init, "vos", create_model("vos", small))
+    start, _ = load_with_meta("vos", init)
+    clip_config = dict(crop=(64, 96), lr=1e-12)  # a step too small to move the weights
+    _, config = train_and_resume(tmp_path, VosTrainConfig, train_vos, PropagationNetConfig(), "vos.pt",
+                                 init=init, **clip_config)
+    tuned, meta = load_with_meta("vos", config.out)
+    assert tuned.config == small  # the checkpoint's network, not the config's default one
+    assert meta["train_config"]["init"] == str(init)
+    for (name, a), b in zip(start.named_parameters(), tuned.parameters()):  # BatchNorm statistics move
+        assert torch.allclose(a, b, atol=1e-6), name
+    fresh = replace(config, out=tmp_path / "fresh" / "vos.pt", init=None, model=small)
+    train_vos(fresh)
+    other, _ = load_with_meta("vos", fresh.out)
+    assert not torch.allclose(other.decoder.pre_head.weight, start.decoder.pre_head.weight)

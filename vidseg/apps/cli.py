@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from vidseg.apps.interrupts import Terminated
-from vidseg.errors import VidsegError
+from vidseg.errors import InputError, VidsegError
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, what a shell reports
@@ -213,7 +213,6 @@ def _run_track(args: argparse.Namespace) -> int:
     from vidseg.apps.threads import parse_threads
     from vidseg.apps.track import TrackJob, parse_rays, run_track
     from vidseg.engine.track.polar_tracker import TrackerOptions
-    from vidseg.errors import InputError
     from vidseg.ops.boxes import Box
 
     try:
@@ -320,14 +319,16 @@ def _add_train_options(p: argparse.ArgumentParser, out: str, steps: int) -> None
     p.add_argument("--workers", type=int, default=1, help="data-loading processes (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--restart", action="store_true", help="ignore a saved training state and start over")
+    p.add_argument("--init", type=Path, metavar="WEIGHTS",
+                   help="fine-tune: start from this checkpoint's network (e.g. a shipped one) instead of a new one")
     p.add_argument("--nproc", type=int, default=1,
                    help="data-parallel processes through torchrun; --batch-size is the global batch (default: %(default)s)")
 
 
 def _add_pretraining_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--encoder", default="separable", choices=["separable", "lite0", "lite1", "lite2"],
+    p.add_argument("--encoder", choices=["separable", "lite0", "lite1", "lite2"],
                    help="'separable' (learnt from scratch) or EfficientNet-Lite started from ImageNet "
-                        "(needs the train extra) (default: %(default)s)")
+                        "(needs the train extra) (default: separable; with --init, the checkpoint's)")
     p.add_argument("--photos", type=Path, help="photos with masks (folders of images/ and masks/, e.g. "
                    "ECSSD) to learn from besides the videos")
     p.add_argument("--pretrain-steps", type=int, default=0,
@@ -338,9 +339,13 @@ def _pretraining_options(args: argparse.Namespace) -> dict:
     return dict(photos=args.photos, pretrain_steps=args.pretrain_steps)
 
 
-def _model_config(config_class: type, encoder: str, **lite: object):
+def _model_config(config_class: type, args: argparse.Namespace, **lite: object):
     """``config_class``'s defaults for the separable encoder; for a Lite one, its stride-8 map (40
-    channels) fused with stride 16 into 64 (widths[2]; the other widths are the encoder's own)."""
+    channels) fused with stride 16 into 64 (widths[2]; the other widths are the encoder's own).
+    With ``--init`` the checkpoint's own config is used, so ``--encoder`` may not ask for another."""
+    if args.init is not None and args.encoder is not None:
+        raise InputError("give --init or --encoder, not both: a fine-tuned network keeps its checkpoint's encoder")
+    encoder = args.encoder or "separable"
     if encoder == "separable":
         return config_class()
     return config_class(encoder=encoder, widths=(16, 24, 64, 112), **lite)
@@ -353,7 +358,7 @@ def _train_run_options(args: argparse.Namespace) -> dict:
     sequences = named.get(args.sequences) or tuple(args.sequences.split(","))
     return dict(data=args.data, out=args.out, sequences=tuple(sequences), steps=args.steps,
                 batch_size=args.batch_size, lr=args.lr, minutes=args.minutes, workers=args.workers,
-                seed=args.seed, restart=args.restart)
+                seed=args.seed, restart=args.restart, init=args.init)
 
 
 def _run_train_vos(args: argparse.Namespace) -> int:
@@ -361,7 +366,7 @@ def _run_train_vos(args: argparse.Namespace) -> int:
 
     from vidseg.nn.propagation import PropagationNetConfig
 
-    model = _model_config(PropagationNetConfig, args.encoder, key_dim=64)  # 64-d keys for the 64-channel map
+    model = _model_config(PropagationNetConfig, args, key_dim=64)  # 64-d keys for the 64-channel map
     print(train_vos(VosTrainConfig(**_train_run_options(args), **_pretraining_options(args), model=model)))
     return 0
 
@@ -371,7 +376,7 @@ def _run_train_interactive(args: argparse.Namespace) -> int:
 
     from vidseg.nn.interactive import InteractiveNetConfig
 
-    model = _model_config(InteractiveNetConfig, args.encoder)
+    model = _model_config(InteractiveNetConfig, args)
     print(train_interactive(InteractiveTrainConfig(**_train_run_options(args), **_pretraining_options(args),
                                                    model=model)))
     return 0
@@ -382,7 +387,7 @@ def _run_train_tracker(args: argparse.Namespace) -> int:
 
     from vidseg.nn.polar import PolarTrackerConfig
 
-    model = _model_config(PolarTrackerConfig, args.encoder)
+    model = _model_config(PolarTrackerConfig, args)
     print(train_tracker(TrackerTrainConfig(**_train_run_options(args), **_pretraining_options(args), model=model)))
     return 0
 
@@ -446,7 +451,6 @@ def _add_live(commands: argparse._SubParsersAction) -> None:
 
 def _run_live(args: argparse.Namespace) -> int:
     from vidseg.apps.live import LiveJob, run_live
-    from vidseg.errors import InputError
 
     background, config = _background_and_config(args)
     try:

@@ -22,9 +22,8 @@ from vidseg.engine.interactive.clicks import Click, distance_maps
 from vidseg.eval.click_protocol import next_click
 from vidseg.nn.interactive import InteractiveNet, InteractiveNetConfig, LowerFeatures
 from vidseg.nn.losses import batch_iou, region_loss, segmentation_loss
-from vidseg.nn.registry import create_model
 from vidseg.train.loop import StepResult, run_training
-from vidseg.train.pretraining import PhotoTrainConfig, imagenet_start, with_photos
+from vidseg.train.pretraining import PhotoTrainConfig, imagenet_start, starting_model, with_photos
 from vidseg.train.vos_trainer import index_loader
 
 
@@ -39,7 +38,7 @@ class InteractiveTrainConfig(PhotoTrainConfig):
 def train_interactive(config: InteractiveTrainConfig) -> Path:
     """Run (or resume) training; returns the weights path once ``config.steps`` are done."""
     torch.manual_seed(config.seed)
-    model = create_model("interactive", config.model)
+    model = starting_model("interactive", config.model, config.init)
     groups = imagenet_start(model, model.backbone, config)
     rng = np.random.default_rng(config.seed)
 

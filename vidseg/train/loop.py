@@ -49,6 +49,7 @@ class TrainRunConfig:
     workers: int = 1
     minutes: float | None = None  # stop (resumably) after this long
     restart: bool = False
+    init: Path | None = None  # start from this checkpoint's network instead of a new one (fine-tuning)
 
     def __post_init__(self) -> None:
         """Refuse values no run can use, at construction: before any decoding, caching or launch.
@@ -90,7 +91,7 @@ def _check_number(name: str, value: object, wanted: str, zero: bool = False, mos
 def check_run(config: TrainRunConfig, world: int = 1) -> None:
     """What a run needs beyond its config's own values, checked before any decoding, caching or
     launch of ``world`` processes: the batch splits over them, the data's sequence folders exist,
-    ``out`` is not a folder, and a state file to resume from is readable."""
+    ``out`` is not a folder, a state file to resume from and an ``init`` checkpoint are readable."""
     from vidseg.train.clips import sequence_folders
 
     distributed.check_split(config.batch_size, world)
@@ -99,6 +100,10 @@ def check_run(config: TrainRunConfig, world: int = 1) -> None:
         raise OutputError(f"--out {config.out} is a folder; give the weights file to write, e.g. {config.out / 'net.pt'}")
     if not config.restart and config.state_path.exists():
         read_state(config.state_path)
+    if config.init is not None:
+        from vidseg.nn.checkpoint import read_checkpoint
+
+        read_checkpoint(config.init)  # missing or not a checkpoint: one line before any work
 
 
 def read_state(path: Path) -> dict:

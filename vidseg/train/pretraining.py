@@ -18,6 +18,7 @@ from torch import nn
 
 from vidseg.errors import InputError
 from vidseg.nn.backbones.efficientnet_lite import LiteFeatures
+from vidseg.nn.registry import create_model, load_with_meta
 from vidseg.train.loop import TrainRunConfig
 
 
@@ -50,13 +51,24 @@ class PhotoTrainConfig(TrainRunConfig):
                 raise InputError(f"{name} is {value!r}; give a number from 0 to 1")
 
 
+def starting_model(arch: str, model_config: object, init: Path | None) -> nn.Module:
+    """A new ``arch`` network of ``model_config``; with ``init``, that checkpoint's network (its own
+    architecture and weights), to fine-tune. A checkpoint of another network is one line."""
+    if init is None:
+        return create_model(arch, model_config)
+    model, _ = load_with_meta(arch, init)
+    return model
+
+
 def imagenet_start(model: nn.Module, trunk: nn.Module, config: PhotoTrainConfig) -> list[dict] | None:
-    """For a Lite ``trunk`` of ``model``: load its ImageNet weights (a resumed run then loads its own
-    over them), freeze its lowest layers, and return the optimiser's groups (the trunk's body at
-    ``encoder_lr_scale``). None for a trunk learnt from scratch."""
+    """For a Lite ``trunk`` of ``model``: load its ImageNet weights unless the run starts from an
+    ``init`` checkpoint (a resumed run then loads its own over them), freeze its lowest layers, and
+    return the optimiser's groups (the trunk's body at ``encoder_lr_scale``). None for a trunk learnt
+    from scratch."""
     if not isinstance(trunk, LiteFeatures):
         return None
-    trunk.load_imagenet_weights()
+    if config.init is None:
+        trunk.load_imagenet_weights()
     trunk.body.freeze_up_to(config.freeze_stride)
     body = set(trunk.body.parameters())
     return [{"params": [p for p in model.parameters() if p in body], "lr_scale": config.encoder_lr_scale},

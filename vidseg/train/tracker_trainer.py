@@ -16,9 +16,8 @@ import torch
 
 from vidseg.nn.losses import tracker_loss
 from vidseg.nn.polar import PolarTrackerConfig
-from vidseg.nn.registry import create_model
 from vidseg.train.loop import StepResult, run_training
-from vidseg.train.pretraining import PhotoTrainConfig, imagenet_start, with_photos
+from vidseg.train.pretraining import PhotoTrainConfig, imagenet_start, starting_model, with_photos
 from vidseg.train.vos_trainer import index_loader
 
 
@@ -36,7 +35,7 @@ def train_tracker(config: TrackerTrainConfig) -> Path:
     # One thread per core: the data workers take theirs. Two threads on a busy 2-core machine made
     # a step ~10x slower (threads spin-waiting for a core), measured.
     torch.set_num_threads(max(1, (os.cpu_count() or 1) - config.workers))
-    model = create_model("tracker", config.model)
+    model = starting_model("tracker", config.model, config.init)
     groups = imagenet_start(model, model.backbone, config)
 
     def step(batch: dict) -> StepResult:

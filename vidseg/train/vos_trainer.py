@@ -13,9 +13,8 @@ import torch
 
 from vidseg.nn.losses import batch_iou, segmentation_loss
 from vidseg.nn.propagation import PropagationNetConfig
-from vidseg.nn.registry import create_model
 from vidseg.train.loop import StepResult, TrainRunConfig, learning_rate, run_training
-from vidseg.train.pretraining import PhotoTrainConfig, imagenet_start, with_photos
+from vidseg.train.pretraining import PhotoTrainConfig, imagenet_start, starting_model, with_photos
 
 __all__ = ["VosTrainConfig", "learning_rate", "train_vos"]
 
@@ -30,7 +29,7 @@ class VosTrainConfig(PhotoTrainConfig):
 def train_vos(config: VosTrainConfig) -> Path:
     """Run (or resume) training; returns the weights path once ``config.steps`` are done."""
     torch.manual_seed(config.seed)
-    model = create_model("vos", config.model)
+    model = starting_model("vos", config.model, config.init)
     groups = imagenet_start(model, model.encoder, config)
 
     def step(batch: dict) -> StepResult:
