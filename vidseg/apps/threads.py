@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 from vidseg.errors import InputError
 
@@ -17,17 +19,59 @@ from vidseg.errors import InputError
 # Measured by benchmarks/threads.py (car-turn, the EfficientNet-Lite0 network, 2 cores): two
 # threads give 20.3 FPS idle but 8.4 beside one busy process and 2.6 beside two; one thread gives
 # 13.7, 13.6 and 9.4. So two threads only when the machine is idle when the run starts.
-IDLE_LOAD = 0.5  # 1-minute load average below which the machine counts as idle
+IDLE_LOAD = 0.5  # cores busy (other processes) below which the machine counts as idle
+SAMPLE_SECONDS = 0.1  # how long the CPU's busy time is sampled
 
 
 def default_threads() -> int:
-    """The compute threads for a run that was not told: every core on an idle machine, else one."""
+    """The compute threads for a run that was not told: every core on an idle machine, else one.
+
+    Idle is judged by the cores busy right now (/proc/stat over ``SAMPLE_SECONDS``), not by the
+    1-minute load average: that one lags, so a run started just after another (a script that
+    segments clips one after the other, a benchmark) would find the machine "busy" with work that has
+    already ended, and compute at half speed. Where /proc/stat is missing, the load average decides."""
     cores = os.cpu_count() or 1
+    busy = busy_cores(SAMPLE_SECONDS)
+    if busy is None:
+        try:
+            busy = os.getloadavg()[0]
+        except OSError:  # no load average on this system either
+            return 1
+    return cores if busy < IDLE_LOAD else 1
+
+
+def busy_cores(seconds: float) -> float | None:
+    """How many cores other processes kept busy over the next ``seconds`` (this process's own
+    threads, a decoder started before, do not count); None without /proc/stat."""
+    before, own_before = _cpu_times(), _own_ticks()
+    if before is None:
+        return None
+    time.sleep(seconds)
+    after, own_after = _cpu_times(), _own_ticks()
+    if after is None:
+        return None
+    total = sum(after) - sum(before)
+    idle = (after[3] + after[4]) - (before[3] + before[4])  # idle and iowait
+    busy = total - idle - (own_after - own_before)
+    return max(0.0, (os.cpu_count() or 1) * busy / total) if total > 0 else 0.0
+
+
+def _cpu_times() -> list[int] | None:
+    """The machine's CPU time by kind (user nice system idle iowait irq softirq steal), in ticks."""
     try:
-        idle = os.getloadavg()[0] < IDLE_LOAD
-    except OSError:  # no load average on this system
-        idle = False
-    return cores if idle else 1
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+        return [int(v) for v in fields[1:9]]  # guest time is already inside user time
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _own_ticks() -> int:
+    """This process's CPU time (user + system, all threads), in the ticks of /proc/stat; 0 if unknown."""
+    try:
+        fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def parse_threads(text: str | int | None) -> int | None:
