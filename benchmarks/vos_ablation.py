@@ -5,8 +5,9 @@ shipped train-split one) with the ``fast`` preset; the network alone (no flow fu
 adaptation, no preset frame); then fusion, adaptation and the preset frame added one at a time (the last is the
 ``fast`` preset's set of components); the ``fast`` and ``quality`` presets as shipped. Columns: J&F,
 J, F, flicker (:mod:`vidseg.eval.flicker`; the ground truth's flicker is the floor), FPS end to end
-(:func:`vidseg.apps.segment.run_segment`: decode, method, PNG encode; start-up excluded) and peak
-memory.
+(:func:`vidseg.apps.segment.run_segment`: decode, method, PNG encode; start-up excluded), peak
+memory, and seconds per frame with 1 and with 3 objects: DAVIS 2016 clips hold one object, so these
+two come from a rendered 854x480 clip of three objects, prompted with the first one or all three.
 
 Each (row, sequence) runs in a fresh spawned process, so peak memory is that run's own: the
 process's VmHWM (Linux), not ``ru_maxrss``, which after fork + exec still holds the parent's peak.
@@ -30,6 +31,7 @@ from typing import NamedTuple
 import numpy as np
 
 from vidseg.apps.segment import SegmentJob, SegmentStats, run_segment
+from vidseg.data import ClipConfig, render_clip, write_clip
 from vidseg.engine.vos.adapt import AdaptConfig
 from vidseg.flow.fusion import FusionConfig
 from vidseg.engine.vos.memory_policy import MemoryConfig
@@ -40,6 +42,7 @@ from vidseg.eval import evaluate_roots
 from vidseg.eval.flicker import FLICKER_FLOW, SequenceFlows, sequence_flicker
 from vidseg.eval.splits import VALIDATION
 from vidseg.io.frames import IMAGE_EXTENSIONS, natural_sort_key
+from vidseg.io.masks import write_index_png
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "davis2016-train"
 MODEL = "<model>"  # a row's method that stands for the --model checkpoint
@@ -93,6 +96,8 @@ class RowResult:
     flicker: float
     fps: float
     peak_mb: float
+    s_per_frame_1: float
+    s_per_frame_3: float
     jf_per_sequence: dict[str, float]
     flicker_per_sequence: dict[str, float]
 
@@ -156,8 +161,31 @@ def flicker_by_sequence(root: Path, sequences: list[str], mask_roots: dict[str, 
     return result
 
 
+def objects_clip(dest: Path, frames: int = 40) -> tuple[Path, Path, Path]:
+    """A rendered 854x480 clip of three objects under ``dest``: (frames folder, first mask with
+    object 1 only, first mask with all three)."""
+    clip = render_clip(ClipConfig(height=480, width=854, num_frames=frames, num_objects=3, seed=7))
+    images = write_clip(clip, dest, "objects")
+    one = dest / "first-object-1.png"
+    write_index_png(one, np.where(clip.labels[0] == 1, 1, 0).astype(np.uint8))
+    return images, one, dest / "Annotations" / "objects" / "00000.png"
+
+
+def objects_timing(row: RowSpec, models: dict[str, Path], clip: tuple[Path, Path, Path],
+                   out_root: Path) -> tuple[float, float]:
+    """Seconds per frame of ``row`` on the objects clip with 1 and with 3 objects prompted."""
+    images, one, three = clip
+    seconds = []
+    for name, mask in (("1", one), ("3", three)):
+        job = SegmentJob(input=images, mask=mask, out_dir=out_root / "objects" / row_dir_name(row.label) / name,
+                         method=resolve_method(row, models), network_config=row.config, progress=False)
+        stats = segment_in_fresh_process(job)
+        seconds.append(stats.seconds / stats.frames)
+    return seconds[0], seconds[1]
+
+
 def score_row(row: RowSpec, method: str, stats: list[SegmentStats], root: Path, sequences: list[str],
-              masks: Path, flicker: dict[str, float]) -> RowResult:
+              masks: Path, flicker: dict[str, float], timing: tuple[float, float]) -> RowResult:
     """J, F, J&F of ``masks`` (one folder per sequence), with the run's speed and flicker per sequence."""
     scores = evaluate_roots(root / "Annotations", masks, sequences=sequences).to_json()
     frames = sum(s.frames for s in stats)
@@ -165,7 +193,7 @@ def score_row(row: RowSpec, method: str, stats: list[SegmentStats], root: Path, 
     return RowResult(
         label=row.label, method=method, jf=scores["J&F"], j=scores["J"], f=scores["F"],
         flicker=float(np.mean([flicker[seq] for seq in sequences])), fps=frames / max(seconds, 1e-9),
-        peak_mb=max(s.peak_rss_mb for s in stats),
+        peak_mb=max(s.peak_rss_mb for s in stats), s_per_frame_1=timing[0], s_per_frame_3=timing[1],
         jf_per_sequence={seq: scores["sequences"][seq]["J&F"] for seq in sequences},
         flicker_per_sequence=dict(flicker),
     )
@@ -175,10 +203,12 @@ def run_ablation(rows: list[RowSpec], models: dict[str, Path], root: Path, seque
                  out_root: Path) -> tuple[list[RowResult], dict[str, float]]:
     """Segment with every row, then score them all; returns the rows and the ground truth's flicker per sequence."""
     stats = {row.label: segment_row(row, models, root, sequences, out_root) for row in rows}
+    clip = objects_clip(out_root / "objects-clip")
+    timing = {row.label: objects_timing(row, models, clip, out_root) for row in rows}
     mask_roots = {GROUND_TRUTH: root / "Annotations", **{r.label: out_root / row_dir_name(r.label) for r in rows}}
     flicker = flicker_by_sequence(root, sequences, mask_roots)
     results = [score_row(r, resolve_method(r, models), stats[r.label], root, sequences, mask_roots[r.label],
-                         flicker[r.label]) for r in rows]
+                         flicker[r.label], timing[r.label]) for r in rows]
     return results, flicker[GROUND_TRUTH]
 
 
@@ -228,13 +258,15 @@ def select_rows(labels: str | None) -> list[RowSpec]:
 
 def format_table(rows: list[RowResult], gt_flicker: dict[str, float], sequences: list[str]) -> str:
     width = max(len(GROUND_TRUTH), *(len(r.label) for r in rows))
-    head = f"| {'row':<{width}} | {'J&F':>5} | {'J':>5} | {'F':>5} | {'flicker':>7} | {'FPS':>6} | {'peak MB':>7} |"
+    head = (f"| {'row':<{width}} | {'J&F':>5} | {'J':>5} | {'F':>5} | {'flicker':>7} | {'FPS':>6} | {'peak MB':>7} "
+            f"| {'s/frame, 1 obj':>14} | {'3 obj':>5} |")
     lines = [head, "|" + "|".join("-" * len(c) for c in head.split("|")[1:-1]) + "|"]
     for r in rows:
         lines.append(f"| {r.label:<{width}} | {r.jf:5.1f} | {r.j:5.1f} | {r.f:5.1f} | {r.flicker:7.1f} "
-                     f"| {r.fps:6.1f} | {r.peak_mb:7.0f} |")
+                     f"| {r.fps:6.1f} | {r.peak_mb:7.0f} | {r.s_per_frame_1:14.3f} | {r.s_per_frame_3:5.3f} |")
     gt_mean = float(np.mean([gt_flicker[s] for s in sequences]))
-    lines.append(f"| {GROUND_TRUTH:<{width}} | {'-':>5} | {'-':>5} | {'-':>5} | {gt_mean:7.1f} | {'-':>6} | {'-':>7} |")
+    lines.append(f"| {GROUND_TRUTH:<{width}} | {'-':>5} | {'-':>5} | {'-':>5} | {gt_mean:7.1f} | {'-':>6} | {'-':>7} "
+                 f"| {'-':>14} | {'-':>5} |")
     labels = " / ".join(r.label for r in rows)
     lines += ["", f"J&F per sequence ({labels}): " + "; ".join(
         f"{seq} " + " / ".join(f"{r.jf_per_sequence[seq]:.1f}" for r in rows) for seq in sequences)]
