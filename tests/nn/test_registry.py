@@ -77,6 +77,24 @@ def test_checkpoint_round_trip(name, tmp_path):
         assert torch.equal(a, b), key
 
 
+def test_float16_storage_loads_as_float32_with_the_same_outputs(tmp_path):
+    torch.manual_seed(0)
+    config, _ = TINY["vos"]
+    net = create_model("vos", config).eval()
+    save_model(tmp_path / "full.pt", "vos", net)
+    save_model(tmp_path / "half.pt", "vos", net, storage=torch.float16)
+    from vidseg.nn.checkpoint import read_checkpoint
+
+    stored = read_checkpoint(tmp_path / "half.pt")["state_dict"].values()
+    assert {v.dtype for v in stored if v.is_floating_point()} == {torch.float16}
+    half = load_model("vos", tmp_path / "half.pt")
+    assert all(p.dtype == torch.float32 for p in half.parameters())
+    frames, mask = torch.rand(1, 3, 3, 64, 96), (torch.rand(1, 1, 64, 96) > 0.5).float()
+    with torch.no_grad():
+        a, b = net(frames, mask, mask, mask).logits, half(frames, mask, mask, mask).logits
+    assert (a - b).abs().max() < 1e-2 * max(1.0, a.abs().max().item())
+
+
 @pytest.mark.parametrize("name, tag", [(n, t) for n in list_models() for t in registry.REGISTRY[n].weights])
 def test_every_shipped_file_loads_once_in_eval_mode(name, tag):
     net = load_model(name, tag)

@@ -22,13 +22,16 @@ from vidseg.io.atomic import atomic_path
 FORMAT = "vidseg-checkpoint-1"
 
 
-def save_checkpoint(path: str | os.PathLike, arch: str, model: nn.Module, meta: dict | None = None) -> None:
-    """Write ``model`` (with ``model.config``) to ``path`` atomically, weights as float32."""
+def save_checkpoint(path: str | os.PathLike, arch: str, model: nn.Module, meta: dict | None = None,
+                    storage: torch.dtype = torch.float32) -> None:
+    """Write ``model`` (with ``model.config``) to ``path`` atomically, floating weights stored as
+    ``storage``: float32, or float16 for shipped files (half the bytes; loading casts them back to
+    the network's float32)."""
     payload = {
         "format": FORMAT,
         "arch": arch,
         "config": model.config.to_dict(),
-        "state_dict": {k: v.detach().float().clone() if v.is_floating_point() else v.clone()
+        "state_dict": {k: v.detach().to(storage).clone() if v.is_floating_point() else v.clone()
                        for k, v in model.state_dict().items()},
         "meta": meta or {},
     }

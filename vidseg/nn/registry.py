@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+import torch
 from torch import nn
 
 from vidseg.errors import InputError
@@ -123,10 +124,11 @@ def load_with_meta(name: str, path: str | os.PathLike) -> tuple[nn.Module, dict]
     return _build(name, payload, path), payload.get("meta", {})
 
 
-def save_model(path: str | os.PathLike, name: str, model: nn.Module, meta: dict | None = None) -> None:
-    """Write ``model`` as a ``name`` checkpoint (atomically)."""
+def save_model(path: str | os.PathLike, name: str, model: nn.Module, meta: dict | None = None,
+               storage: torch.dtype = torch.float32) -> None:
+    """Write ``model`` as a ``name`` checkpoint (atomically), floating weights as ``storage``."""
     entry(name)
-    save_checkpoint(path, name, model, meta)
+    save_checkpoint(path, name, model, meta, storage)
 
 
 @functools.lru_cache(maxsize=16)
