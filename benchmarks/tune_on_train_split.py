@@ -42,10 +42,12 @@ VARIANTS: dict[str, PropagatorConfig] = {
     "fast + both": _full(FAST),
     "quality": QUALITY,
     "quality + both": _full(QUALITY),
-    "quality + both, 320 px": _full(QUALITY, 320),
-    "quality + both, 400 px": _full(QUALITY, 400),
-    "quality + both, 320 px, adapt every 5": replace(_full(QUALITY, 320), adapt=AdaptConfig(enabled=True)),
-    "fast + both, DIS medium": replace(_full(FAST), fusion=FusionConfig(flow_mode="medium")),
+    "quality, 288 px": replace(QUALITY, internal_height=288),
+    "quality, 336 px": replace(QUALITY, internal_height=336),
+    "quality, 400 px": replace(QUALITY, internal_height=400),
+    "quality, guided upsampling": replace(QUALITY, upsample="guided"),
+    "fast, DIS medium": replace(FAST, fusion=FusionConfig(flow_mode="medium")),
+    "fast, 240 px": replace(FAST, internal_height=240),
 }
 
 
