@@ -182,3 +182,19 @@ def test_sessions_run_on_the_networks_their_segmenter_loaded(tiny_checkpoint, ti
             assert session.propagator.model is seg.propagation_net
             assert session.propagator.redetector._net is seg.tracker_net
     assert sorted(loads) == ["tracker", "vos"]
+
+
+@pytest.mark.parametrize("size", [(1, 1), (10, 12), (15, 300), (300, 9)])
+def test_frames_smaller_than_the_lite_encoders_stride_still_segment(tmp_path, size):
+    """The Lite encoder ends at stride 16: smaller frames are enlarged to its minimum input."""
+    lite = PropagationNetConfig(encoder="lite0", widths=(16, 24, 16, 112), key_dim=8, decoder_width=8, refine_width=4)
+    path = tmp_path / "lite.pt"
+    save_model(path, "vos", create_model("vos", lite))
+    rng = np.random.default_rng(0)
+    frames = rng.integers(0, 255, (3, *size, 3), dtype=np.uint8)
+    first = np.zeros(size, np.uint8)
+    first[: max(1, size[0] // 2), : max(1, size[1] // 2)] = 1
+    with vidseg.VideoSegmenter(model=str(path)).open(frames) as session:
+        session.add_mask(0, first)
+        out = list(session.propagate())
+    assert [i for i, _ in out] == [0, 1, 2] and all(mask.shape == size for _, mask in out)
