@@ -48,6 +48,8 @@ VARIANTS: dict[str, PropagatorConfig] = {
     "quality, guided upsampling": replace(QUALITY, upsample="guided"),
     "fast, DIS medium": replace(FAST, fusion=FusionConfig(flow_mode="medium")),
     "fast, 240 px": replace(FAST, internal_height=240),
+    "fast, 288 px": replace(FAST, internal_height=288),
+    "quality, 336 px, guided upsampling": replace(QUALITY, internal_height=336, upsample="guided"),
 }
 
 
