@@ -1,9 +1,9 @@
 """The ablation table of the propagation network: what each component adds, all rows from one run.
 
 Rows (:data:`ROWS`): the flow baseline; the previous network (``--baseline-model``, by default the
-shipped train-split one) with the ``fast`` preset; the network alone (no flow fusion, no online
-adaptation, no preset frame); then fusion, adaptation and the preset frame added one at a time (the last is the
-``fast`` preset's set of components); the ``fast`` and ``quality`` presets as shipped. Columns: J&F,
+previous default's train-split twin) with the ``fast`` preset as it shipped with it (224 px); the
+network alone (no flow fusion, no online adaptation, no preset frame, ``fast`` sizes); then fusion,
+adaptation and the preset frame added one at a time; the ``fast`` and ``quality`` presets as shipped. Columns: J&F,
 J, F, flicker (:mod:`vidseg.eval.flicker`; the ground truth's flicker is the floor), FPS end to end
 (:func:`vidseg.apps.segment.run_segment`: decode, method, PNG encode; start-up excluded), peak
 memory, and seconds per frame with 1 and with 3 objects: DAVIS 2016 clips hold one object, so these
@@ -74,7 +74,7 @@ def _component_configs() -> dict[str, PropagatorConfig]:
 _STEPS = _component_configs()
 ROWS: list[RowSpec] = [
     RowSpec("flow baseline", "flow", None),
-    RowSpec("previous network (fast)", BASELINE_MODEL, PRESETS["fast"]),
+    RowSpec("previous network (fast)", BASELINE_MODEL, replace(PRESETS["fast"], internal_height=224)),  # as it shipped
     RowSpec("network alone", MODEL, _STEPS["alone"]),
     RowSpec("+ fusion", MODEL, _STEPS["fusion"]),
     RowSpec("+ adaptation", MODEL, _STEPS["adaptation"]),
@@ -290,11 +290,13 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--root", type=Path, default=DEFAULT_ROOT, help="DAVIS-layout root (JPEGImages/, Annotations/)")
     parser.add_argument("--sequences", default=",".join(VALIDATION), help="comma-separated (default: our validation split)")
-    parser.add_argument("--model", type=Path, default=weights_dir() / REGISTRY["vos"].weights["default"].file,
-                        help="vos checkpoint for the network rows (default: the shipped one)")
+    parser.add_argument("--model", type=Path, default=weights_dir() / REGISTRY["vos"].weights["train-split"].file,
+                        help="vos checkpoint for the network rows (default: the shipped train-split one, "
+                             "which never saw the validation clips)")
     parser.add_argument("--baseline-model", type=Path,
-                        default=weights_dir() / REGISTRY["vos"].weights["train-split"].file,
-                        help="the network to compare with, its full fast row (default: the shipped train-split one)")
+                        default=weights_dir() / REGISTRY["vos"].weights["separable-train-split"].file,
+                        help="the network to compare with, its full fast row (default: the previous default's "
+                             "train-split twin, vos-separable-train-split.pt)")
     parser.add_argument("--rows", help=f"comma-separated row labels (default: all: {', '.join(r.label for r in ROWS)})")
     parser.add_argument("--frames", type=int, help="only the first N frames of each sequence (N >= 3; smoke tests)")
     parser.add_argument("--out", type=Path, help="keep the masks here, in <row>/<sequence> (default: a temporary folder)")
