@@ -15,13 +15,21 @@ from pathlib import Path
 from vidseg.apps.segment import SegmentJob, run_segment
 from vidseg.data import ClipConfig, render_clip, write_clip
 from vidseg.engine.vos.adapt import AdaptConfig
+from vidseg.engine.vos.memory_policy import MemoryConfig
 from vidseg.flow.fusion import FusionConfig
 from vidseg.engine.vos.presets import PRESETS, with_switches
 from vidseg.eval import evaluate_roots
 
-FAST = PRESETS["fast"]
+FAST, QUALITY = PRESETS["fast"], PRESETS["quality"]
 _FIRST_ONLY = replace(AdaptConfig(), every=0)
+_PRESET = MemoryConfig(preset_frame=True)
 VARIANTS = {
+    "fast": FAST,
+    "fast + adapt first frame": replace(FAST, adapt=_FIRST_ONLY),
+    "fast + preset frame": replace(FAST, memory=_PRESET),
+    "fast + both": replace(FAST, adapt=_FIRST_ONLY, memory=_PRESET),
+    "quality": QUALITY,
+    "quality + both": replace(QUALITY, adapt=_FIRST_ONLY, memory=_PRESET),
     "network alone": with_switches(FAST, adapt=False, fusion=False),
     "+ fusion": with_switches(FAST, adapt=False, fusion=True),
     "+ adapt every 5": replace(FAST, adapt=AdaptConfig()),

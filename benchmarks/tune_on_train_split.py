@@ -5,7 +5,7 @@ never saw; what this compares is the components around it (flow fusion, online a
 preset frame, the internal resolution), which a clip the network knows still exercises. J and F
 only: settings are ranked here, their speed is measured by ``benchmarks/vos_ablation.py``.
 
-    python benchmarks/tune_on_train_split.py --model vidseg/weights/vos-lite-train-split.pt
+    python benchmarks/tune_on_train_split.py --model vidseg/weights/vos-train-split.pt
 """
 
 from __future__ import annotations

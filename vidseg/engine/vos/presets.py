@@ -29,16 +29,18 @@ class PropagatorConfig:
     refind: RedetectConfig | None = None
 
 
-# Resolutions and flow presets were chosen on rendered clips (benchmarks/tune_on_synthetic.py): at
-# 224 px the network matched 240 px there and ran ~20% faster. Online adaptation and the preset
-# frame are off by default: in the validation ablation (README) they lowered J&F on average
-# (-1.4 and -2.3) although adaptation helped on the rendered clips; --adapt turns it back on.
-# The quality preset stays at the training scale (240 px) and spends its time on better flow.
+# Chosen with the EfficientNet-Lite0 network on 12 clips of our training split
+# (benchmarks/tune_on_train_split.py; validation untouched): online adaptation (-4.1 J&F) and the
+# preset frame (-0.7) lowered J&F there, so both are off by default (--adapt turns adaptation on).
+# The internal height matters most: fast 88.6 at 224 px, 89.3 at 240, 90.4 at 288; quality 89.9 at
+# 240, 91.0 at 288, 91.5 at 336. Matching costs grow with the square of the pixels, so the heights
+# are the largest that keep each preset's speed (benchmarks/internal_size.py, idle 2-core machine):
+# fast 20.0 FPS at 224, 14.3 at 256, 9.8 at 288 (target >= 12); quality 5.4 at 336 (target >= 3).
 _NO_PRESET_FRAME = MemoryConfig(preset_frame=False)
 PRESETS: dict[str, PropagatorConfig] = {
-    "fast": PropagatorConfig(internal_height=224, fusion=FusionConfig(flow_mode="fast"),
+    "fast": PropagatorConfig(internal_height=256, fusion=FusionConfig(flow_mode="fast"),
                           adapt=AdaptConfig(enabled=False, every=0), memory=_NO_PRESET_FRAME),
-    "quality": PropagatorConfig(internal_height=240, fusion=FusionConfig(flow_mode="medium"),
+    "quality": PropagatorConfig(internal_height=336, fusion=FusionConfig(flow_mode="medium"),
                              adapt=AdaptConfig(enabled=False, every=0), memory=_NO_PRESET_FRAME),
 }
 
