@@ -49,13 +49,14 @@ def test_image_sides_must_be_multiples_of_16():
         PropagationNet().encode(torch.rand(1, 3, 50, 64))
 
 
-@pytest.mark.parametrize("layout", ["mixed", "all_object", "no_object"])
-def test_fast_single_object_matching_equals_the_general_path(layout):
+@pytest.mark.parametrize("layout", ["mixed", "all_object", "no_object", "three objects"])
+def test_fast_inference_matching_equals_the_general_path(layout):
     torch.manual_seed(1)
     query = torch.nn.functional.normalize(torch.randn(1, 8, 4, 6), dim=1)
     keys = torch.nn.functional.normalize(torch.randn(1, 8, 50), dim=1)
-    masks = {"mixed": torch.rand(1, 1, 50).round() * torch.where(torch.rand(1, 1, 50) < 0.3, torch.rand(1, 1, 50), 1.0),
-             "all_object": torch.ones(1, 1, 50), "no_object": torch.zeros(1, 1, 50)}[layout]
+    mixed = torch.rand(1, 1, 50).round() * torch.where(torch.rand(1, 1, 50) < 0.3, torch.rand(1, 1, 50), 1.0)
+    masks = {"mixed": mixed, "all_object": torch.ones(1, 1, 50), "no_object": torch.zeros(1, 1, 50),
+             "three objects": torch.cat([mixed, torch.ones(1, 1, 50), 1.0 - mixed], dim=1)}[layout]
     temperature = torch.tensor(2.3)
     with torch.enable_grad():  # the general path
         general = match_references(query, keys, masks, temperature).detach()

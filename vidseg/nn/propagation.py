@@ -128,8 +128,9 @@ def match_references(query_key: torch.Tensor, ref_keys: torch.Tensor, ref_masks:
     where a position counts for the object with a penalty of 2 (1 - mask), for the rest of 2 mask.
     """
     b, c, h, w = query_key.shape
-    if b == 1 and ref_masks.shape[1] == 1 and not torch.is_grad_enabled():
-        return _match_one_object(query_key, ref_keys, ref_masks, log_temperature)
+    if b == 1 and not torch.is_grad_enabled():  # inference: one frame, its objects
+        match = _match_one_object if ref_masks.shape[1] == 1 else _match_objects
+        return match(query_key, ref_keys, ref_masks, log_temperature)
     sim = torch.einsum("bcn,bcm->bnm", query_key.flatten(2), ref_keys)  # cosine, (B, N, M)
     weights = torch.softmax(sim * log_temperature.exp(), dim=-1)
     soft = torch.einsum("bnm,bom->bon", weights, ref_masks)
@@ -168,6 +169,54 @@ def _match_one_object(query_key: torch.Tensor, ref_keys: torch.Tensor, ref_masks
     weights = torch.softmax(sim.mul_(log_temperature.exp()), dim=-1)  # sim is not needed after this
     soft = weights @ mask[order]
     return torch.stack([soft, best_fg, best_bg]).view(1, 1, MATCH_CHANNELS, h, w)
+
+
+def _match_objects(query_key: torch.Tensor, ref_keys: torch.Tensor, ref_masks: torch.Tensor,
+                   log_temperature: torch.Tensor) -> torch.Tensor:
+    """``match_references`` for B = 1 at inference, O > 1 objects sharing one similarity and softmax.
+
+    The best match to an object's rest is, for most query positions, the row's overall best match
+    (its best reference position lies outside the object); only the rows whose best position is on
+    the object are searched again. The best match to the object and to its outline come from
+    products with those few key columns. So each extra object costs a fraction of the first, and no
+    (O, N, M) temporary is made; for one object :func:`_match_one_object`, which needs no row
+    search, is faster. The result equals the general path's (a test checks it)."""
+    _, c, h, w = query_key.shape
+    query = query_key.flatten(2)[0].t()  # (N, C)
+    keys = ref_keys[0]  # (C, M)
+    sim = query @ keys  # (N, M) cosine
+    top, best = sim.max(dim=1)
+    fg, bg = [], []
+    for mask in ref_masks[0]:  # (M,)
+        inside, outside = mask >= 1.0, mask <= 0.0
+        partial = ~(inside | outside)
+        in_max = (query @ keys[:, inside]).amax(dim=1) if inside.any() else None
+        out_max = _best_outside(sim, top, best, outside)
+        part_fg = part_bg = None
+        if partial.any():
+            part = query @ keys[:, partial]  # few columns: the object's outline
+            part_fg = (part - 2.0 * (1.0 - mask[partial])).amax(dim=1)
+            part_bg = (part - 2.0 * mask[partial]).amax(dim=1)
+        fg.append(_max_of([in_max, part_fg, None if out_max is None else out_max - 2.0]))
+        bg.append(_max_of([None if in_max is None else in_max - 2.0, part_bg, out_max]))
+    weights = torch.softmax(sim.mul_(log_temperature.exp()), dim=-1)  # sim is not needed after this
+    soft = (weights @ ref_masks[0].t()).t()  # (O, N)
+    out = torch.stack([soft, torch.stack(fg), torch.stack(bg)], dim=1)
+    return out.view(1, ref_masks.shape[1], MATCH_CHANNELS, h, w)
+
+
+def _best_outside(sim: torch.Tensor, top: torch.Tensor, best: torch.Tensor, outside: torch.Tensor) -> torch.Tensor | None:
+    """(N,) best similarity over the columns ``outside`` (M,) bool; None when there are none.
+    ``top``, ``best``: each row's overall maximum and its column."""
+    if not outside.any():
+        return None
+    if outside.all():
+        return top
+    result = top.clone()
+    rows = (~outside)[best].nonzero()[:, 0]  # rows whose best column is not outside
+    if len(rows):
+        result[rows] = sim[rows][:, outside].amax(dim=1)
+    return result
 
 
 def _max_of(values: list[torch.Tensor | None]) -> torch.Tensor:

@@ -112,7 +112,7 @@ class NetworkPropagator:
         feats = self.model.encode(image)
         num_objects = state.previous.shape[0] - 1
         prior = resize_probs(prior_full[1:], image.shape[-2:])  # (K, h, w)
-        matches = torch.cat([self._matches(feats, o) for o in range(num_objects)], dim=0)
+        matches = self._matches(feats, num_objects)
         inputs = self.model.decoder.trunk(feats.repeat(num_objects), matches, prior.unsqueeze(1))
         objects = torch.sigmoid(state.adapter.head(inputs))[:, 0].numpy()  # (K, h/2, w/2)
         probs = self._upsample(soft_aggregate(objects), frame)
@@ -146,19 +146,29 @@ class NetworkPropagator:
             self.refind.remember(state.step, frame, probs, entry, prompted)
         self._adapt(frame, prompted)
 
-    def _matches(self, feats: FrameFeatures, slot: int) -> torch.Tensor:
-        """(1, 6, h8, w8): long- and short-term matching for object ``slot`` (0-based).
+    def _matches(self, feats: FrameFeatures, num_objects: int) -> torch.Tensor:
+        """(K, 6, h8, w8): long- and short-term matching for every object.
 
         An object is matched only against frames from its own start on: earlier frames may show it
-        unlabelled, and their masks would say it is background."""
+        unlabelled, and their masks would say it is background. Objects with the same reference
+        frames (those started together) are matched in one call, which computes the similarity
+        to those frames once for all of them."""
         memory, step = self.state.memory, self.state.step
-        start = memory.starts[slot]
         previous = memory[step - 1]
-        long_steps = [s for s in memory.long_steps(step) if s >= start] or [step - 1]
-        long_keys = torch.cat([memory[s].key for s in long_steps], dim=1)[None]
-        long_masks = torch.cat([slot_row(memory[s].masks, slot) for s in long_steps], dim=1)[None]
-        return match_groups(feats.key, long_keys, long_masks, previous.key[None], slot_row(previous.masks, slot)[None],
-                            self.model.log_temperature)[0]
+        groups: dict[tuple[int, ...], list[int]] = {}
+        for slot in range(num_objects):
+            start = memory.starts[slot]
+            steps = tuple(s for s in memory.long_steps(step) if s >= start) or (step - 1,)
+            groups.setdefault(steps, []).append(slot)
+        out: list[torch.Tensor | None] = [None] * num_objects
+        for long_steps, slots in groups.items():
+            long_keys = torch.cat([memory[s].key for s in long_steps], dim=1)[None]
+            long_masks = torch.cat([_slot_rows(memory[s].masks, slots) for s in long_steps], dim=1)[None]
+            matched = match_groups(feats.key, long_keys, long_masks, previous.key[None],
+                                   _slot_rows(previous.masks, slots)[None], self.model.log_temperature)[0]
+            for i, slot in enumerate(slots):
+                out[slot] = matched[i]
+        return torch.stack(out)
 
     def _adapt(self, frame: np.ndarray, prompted: bool) -> None:
         if not self.config.adapt.enabled:
@@ -220,6 +230,11 @@ class NetworkPropagator:
         h, w = self._internal_size(*frame.shape[:2])
         small = cv2.resize(frame, (w, h), interpolation=cv2.INTER_AREA)
         return torch.from_numpy(small).permute(2, 0, 1)[None].float().div_(255.0)
+
+
+def _slot_rows(masks: torch.Tensor, slots: list[int]) -> torch.Tensor:
+    """(len(slots), M): the rows of masks (K, M) for ``slots``, empty where an object did not exist yet."""
+    return torch.cat([slot_row(masks, slot) for slot in slots])
 
 
 def _random_affine(generator: torch.Generator, shift: float, scale: float, degrees: float) -> torch.Tensor:
