@@ -326,7 +326,9 @@ def _add_train_options(p: argparse.ArgumentParser, out: str, steps: int) -> None
 
 
 def _add_pretraining_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--encoder", choices=["separable", "lite0", "lite1", "lite2"],
+    from vidseg.nn.backbones.names import ENCODERS  # torch-free
+
+    p.add_argument("--encoder", choices=ENCODERS,
                    help="'separable' (learnt from scratch) or EfficientNet-Lite started from ImageNet "
                         "(needs the train extra) (default: separable; with --init, the checkpoint's)")
     p.add_argument("--photos", type=Path, help="photos with masks (folders of images/ and masks/, e.g. "

