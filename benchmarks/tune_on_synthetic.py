@@ -16,9 +16,9 @@ from vidseg.apps.segment import SegmentJob, run_segment
 from vidseg.data import ClipConfig, render_clip, write_clip
 from vidseg.engine.vos.adapt import AdaptConfig
 from vidseg.engine.vos.memory_policy import MemoryConfig
-from vidseg.flow.fusion import FusionConfig
 from vidseg.engine.vos.presets import PRESETS, with_switches
 from vidseg.eval import evaluate_roots
+from vidseg.flow.fusion import FusionConfig
 
 FAST, QUALITY = PRESETS["fast"], PRESETS["quality"]
 _FIRST_ONLY = replace(AdaptConfig(), every=0)

@@ -33,16 +33,16 @@ import numpy as np
 from vidseg.apps.segment import SegmentJob, SegmentStats, run_segment
 from vidseg.data import ClipConfig, render_clip, write_clip
 from vidseg.engine.vos.adapt import AdaptConfig
-from vidseg.flow.fusion import FusionConfig
 from vidseg.engine.vos.memory_policy import MemoryConfig
-from vidseg.nn.registry import REGISTRY, weights_dir
 from vidseg.engine.vos.presets import PRESETS, PropagatorConfig
 from vidseg.errors import VidsegError
 from vidseg.eval import evaluate_roots
 from vidseg.eval.flicker import FLICKER_FLOW, SequenceFlows, sequence_flicker
 from vidseg.eval.splits import VALIDATION
+from vidseg.flow.fusion import FusionConfig
 from vidseg.io.frames import IMAGE_EXTENSIONS, natural_sort_key
 from vidseg.io.masks import write_index_png
+from vidseg.nn.registry import REGISTRY, weights_dir
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "davis2016-train"
 MODEL = "<model>"  # a row's method that stands for the --model checkpoint

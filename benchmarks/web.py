@@ -38,8 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.web.br
 
 from tests.web.browser import chromium_page, free_port  # noqa: E402
 from vidseg.engine.interactive.click_segmenter import ClickSegmenter  # noqa: E402
-from vidseg.eval.davis import read_sequence  # noqa: E402
 from vidseg.eval.click_protocol import next_click  # noqa: E402
+from vidseg.eval.davis import read_sequence  # noqa: E402
 from vidseg.eval.splits import VALIDATION  # noqa: E402
 from vidseg.io.writers import write_video  # noqa: E402
 

@@ -12,9 +12,9 @@ from PIL import Image
 
 from vidseg.apps import click as click_app
 from vidseg.engine.interactive import click_segmenter
-from vidseg.nn.registry import REGISTRY, weights_dir
 from vidseg.nn.checkpoint import save_checkpoint
 from vidseg.nn.interactive import InteractiveNet, InteractiveNetConfig
+from vidseg.nn.registry import REGISTRY, weights_dir
 from tests.apps.cli_checks import assert_user_error, run_command
 
 

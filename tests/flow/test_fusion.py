@@ -4,9 +4,9 @@ import cv2
 import numpy as np
 import pytest
 
+from vidseg.errors import InputError
 from vidseg.flow.fusion import FlowFusion, FusionConfig, WarpedPrior
 from vidseg.ops.slots import one_hot
-from vidseg.errors import InputError
 
 H, W, SIDE = 240, 320, 80
 TOP, LEFT = 70, 60

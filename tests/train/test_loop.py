@@ -10,9 +10,9 @@ import pytest
 import torch
 
 from tests.apps.cli_checks import assert_user_error, run_command
+from vidseg.apps import launch
 from vidseg.data import ClipConfig, render_clip, write_clip
 from vidseg.errors import InputError
-from vidseg.apps import launch
 from vidseg.train import clips
 from vidseg.train.loop import TrainRunConfig, check_run, read_state
 from vidseg.train.vos_trainer import VosTrainConfig

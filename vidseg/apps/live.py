@@ -23,12 +23,12 @@ from pathlib import Path
 import numpy as np
 
 from vidseg.apps.portrait import VIDEO_PRESET
-from vidseg.io.sinks import DEFAULT_FPS
 from vidseg.engine.portrait.backgrounds import BackgroundSpec, Compositor
 from vidseg.engine.portrait.pipeline import PersonModel, PortraitConfig, PortraitPipeline, load_person_model
 from vidseg.errors import InputError
 from vidseg.io.frames import FrameSource, open_frames
 from vidseg.io.outputs import Output, check_outputs
+from vidseg.io.sinks import DEFAULT_FPS
 from vidseg.io.stages import WorkerThread
 from vidseg.io.writers import VideoWriter
 

@@ -16,12 +16,12 @@ import numpy as np
 from tqdm import tqdm
 
 from vidseg.apps.segment import SegmentStats
-from vidseg.io.sinks import DEFAULT_FPS
 from vidseg.engine.portrait.backgrounds import BackgroundSpec, Compositor
 from vidseg.engine.portrait.pipeline import PersonModel, PortraitConfig, PortraitPipeline, load_person_model
 from vidseg.io.frames import open_frames
 from vidseg.io.masks import write_index_png
 from vidseg.io.outputs import Output, check_outputs, make_output_folder
+from vidseg.io.sinks import DEFAULT_FPS
 from vidseg.io.stages import WorkerThread, prefetch
 from vidseg.io.writers import VideoWriter
 

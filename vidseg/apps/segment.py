@@ -18,8 +18,8 @@ from tqdm import tqdm
 
 from vidseg.apps.prompts import SelectionPrompt, number_prompts, warn_if_outside
 from vidseg.apps.threads import cpu_threads
-from vidseg.engine.vos.methods import weights_for
 from vidseg.engine.segmenter import VideoSegmenter
+from vidseg.engine.vos.methods import weights_for
 from vidseg.errors import InputError
 from vidseg.io.masks import write_index_png
 from vidseg.io.outputs import Output, check_outputs, make_output_folder

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from vidseg.engine.propagator import Propagator
-from vidseg.engine.vos.methods import BASELINES, network_config, weights_for
 from vidseg.engine.session import Session
+from vidseg.engine.vos.methods import BASELINES, network_config, weights_for
 from vidseg.errors import InputError
 from vidseg.io.frames import ArraySource, FrameSource, open_frames
 

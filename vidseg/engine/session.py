@@ -15,13 +15,13 @@ import numpy as np
 
 from vidseg.engine.interactive.corrections import ClickLike, SelectionCache, check_clicks, check_object_id
 from vidseg.engine.objects import ObjectManager
-from vidseg.ops.boxes import Box, check_box
-from vidseg.ops.slots import apply_prompt, one_hot, pad_slots, to_slots
 from vidseg.engine.propagator import Propagator
 from vidseg.engine.results import ResultStore
 from vidseg.errors import InputError
 from vidseg.io.frames import FrameSource
 from vidseg.io.masks import fit_mask_to_frame
+from vidseg.ops.boxes import Box, check_box
+from vidseg.ops.slots import apply_prompt, one_hot, pad_slots, to_slots
 
 if TYPE_CHECKING:
     from vidseg.engine.interactive.click_segmenter import ClickSegmenter

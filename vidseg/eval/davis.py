@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from vidseg.errors import InputError
-from vidseg.io.masks import read_mask
 from vidseg.eval.metrics import DEFAULT_BOUND_TH, boundary_f, region_iou
 from vidseg.eval.results import EvalResult, ObjectResult, SequenceResult
+from vidseg.io.masks import read_mask
 
 
 def read_index_png(path: Path) -> np.ndarray:

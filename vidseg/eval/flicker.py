@@ -34,8 +34,8 @@ from vidseg.errors import InputError
 from vidseg.eval.davis import read_index_png
 from vidseg.eval.metrics import region_iou
 from vidseg.flow import FlowConfig, backward_warp, dense_flow, resize_flow
-from vidseg.ops.images import downscale_grey
 from vidseg.io.frames import ArraySource, FrameSource, open_frames
+from vidseg.ops.images import downscale_grey
 
 FLICKER_FLOW = FlowConfig(mode="medium", scale=0.5)
 

@@ -22,9 +22,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from vidseg.nn.backbones import separable
 from vidseg.nn.backbones.efficientnet_lite import LiteFeatures
 from vidseg.nn.backbones.names import check_encoder
-from vidseg.nn.backbones import separable
 from vidseg.nn.backbones.separable import Backbone
 from vidseg.nn.blocks import SeparableBlock, conv_bn_relu, upsample_to
 from vidseg.nn.stored_config import StoredConfig

@@ -21,9 +21,9 @@ import numpy as np
 import torch
 
 from vidseg.engine.interactive.click_segmenter import BOX_MARGIN
-from vidseg.ops.crops import CropWindow, cut
 from vidseg.engine.interactive.selection_cues import selection_maps
 from vidseg.errors import InputError
+from vidseg.ops.crops import CropWindow, cut
 from vidseg.train import augment
 from vidseg.train.clips import FrameStore, SeededSamples, pick_object
 from vidseg.train.composite import composite_clip

@@ -22,9 +22,9 @@ import cv2
 import numpy as np
 import torch
 
+from vidseg.nn.polar import PolarTrackerConfig, context_side, location_grid, ray_angles
 from vidseg.ops.boxes import Box
 from vidseg.ops.crops import CropWindow, cut, cut_smooth
-from vidseg.nn.polar import PolarTrackerConfig, context_side, location_grid, ray_angles
 from vidseg.train import augment
 from vidseg.train.clips import FrameStore, SeededSamples, pick_object
 from vidseg.train.composite import composite_clip

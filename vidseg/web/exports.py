@@ -13,10 +13,10 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from vidseg.io.sinks import open_sinks
 from vidseg.errors import InputError
 from vidseg.io.atomic import atomic_path
 from vidseg.io.masks import write_index_png
+from vidseg.io.sinks import open_sinks
 from vidseg.web.workspace import OpenProject, Workspace
 
 KINDS = ("masks", "overlay", "alpha", "rle")

@@ -7,8 +7,8 @@ import pytest
 
 import vidseg
 from vidseg.errors import InputError
-from vidseg.nn.registry import create_model, save_model
 from vidseg.nn.propagation import PropagationNetConfig
+from vidseg.nn.registry import create_model, save_model
 
 TINY = PropagationNetConfig(widths=(8, 8, 16, 16), key_dim=8, decoder_width=8, refine_width=4)
 

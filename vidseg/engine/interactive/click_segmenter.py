@@ -17,13 +17,13 @@ import numpy as np
 import torch
 
 from vidseg.engine.interactive.clicks import Click, check_click, distance_maps
-from vidseg.ops.boxes import Box, check_box
-from vidseg.ops.crops import CropWindow, cut, paste
 from vidseg.engine.interactive.graph_cut import GraphCutConfig, polish_with_graph_cut
 from vidseg.engine.interactive.selection_cues import selection_maps
 from vidseg.errors import InputError
-from vidseg.ops.guided_filter import guided_upsample
 from vidseg.nn.interactive import InteractiveNet, LowerFeatures, box_at
+from vidseg.ops.boxes import Box, check_box
+from vidseg.ops.crops import CropWindow, cut, paste
+from vidseg.ops.guided_filter import guided_upsample
 
 BOX_MARGIN = 0.2  # the crop around a box: its longer side grown by this much on each side
 CLICK_WINDOW = 0.75  # the wide crop around a single click: this share of the image's shorter side

@@ -19,8 +19,8 @@ from typing import Protocol
 
 import numpy as np
 
-from vidseg.flow.fusion import FlowFusion, FusionConfig
 from vidseg.errors import InputError
+from vidseg.flow.fusion import FlowFusion, FusionConfig
 
 # Chosen with benchmarks/tune_portrait_fusion.py on half of the person sequences (the other half
 # unseen): DIS "ultrafast" on the 240-px working frame itself, one vector per 4x4 block (8x8 pixels

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vidseg.ops.slots import one_hot, to_slots
 from vidseg.flow import FlowConfig, backward_warp, dense_flow, forward_backward_occlusion, resize_flow
-from vidseg.ops.images import downscale_grey
 from vidseg.flow.fill import fill_occluded
+from vidseg.ops.images import downscale_grey
+from vidseg.ops.slots import one_hot, to_slots
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from vidseg.engine.vos.flow_propagator import FlowPropagator
 from vidseg.engine.propagator import Propagator
+from vidseg.engine.vos.flow_propagator import FlowPropagator
 from vidseg.engine.vos.static_propagator import StaticPropagator
 from vidseg.errors import InputError
 

@@ -25,9 +25,9 @@ from vidseg.engine.vos.presets import PropagatorConfig
 from vidseg.engine.vos.redetect import Redetector
 from vidseg.engine.vos.redetect_memory import RedetectMemory
 from vidseg.flow.fusion import FlowFusion
+from vidseg.nn.propagation import INPUT_MULTIPLE, KEY_STRIDE, FrameFeatures, PropagationNet, RefineInputs, match_groups
 from vidseg.ops.guided_filter import guided_upsample
 from vidseg.ops.slots import soft_aggregate
-from vidseg.nn.propagation import INPUT_MULTIPLE, KEY_STRIDE, FrameFeatures, PropagationNet, RefineInputs, match_groups
 
 if TYPE_CHECKING:
     from vidseg.nn.polar import PolarTrackerNet

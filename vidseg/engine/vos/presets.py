@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from vidseg.engine.vos.adapt import AdaptConfig
-from vidseg.flow.fusion import FusionConfig
 from vidseg.engine.vos.memory_policy import MemoryConfig
 from vidseg.engine.vos.redetect import RedetectConfig
 from vidseg.errors import InputError
+from vidseg.flow.fusion import FusionConfig
 
 
 @dataclass(frozen=True)

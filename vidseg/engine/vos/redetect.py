@@ -31,9 +31,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from vidseg.errors import InputError
 from vidseg.ops.boxes import Box
 from vidseg.ops.slots import apply_prompt
-from vidseg.errors import InputError
 
 if TYPE_CHECKING:
     from vidseg.engine.track.polar_tracker import PolarTracker
