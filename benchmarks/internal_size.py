@@ -16,9 +16,8 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from vidseg.apps.segment import SegmentJob
 from vidseg.engine.vos.presets import PRESETS
-from vos_ablation import DEFAULT_ROOT, segment_in_fresh_process
+from vos_ablation import DEFAULT_ROOT, MODEL, RowSpec, segment_row
 
 
 def main() -> None:
@@ -34,14 +33,10 @@ def main() -> None:
     print("| internal height | FPS end to end | peak MB |")
     with tempfile.TemporaryDirectory() as tmp:
         for height in (int(h) for h in args.heights.split(",")):
-            config = replace(PRESETS[args.preset], internal_height=height)
-            frames = seconds = peak = 0.0
-            for seq in args.sequences.split(","):
-                first = sorted((args.root / "Annotations" / seq).glob("*.png"))[0]
-                stats = segment_in_fresh_process(SegmentJob(args.root / "JPEGImages" / seq, first,
-                                                            Path(tmp) / f"{height}" / seq, method=args.model,
-                                                            network_config=config, progress=False))
-                frames, seconds, peak = frames + stats.frames, seconds + stats.seconds, max(peak, stats.peak_rss_mb)
+            row = RowSpec(f"{height} px", MODEL, replace(PRESETS[args.preset], internal_height=height))
+            stats = segment_row(row, {MODEL: args.model}, args.root, args.sequences.split(","), Path(tmp))
+            frames, seconds = sum(s.frames for s in stats), sum(s.seconds for s in stats)
+            peak = max(s.peak_rss_mb for s in stats)
             print(f"| {height:15d} | {frames / seconds:14.1f} | {peak:7.0f} |", flush=True)
 
 

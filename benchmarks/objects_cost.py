@@ -17,9 +17,9 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from vidseg.apps.segment import SegmentJob
+from vidseg.engine.vos.presets import PRESETS
 from vidseg.nn.registry import shipped_path
-from vos_ablation import objects_clip, segment_in_fresh_process
+from vos_ablation import RowSpec, objects_clip, objects_timing
 
 
 def main() -> None:
@@ -29,14 +29,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     print(f"model {args.model}, preset {args.preset}, {os.cpu_count()} cores, load before {os.getloadavg()[0]:.2f}")
+    row = RowSpec(args.preset, str(args.model), PRESETS[args.preset])
     seconds: dict[str, list[float]] = {"1": [], "3": []}
     with tempfile.TemporaryDirectory() as tmp:
-        images, one, three = objects_clip(Path(tmp) / "clip")
+        clip = objects_clip(Path(tmp) / "clip")
         for rep in range(args.repeat):
-            for name, mask in (("1", one), ("3", three)):
-                stats = segment_in_fresh_process(SegmentJob(images, mask, Path(tmp) / f"{name}-{rep}", method=str(args.model),
-                                                            preset=args.preset, progress=False))
-                seconds[name].append(stats.seconds / stats.frames)
+            one, three = objects_timing(row, {}, clip, Path(tmp) / f"run-{rep}")
+            seconds["1"].append(one)
+            seconds["3"].append(three)
     one_s, three_s = statistics.median(seconds["1"]), statistics.median(seconds["3"])
     runs = "; ".join(f"{k} object(s): " + ", ".join(f"{v:.3f}" for v in vals) for k, vals in seconds.items())
     print(f"s/frame, median of {args.repeat}: 1 object {one_s:.3f}, 3 objects {three_s:.3f}, ratio {three_s / one_s:.2f} ({runs})")

@@ -18,18 +18,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from vidseg.apps.segment import SegmentJob, SegmentStats, run_segment
-
-DEFAULT_ROOT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "davis2016-train"
+from vidseg.apps.segment import SegmentJob
+from vos_ablation import DEFAULT_ROOT, segment_in_fresh_process
 
 
 def _spin(stop: multiprocessing.Event) -> None:
     while not stop.is_set():
         sum(range(10_000))
-
-
-def _segment(job: SegmentJob) -> SegmentStats:
-    return run_segment(job)
 
 
 def measure(job: SegmentJob, neighbours: int) -> float:
@@ -41,8 +36,7 @@ def measure(job: SegmentJob, neighbours: int) -> float:
         process.start()
     time.sleep(0.5)
     try:
-        with context.Pool(1, maxtasksperchild=1) as pool:
-            return pool.apply(_segment, (job,)).fps
+        return segment_in_fresh_process(job).fps
     finally:
         stop.set()
         for process in spinners:

@@ -43,9 +43,10 @@ def default_threads() -> int:
 def busy_cores(seconds: float) -> float | None:
     """How many cores other processes kept busy over the next ``seconds`` (this process's own
     threads, a decoder started before, do not count); None without /proc/stat."""
-    before, own_before = _cpu_times(), _own_ticks()
-    if before is None:
+    before = _cpu_times()
+    if before is None:  # not Linux: no /proc (and no clock ticks to count in)
         return None
+    own_before = _own_ticks()
     time.sleep(seconds)
     after, own_after = _cpu_times(), _own_ticks()
     if after is None:
@@ -65,13 +66,9 @@ def _cpu_times() -> list[int] | None:
         return None
 
 
-def _own_ticks() -> int:
-    """This process's CPU time (user + system, all threads), in the ticks of /proc/stat; 0 if unknown."""
-    try:
-        fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
-        return int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
-    except (OSError, ValueError, IndexError):
-        return 0
+def _own_ticks() -> float:
+    """This process's CPU time (user + system, all threads), in the ticks of /proc/stat."""
+    return time.process_time() * os.sysconf("SC_CLK_TCK")
 
 
 def parse_threads(text: str | int | None) -> int | None:

@@ -155,10 +155,11 @@ class NetworkPropagator:
         to those frames once for all of them."""
         memory, step = self.state.memory, self.state.step
         previous = memory[step - 1]
+        candidates = memory.long_steps(step)
         groups: dict[tuple[int, ...], list[int]] = {}
         for slot in range(num_objects):
             start = memory.starts[slot]
-            steps = tuple(s for s in memory.long_steps(step) if s >= start) or (step - 1,)
+            steps = tuple(s for s in candidates if s >= start) or (step - 1,)
             groups.setdefault(steps, []).append(slot)
         out: list[torch.Tensor | None] = [None] * num_objects
         for long_steps, slots in groups.items():
