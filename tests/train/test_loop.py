@@ -14,7 +14,7 @@ from vidseg.apps import launch
 from vidseg.data import ClipConfig, render_clip, write_clip
 from vidseg.errors import InputError
 from vidseg.train import clips
-from vidseg.train.loop import TrainRunConfig, check_run, read_state
+from vidseg.train.loop import TrainRunConfig, check_run, read_state, resolve_device
 from vidseg.train.vos_trainer import VosTrainConfig
 
 MODELS = ["vos", "interactive", "tracker"]
@@ -44,6 +44,7 @@ def train(capsys, data: Path, out: Path, model: str, *options) -> tuple[int, str
     ("--batch-size", "0"), ("--batch-size", "-2"), ("--steps", "0"), ("--steps", "-5"), ("--workers", "-1"),
     ("--lr", "nan"), ("--lr", "inf"), ("--lr", "0"), ("--lr", "-0.1"), ("--seed", "-1"),
     ("--minutes", "0"), ("--minutes", "-1"), ("--minutes", "nan"), ("--minutes", "inf"),
+    ("--scale", "0"), ("--scale", "1.5"), ("--scale", "nan"), ("--device", "gpu"), ("--device", "cuda:x"),
 ])
 def test_each_bad_training_option_is_one_line_before_any_decoding(capsys, tmp_path, data, model, option, value):
     code, err = train(capsys, data, tmp_path / "run" / "net.pt", model, option, value)
@@ -95,6 +96,29 @@ def test_the_config_refuses_bad_values_from_python_too(tmp_path):
         with pytest.raises(InputError):
             VosTrainConfig(**base, **bad)
     assert TrainRunConfig(**base, minutes=0.5).minutes == 0.5
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA GPU")
+@pytest.mark.parametrize("model", MODELS)
+def test_a_cuda_device_without_a_gpu_is_one_line_naming_cpu(capsys, tmp_path, data, model):
+    code, err = train(capsys, data, tmp_path / "run" / "net.pt", model, "--device", "cuda")
+    assert_user_error(code, err, "--device cpu")
+    assert not (tmp_path / "run").exists()
+
+
+def test_nproc_with_a_gpu_is_refused(tmp_path, data, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    config = TrainRunConfig(data=data, out=tmp_path / "net.pt", sequences=("clip",), device="cuda", batch_size=2)
+    check_run(config)  # one process on the GPU is fine
+    with pytest.raises(InputError, match="--nproc 2 trains on CPU"):
+        check_run(config, world=2)
+
+
+def test_auto_device_is_the_gpu_only_where_torch_sees_one():
+    assert resolve_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert resolve_device("cpu") == "cpu"
+    assert resolve_device("cuda:1") == "cuda:1"
 
 
 def test_restart_skips_the_unreadable_state(tmp_path, data):

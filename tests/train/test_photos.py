@@ -48,3 +48,15 @@ def test_photos_with_several_parts_come_twice_when_asked(tmp_path):
     store = load_photos(root, parts=True)
     assert store.names == ("set/0", "set/1", "set/1#parts", "set/2")
     assert store.masks[2].max() == 2 and store.masks[1].max() == 1
+
+
+def test_the_train_and_validation_photo_splits_part_every_folder(tmp_path):
+    from vidseg.eval.splits import PHOTO_VALIDATION_EVERY
+
+    root = write_photos(tmp_path, count=PHOTO_VALIDATION_EVERY + 2)
+    every = load_photos(root).names
+    train, held = load_photos(root, split="train", parts=True).names, load_photos(root, split="validation").names
+    assert set(train).isdisjoint(held) and sorted(train + held) == sorted(every)
+    assert len(held) == 2  # positions 0 and 10 of the sorted names
+    with pytest.raises(InputError, match="photo split"):
+        load_photos(root, split="val")

@@ -318,6 +318,11 @@ def _add_train_options(p: argparse.ArgumentParser, out: str, steps: int) -> None
     p.add_argument("--minutes", type=float, help="stop after this long; the same command resumes")
     p.add_argument("--workers", type=int, default=1, help="data-loading processes (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--scale", type=float, default=0.5,
+                   help="share of the videos' frame size they are read at (default: %(default)s; "
+                        "1 for frames already made smaller)")
+    p.add_argument("--device", default="auto",
+                   help="'cpu', 'cuda' or 'cuda:N' to train on (default: auto, a GPU when torch sees one)")
     p.add_argument("--restart", action="store_true", help="ignore a saved training state and start over")
     p.add_argument("--init", type=Path, metavar="WEIGHTS",
                    help="fine-tune: start from this checkpoint's network (e.g. a shipped one) instead of a new one")
@@ -333,12 +338,15 @@ def _add_pretraining_options(p: argparse.ArgumentParser) -> None:
                         "(needs the train extra) (default: separable; with --init, the checkpoint's)")
     p.add_argument("--photos", type=Path, help="photos with masks (folders of images/ and masks/, e.g. "
                    "ECSSD) to learn from besides the videos")
+    p.add_argument("--photo-split", default="all", choices=["all", "train"],
+                   help="'train': leave out the photos held out for validation (every 10th of each folder) "
+                        "(default: %(default)s)")
     p.add_argument("--pretrain-steps", type=int, default=0,
                    help="first steps on --photos only, then photos and videos mixed (default: 0)")
 
 
 def _pretraining_options(args: argparse.Namespace) -> dict:
-    return dict(photos=args.photos, pretrain_steps=args.pretrain_steps)
+    return dict(photos=args.photos, photo_split=args.photo_split, pretrain_steps=args.pretrain_steps)
 
 
 def _model_config(config_class: type, args: argparse.Namespace, **lite: object):
@@ -355,12 +363,14 @@ def _model_config(config_class: type, args: argparse.Namespace, **lite: object):
 
 def _train_run_options(args: argparse.Namespace) -> dict:
     from vidseg.eval import splits
+    from vidseg.train.loop import resolve_device
 
     named = {"train": splits.TRAIN, "all": splits.ALL}
     sequences = named.get(args.sequences) or tuple(args.sequences.split(","))
     return dict(data=args.data, out=args.out, sequences=tuple(sequences), steps=args.steps,
                 batch_size=args.batch_size, lr=args.lr, minutes=args.minutes, workers=args.workers,
-                seed=args.seed, restart=args.restart, init=args.init)
+                seed=args.seed, restart=args.restart, init=args.init, scale=args.scale,
+                device=resolve_device(args.device))
 
 
 def _run_train_vos(args: argparse.Namespace) -> int:

@@ -21,3 +21,15 @@ ALL = (
 )
 
 TRAIN = tuple(s for s in ALL if s not in VALIDATION)
+
+
+# Photos (../shared/data/static): every 10th of each folder, by sorted name from the first, is held
+# out of the train-split models and scored by the interactive benchmark; the shipped models see all.
+PHOTO_SPLITS = ("all", "train", "validation")
+PHOTO_VALIDATION_EVERY = 10
+
+
+def photo_in_split(position: int, split: str) -> bool:
+    """Whether the photo at ``position`` of its folder (sorted by name, from 0) belongs to ``split``."""
+    held_out = position % PHOTO_VALIDATION_EVERY == 0
+    return split == "all" or held_out == (split == "validation")

@@ -147,7 +147,8 @@ def box_at(region: torch.Tensor, x: float, y: float, crop: int) -> tuple[float, 
     cx, cy = min(int(x / stride), w - 1), min(int(y / stride), h - 1)
     ys, xs = slice(max(cy - 1, 0), cy + 2), slice(max(cx - 1, 0), cx + 2)
     weight = torch.sigmoid(region[0, ys, xs]) + 1e-3
-    gy, gx = torch.meshgrid(torch.arange(h, dtype=region.dtype)[ys], torch.arange(w, dtype=region.dtype)[xs],
+    gy, gx = torch.meshgrid(torch.arange(h, dtype=region.dtype, device=region.device)[ys],
+                            torch.arange(w, dtype=region.dtype, device=region.device)[xs],
                             indexing="ij")
     centres_x, centres_y = (gx + 0.5) * stride, (gy + 0.5) * stride
     sides = [centres_x - region[1, ys, xs] * crop, centres_y - region[2, ys, xs] * crop,
@@ -163,8 +164,8 @@ def region_targets(masks: torch.Tensor, cells: int) -> tuple[torch.Tensor, torch
     """
     b, _, s, _ = masks.shape
     objectness = F.adaptive_avg_pool2d(masks, cells)
-    centres = (torch.arange(cells, dtype=masks.dtype) + 0.5) * (s / cells)
-    dist = torch.zeros(b, 4, cells, cells, dtype=masks.dtype)
+    centres = (torch.arange(cells, dtype=masks.dtype, device=masks.device) + 0.5) * (s / cells)
+    dist = torch.zeros(b, 4, cells, cells, dtype=masks.dtype, device=masks.device)
     for i in range(b):
         ys, xs = torch.nonzero(masks[i, 0] > 0.5, as_tuple=True)
         if len(xs) == 0:

@@ -64,7 +64,7 @@ def simulate_round(model: InteractiveNet, lower: LowerFeatures, masks: torch.Ten
     the prediction (B, 1, S, S) in [0, 1], the next round's previous mask."""
     logits = model.upper(lower, click_maps(clicks, prev, cues))
     probs = torch.sigmoid(F.interpolate(logits, size=masks.shape[-2:], mode="bilinear", align_corners=False))
-    for k, (pred, gt) in enumerate(zip(probs[:, 0].numpy() > 0.5, masks[:, 0].numpy() > 0.5)):
+    for k, (pred, gt) in enumerate(zip(probs[:, 0].cpu().numpy() > 0.5, masks[:, 0].cpu().numpy() > 0.5)):
         click = next_click(pred, gt)
         if click is not None:
             clicks[k].append(click)
@@ -77,7 +77,7 @@ def click_maps(clicks: list[list[Click]], prev: torch.Tensor, cues: torch.Tensor
     size = prev.shape[-2:]
     maps = [distance_maps(np.array([(c.x, c.y) for c in cs], np.float32).reshape(-1, 2),
                           np.array([c.positive for c in cs], bool), size) for cs in clicks]
-    return torch.cat([torch.from_numpy(np.stack(maps)), prev, cues], dim=1)
+    return torch.cat([torch.from_numpy(np.stack(maps)).to(prev.device), prev, cues], dim=1)
 
 
 def _batches(config: InteractiveTrainConfig, start: int) -> Iterator[dict]:
@@ -92,6 +92,7 @@ def _batches(config: InteractiveTrainConfig, start: int) -> Iterator[dict]:
     if config.photos is not None:
         from vidseg.train.photos import load_photos
 
-        photos = InteractiveTrainingSet(load_photos(config.photos, max_side=config.model.crop * 2, parts=True), samples, length)
+        photos = InteractiveTrainingSet(load_photos(config.photos, max_side=config.model.crop * 2, parts=True,
+                                                         split=config.photo_split), samples, length)
         dataset = with_photos(photos, dataset, config)
     return index_loader(dataset, config, start)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -50,6 +51,7 @@ class TrainRunConfig:
     minutes: float | None = None  # stop (resumably) after this long
     restart: bool = False
     init: Path | None = None  # start from this checkpoint's network instead of a new one (fine-tuning)
+    device: str = "cpu"  # where the network trains: "cpu", "cuda" or "cuda:N"; samples are made on the CPU
 
     def __post_init__(self) -> None:
         """Refuse values no run can use, at construction: before any decoding, caching or launch.
@@ -61,9 +63,11 @@ class TrainRunConfig:
             _check_whole(name, value, least)
         _check_number("--lr", self.lr, "a learning rate above 0, e.g. 2e-3")
         _check_number("weight_decay", self.weight_decay, "a number of at least 0", zero=True)
-        _check_number("scale", self.scale, "a share of the frame size in (0, 1], e.g. 0.5", most=1.0)
+        _check_number("--scale", self.scale, "a share of the frame size in (0, 1], e.g. 0.5", most=1.0)
         if self.minutes is not None:
             _check_number("--minutes", self.minutes, "a number of minutes above 0")
+        if not isinstance(self.device, str) or not re.fullmatch(r"cpu|cuda(:\d+)?", self.device):
+            raise InputError(f"--device is {self.device!r}; give cpu, cuda or cuda:N")
 
     @property
     def state_path(self) -> Path:
@@ -95,6 +99,10 @@ def check_run(config: TrainRunConfig, world: int = 1) -> None:
     from vidseg.train.clips import sequence_folders
 
     distributed.check_split(config.batch_size, world)
+    check_device(config.device)
+    if world > 1 and config.device != "cpu":
+        # The ranks' loss, IoU and stop flag are exchanged as CPU tensors (gloo); nccl would need them on the GPU.
+        raise InputError(f"--nproc {world} trains on CPU processes only; give --device cpu, or --nproc 1 for one GPU")
     sequence_folders(Path(config.data), tuple(config.sequences))
     if config.out.is_dir():
         raise OutputError(f"--out {config.out} is a folder; give the weights file to write, e.g. {config.out / 'net.pt'}")
@@ -104,6 +112,22 @@ def check_run(config: TrainRunConfig, world: int = 1) -> None:
         from vidseg.nn.checkpoint import read_checkpoint
 
         read_checkpoint(config.init)  # missing or not a checkpoint: one line before any work
+
+
+def check_device(device: str) -> None:
+    """InputError unless torch can train on ``device`` here (a CUDA device needs a CUDA build and a GPU)."""
+    if device == "cpu":
+        return
+    index = int(device.partition(":")[2] or 0)
+    if not torch.cuda.is_available() or index >= torch.cuda.device_count():
+        raise InputError(f"--device {device}: torch sees no such CUDA GPU here; give --device cpu")
+
+
+def resolve_device(choice: str) -> str:
+    """``auto``: cuda when torch sees a GPU, else cpu; any other choice as given."""
+    if choice != "auto":
+        return choice
+    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def read_state(path: Path) -> dict:
@@ -141,7 +165,7 @@ def run_training(config: TrainRunConfig, model: nn.Module, arch: str,
     distributed: :func:`vidseg.train.distributed.step_indices`); ``step_fn(batch)`` computes the loss.
     """
     groups = param_groups if param_groups is not None else [{"params": list(model.parameters())}]
-    with distributed.process_group() as ranks:
+    with distributed.process_group(config.device) as ranks:
         return _train(config, model, arch, batches, step_fn, ranks, groups)
 
 
@@ -149,10 +173,14 @@ def _train(config: TrainRunConfig, model: nn.Module, arch: str, batches: Callabl
            step_fn: Callable[[dict], StepResult], ranks: Ranks, groups: list[dict]) -> Path:
     check_run(config, ranks.world)  # a bad state file or batch split: one line now, not after decoding
     torch.manual_seed(config.seed)
+    device = torch.device(config.device)
+    model.to(device)  # before the optimiser: its state is made beside the parameters
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # one crop size per run: the fastest kernels are found once
     optimizer = torch.optim.AdamW(_trainable(groups), lr=config.lr, weight_decay=config.weight_decay)
     step = _resume(config, model, optimizer, arch, ranks)
     train_step = distributed.data_parallel(model, step_fn, ranks)
-    loader = batches(step)
+    loader = _on_device(batches(step), device)
     started, first_step = time.perf_counter(), step
     model.train()
     while step < config.steps:
@@ -184,6 +212,12 @@ def _train(config: TrainRunConfig, model: nn.Module, arch: str, batches: Callabl
         save_model(config.out, arch, model, meta)
         log(arch, f"wrote {config.out}")
     return config.out
+
+
+def _on_device(batches: Iterator[dict], device: torch.device) -> Iterator[dict]:
+    """``batches`` with their tensors moved to ``device`` (samples are made on the CPU by the loader)."""
+    for batch in batches:
+        yield {k: v.to(device, non_blocking=True) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
 
 
 def _trainable(groups: list[dict]) -> list[dict]:

@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image
 
 from vidseg.errors import InputError
+from vidseg.eval.splits import PHOTO_SPLITS, photo_in_split
 from vidseg.train.clips import FrameStore
 
 
@@ -38,27 +39,30 @@ def photo_folders(root: str | os.PathLike) -> list[Path]:
 PART_SHARE = 0.05
 
 
-def load_photos(root: str | os.PathLike, max_side: int = 320, parts: bool = False) -> FrameStore:
+def load_photos(root: str | os.PathLike, max_side: int = 320, parts: bool = False, split: str = "all") -> FrameStore:
     """Every photo with a mask under ``root`` (see :func:`photo_folders`), shrunk so its longer
     side is at most ``max_side``; the whole mask is object 1 (a photo's salient objects together).
     With ``parts``, a photo whose mask falls into two or more separate parts (PASCAL-S often marks
     several objects) comes a second time with each part an object of its own (:func:`split_parts`),
-    for networks that are asked for one object."""
+    for networks that are asked for one object. ``split``: "all", or our "train" or "validation"
+    photos (:func:`vidseg.eval.splits.photo_in_split`)."""
+    if split not in PHOTO_SPLITS:
+        raise InputError(f"photo split {split!r}; give one of {', '.join(PHOTO_SPLITS)}")
     names, frames, masks = [], [], []
     for folder in photo_folders(root):
-        for image_path in sorted((folder / "images").glob("*.jpg")):
+        for position, image_path in enumerate(sorted((folder / "images").glob("*.jpg"))):
             mask_path = folder / "masks" / f"{image_path.stem}.png"
-            if not mask_path.is_file():
+            if not mask_path.is_file() or not photo_in_split(position, split):
                 continue
             image, mask = _read_pair(image_path, mask_path, max_side)
             names.append(f"{folder.name}/{image_path.stem}")
             frames.append(image[None])
             masks.append(mask[None])
-            split = split_parts(mask) if parts else None
-            if split is not None:
+            apart = split_parts(mask) if parts else None
+            if apart is not None:
                 names.append(f"{folder.name}/{image_path.stem}#parts")
                 frames.append(image[None])
-                masks.append(split[None])
+                masks.append(apart[None])
     if not names:
         raise InputError(f"no photo under {root} has a mask of the same name in masks/")
     return FrameStore.from_arrays(names, frames, masks)

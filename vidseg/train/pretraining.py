@@ -29,6 +29,7 @@ class PhotoTrainConfig(TrainRunConfig):
     of the learning rate, its layers up to stride ``freeze_stride`` frozen (0: none)."""
 
     photos: Path | None = None
+    photo_split: str = "all"  # "train": without the photos held out for validation (vidseg.eval.splits)
     pretrain_steps: int = 0
     photo_ratio: float = 0.25
     encoder_lr_scale: float = 0.1
@@ -45,6 +46,8 @@ class PhotoTrainConfig(TrainRunConfig):
             from vidseg.train.photos import photo_folders
 
             photo_folders(self.photos)  # a wrong folder is one line now, not after decoding the videos
+        if self.photo_split not in ("all", "train"):
+            raise InputError(f"--photo-split is {self.photo_split!r}; give all or train")
         for name in ("photo_ratio", "encoder_lr_scale"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not 0 <= value <= 1:

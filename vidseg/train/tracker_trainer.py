@@ -34,7 +34,8 @@ def train_tracker(config: TrackerTrainConfig) -> Path:
     torch.manual_seed(config.seed)
     # One thread per core: the data workers take theirs. Two threads on a busy 2-core machine made
     # a step ~10x slower (threads spin-waiting for a core), measured.
-    torch.set_num_threads(max(1, (os.cpu_count() or 1) - config.workers))
+    if config.device == "cpu":
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) - config.workers))
     model = starting_model("tracker", config.model, config.init)
     groups = imagenet_start(model, model.backbone, config)
 
@@ -60,7 +61,8 @@ def _batches(config: TrackerTrainConfig, start: int) -> Iterator[dict]:
 
         # A photo is a one-frame sequence: its pairs are the object seen twice, shifted, zoomed and
         # recoloured; composites move it over another photo beside a distractor.
-        photos = TrackerTrainingSet(load_photos(config.photos, max_side=2 * config.model.search, parts=True),
+        photos = TrackerTrainingSet(load_photos(config.photos, max_side=2 * config.model.search, parts=True,
+                                                 split=config.photo_split),
                                     samples, length)
         dataset = with_photos(photos, dataset, config)
     return index_loader(dataset, config, start)

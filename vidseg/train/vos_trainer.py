@@ -54,7 +54,7 @@ def _batches(config: VosTrainConfig, start: int) -> Iterator[dict]:
 
         # Photos make mostly synthetic clips: one photo alone is a clip with no motion.
         photo_samples = VosSampleConfig(size=config.crop, synthetic_ratio=0.8, seed=config.seed)
-        dataset = with_photos(VosTrainingSet(load_photos(config.photos), photo_samples, length=length), dataset, config)
+        dataset = with_photos(VosTrainingSet(load_photos(config.photos, split=config.photo_split), photo_samples, length=length), dataset, config)
     return index_loader(dataset, config, start)
 
 
