@@ -15,6 +15,7 @@ one untimed warm-up box and click. A frame's run stops once IoU >= 0.90 after at
 
     python benchmarks/interactive.py                                   # our validation sequences
     python benchmarks/interactive.py --sequences car-turn --max-frames 3 --methods grabcut
+    python benchmarks/interactive.py --photos ../shared/data/static        # the held-out photos
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -31,9 +33,10 @@ import numpy as np
 from vidseg.errors import VidsegError
 from vidseg.eval.click_protocol import ClickModel, ClickRun, clicks_to_reach, next_click, run_clicks
 from vidseg.eval.grabcut import GrabCutSegmenter
-from vidseg.eval.splits import VALIDATION
+from vidseg.eval.splits import VALIDATION, photo_in_split
 from vidseg.io.frames import open_frames
 from vidseg.io.masks import read_mask
+from vidseg.train.photos import photo_folders
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "davis2016-train"
 MAX_CLICKS = 20
@@ -113,34 +116,51 @@ def warm_up(segmenters: dict[str, ClickModel], image: np.ndarray, gt: np.ndarray
             segmenter.click(click.x, click.y, click.positive)
 
 
-def run_benchmark(root: Path, sequences: list[str], segmenters: dict[str, ClickModel], every: int,
-                  max_frames: int | None, stop_at: float | None) -> dict[str, list[FrameRun]]:
-    """Every ``every``-th frame of each sequence (at most ``max_frames`` in all) through every segmenter."""
-    results: dict[str, list[FrameRun]] = {name: [] for name in segmenters}
-    done = 0
+def davis_items(root: Path, sequences: list[str], every: int) -> Iterator[tuple[str, str, np.ndarray, np.ndarray]]:
+    """(sequence, frame, image (H, W, 3), object mask (H, W) bool) of every ``every``-th frame."""
     for seq in sequences:
         with open_frames(root / "JPEGImages" / seq) as frames:
             for i in range(0, len(frames), every):
-                if max_frames is not None and done >= max_frames:
-                    return results
                 stem = frames.stems[i]
-                gt = read_mask(root / "Annotations" / seq / f"{stem}.png").labels > 0
-                pixels = int(np.count_nonzero(gt))
-                if pixels < MIN_PIXELS:
-                    print(f"{seq}/{stem}: object of {pixels} pixels, skipped", file=sys.stderr)
-                    continue
-                image = frames.read(i)
-                box = tight_box(gt)
-                if done == 0:
-                    warm_up(segmenters, image, gt, box)
-                notes = []
-                for name, segmenter in segmenters.items():
-                    run = run_clicks(segmenter, image, gt, box, max_clicks=MAX_CLICKS, stop_at=stop_at)
-                    results[name].append(FrameRun(seq, stem, pixels, box, run))
-                    notes.append(f"{name} box {100 * run.ious[0]:.1f} 5 clicks {100 * run.ious[5]:.1f} "
-                                 f"NoC@90 {clicks_to_reach(run.ious, 0.90, MAX_CLICKS)}")
-                done += 1
-                print(f"{seq}/{stem}: " + "; ".join(notes), file=sys.stderr, flush=True)
+                yield seq, stem, frames.read(i), read_mask(root / "Annotations" / seq / f"{stem}.png").labels > 0
+
+
+def photo_items(root: Path) -> Iterator[tuple[str, str, np.ndarray, np.ndarray]]:
+    """(folder, photo, image, mask) of each photo our split holds out from training
+    (:func:`vidseg.eval.splits.photo_in_split`), at its own size; the whole mask is the object."""
+    from PIL import Image
+
+    for folder in photo_folders(root):
+        for position, path in enumerate(sorted((folder / "images").glob("*.jpg"))):
+            mask_path = folder / "masks" / f"{path.stem}.png"
+            if photo_in_split(position, "validation") and mask_path.is_file():
+                image = np.asarray(Image.open(path).convert("RGB"))
+                yield folder.name, path.stem, image, read_mask(mask_path).labels > 0
+
+
+def run_benchmark(items: Iterator[tuple[str, str, np.ndarray, np.ndarray]], segmenters: dict[str, ClickModel],
+                  max_frames: int | None, stop_at: float | None) -> dict[str, list[FrameRun]]:
+    """Every item (at most ``max_frames`` in all) through every segmenter."""
+    results: dict[str, list[FrameRun]] = {name: [] for name in segmenters}
+    done = 0
+    for seq, stem, image, gt in items:
+        if max_frames is not None and done >= max_frames:
+            break
+        pixels = int(np.count_nonzero(gt))
+        if pixels < MIN_PIXELS:
+            print(f"{seq}/{stem}: object of {pixels} pixels, skipped", file=sys.stderr)
+            continue
+        box = tight_box(gt)
+        if done == 0:
+            warm_up(segmenters, image, gt, box)
+        notes = []
+        for name, segmenter in segmenters.items():
+            run = run_clicks(segmenter, image, gt, box, max_clicks=MAX_CLICKS, stop_at=stop_at)
+            results[name].append(FrameRun(seq, stem, pixels, box, run))
+            notes.append(f"{name} box {100 * run.ious[0]:.1f} 5 clicks {100 * run.ious[5]:.1f} "
+                         f"NoC@90 {clicks_to_reach(run.ious, 0.90, MAX_CLICKS)}")
+        done += 1
+        print(f"{seq}/{stem}: " + "; ".join(notes), file=sys.stderr, flush=True)
     return results
 
 
@@ -195,6 +215,8 @@ def parse_args() -> argparse.Namespace:
                         help="comma-separated (default: our validation split)")
     parser.add_argument("--every", type=int, default=10, help="use every N-th frame (default 10)")
     parser.add_argument("--max-frames", type=int, help="stop after N frames in all (quick trials)")
+    parser.add_argument("--photos", type=Path, help="score the photos our split holds out (every 10th of each "
+                        "folder, e.g. ../shared/data/static) instead of DAVIS frames")
     parser.add_argument("--model", default="default", help='interactive model: "default" or a checkpoint path')
     parser.add_argument("--methods", default="vidseg,grabcut", help="comma-separated: vidseg, vidseg-global-clicks (no local merge), vidseg-no-graph-cut, "
                         "vidseg-network (none of the three: no graph cut, no edge-aware upsampling, no local merge), grabcut")
@@ -215,21 +237,29 @@ def main() -> None:
     unknown = [m for m in methods if m not in LABELS]
     if unknown or not methods:
         raise SystemExit(f"unknown methods: {', '.join(unknown) or '(none)'}; choose from: {', '.join(LABELS)}")
-    if not (args.data / "JPEGImages").is_dir() or not (args.data / "Annotations").is_dir():
-        raise SystemExit(f"no DAVIS layout (JPEGImages/, Annotations/) at {args.data}; pass --data")
-    missing = [s for s in sequences if not (args.data / "JPEGImages" / s).is_dir()]
-    if missing:
-        raise SystemExit(f"sequences not in {args.data / 'JPEGImages'}: {', '.join(missing)}")
+    if args.photos is not None:
+        try:
+            photo_folders(args.photos)
+        except VidsegError as error:
+            raise SystemExit(str(error)) from None
+        items, sequences = photo_items(args.photos), [f.name for f in photo_folders(args.photos)]
+    else:
+        if not (args.data / "JPEGImages").is_dir() or not (args.data / "Annotations").is_dir():
+            raise SystemExit(f"no DAVIS layout (JPEGImages/, Annotations/) at {args.data}; pass --data")
+        missing = [s for s in sequences if not (args.data / "JPEGImages" / s).is_dir()]
+        if missing:
+            raise SystemExit(f"sequences not in {args.data / 'JPEGImages'}: {', '.join(missing)}")
+        items = davis_items(args.data, sequences, args.every)
     segmenters = make_segmenters(methods, args.model)
     began = time.perf_counter()
-    results = run_benchmark(args.data, sequences, segmenters, args.every, args.max_frames,
-                            None if args.all_clicks else STOP_AT)
+    results = run_benchmark(items, segmenters, args.max_frames, None if args.all_clicks else STOP_AT)
     rows = [summarise(LABELS[name], runs) for name, runs in results.items() if runs]
     if not rows:
         raise SystemExit("no frame with an object of at least 100 pixels; check --sequences and --every")
     clipped = f", first {args.max_frames} such frames" if args.max_frames is not None else ""
-    print(f"{len(sequences)} sequences of {args.data.name}, every {args.every}th frame{clipped}: "
-          f"{', '.join(sequences)}; model: {args.model}; {time.perf_counter() - began:.0f} s")
+    where = (f"held-out photos (every 10th) of {', '.join(sequences)}" if args.photos is not None else
+             f"{len(sequences)} sequences of {args.data.name}, every {args.every}th frame: {', '.join(sequences)}")
+    print(f"{where}{clipped}; model: {args.model}; {time.perf_counter() - began:.0f} s")
     print(format_table(rows))
     if args.json:
         write_json(args.json, rows, results, args, sequences)
