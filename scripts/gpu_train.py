@@ -50,6 +50,9 @@ RUNS = (
     Run("tracker-all", "tracker", ("--encoder", "lite0", "--sequences", "all", *PHOTOS, "--workers", "2"), 32,
         pretrain_share=0.2),
     Run("vos-nophotos", "vos", ("--encoder", "lite0", "--sequences", "train", "--workers", "1"), 8, fixed_steps=4000),
+    # The first phase of vos.pt's recipe on FIT, for choosing run-time settings on the TUNE clips.
+    Run("vos-fit", "vos", ("--encoder", "lite0", "--sequences", "fit", *PHOTOS, "--workers", "1"), 8,
+        fixed_steps=4000, pretrain_share=0.375),
     Run("vos-big-train", "vos", ("--encoder", "lite0", "--sequences", "train", *PHOTOS, "--workers", "2"), 16,
         pretrain_share=0.35),
     Run("vos-big-all", "vos", ("--encoder", "lite0", "--sequences", "all", *PHOTOS, "--workers", "2"), 16,

@@ -311,7 +311,8 @@ def _add_train_options(p: argparse.ArgumentParser, out: str, steps: int) -> None
     p.add_argument("--data", type=Path, required=True, help="DAVIS-layout root (JPEGImages/, Annotations/)")
     p.add_argument("--out", type=Path, default=Path(out), help="weights file (default: %(default)s)")
     p.add_argument("--sequences", default="train",
-                   help="'train' (our split, validation held out), 'all', or comma-separated names (default: %(default)s)")
+                   help="'train' (our split, validation held out), 'fit' (train less the clips run-time settings are "
+                        "tuned on), 'all', or comma-separated names (default: %(default)s)")
     p.add_argument("--steps", type=int, default=steps, help="optimiser steps (default: %(default)s)")
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--lr", type=float, default=2e-3)
@@ -365,7 +366,7 @@ def _train_run_options(args: argparse.Namespace) -> dict:
     from vidseg.eval import splits
     from vidseg.train.loop import resolve_device
 
-    named = {"train": splits.TRAIN, "all": splits.ALL}
+    named = {"train": splits.TRAIN, "all": splits.ALL, "fit": splits.FIT}
     sequences = named.get(args.sequences) or tuple(args.sequences.split(","))
     return dict(data=args.data, out=args.out, sequences=tuple(sequences), steps=args.steps,
                 batch_size=args.batch_size, lr=args.lr, minutes=args.minutes, workers=args.workers,

@@ -22,6 +22,12 @@ ALL = (
 
 TRAIN = tuple(s for s in ALL if s not in VALIDATION)
 
+# Run-time settings (adaptation, preset frame, resolution, re-finding) are chosen on clips the network
+# never saw, or a network that already knows the clip makes every extra look useless. TUNE is six of
+# the TRAIN clips held out of the "fit" networks (trained on FIT) that such choices are made with.
+TUNE = ("boat", "bmx-bumps", "breakdance-flare", "drift-turn", "flamingo", "rollerblade")
+FIT = tuple(s for s in TRAIN if s not in TUNE)
+
 
 # Photos (../shared/data/static): every 10th of each folder, by sorted name from the first, is held
 # out of the train-split models and scored by the interactive benchmark; the shipped models see all.
