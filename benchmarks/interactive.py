@@ -44,7 +44,7 @@ STOP_AT = 0.90  # the highest NoC threshold reported: stopping there changes no 
 MIN_PIXELS = 100
 LABELS = {"vidseg": "vidseg interactive", "vidseg-global-clicks": "- local merge",
           "vidseg-no-graph-cut": "- merge, graph cut", "vidseg-network": "- merge, cut, guided filter",
-          "grabcut": "GrabCut"}
+          "previous": "previous network", "grabcut": "GrabCut"}
 
 
 @dataclass
@@ -83,8 +83,9 @@ def tight_box(mask: np.ndarray) -> tuple[int, int, int, int]:
     return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
 
 
-def make_segmenters(methods: list[str], model: str) -> dict[str, ClickModel]:
-    """One segmenter per method name, built once and reused for every frame."""
+def make_segmenters(methods: list[str], model: str, previous: str = "default") -> dict[str, ClickModel]:
+    """One segmenter per method name, built once and reused for every frame; "previous" is the whole
+    pipeline with the ``previous`` network (the one shipped before ``model``)."""
     segmenters: dict[str, ClickModel] = {}
     for method in methods:
         if method == "grabcut":
@@ -96,9 +97,9 @@ def make_segmenters(methods: list[str], model: str) -> dict[str, ClickModel]:
                 from vidseg.engine.interactive.graph_cut import GraphCutConfig
 
                 refine = RefineConfig(enabled=method != "vidseg-network")
-                graph_cut = GraphCutConfig(enabled=method in ("vidseg", "vidseg-global-clicks"))
-                segmenters[method] = ClickSegmenter(model=model, refine=refine, graph_cut=graph_cut,
-                                                    merge_locally=method == "vidseg")
+                graph_cut = GraphCutConfig(enabled=method in ("vidseg", "vidseg-global-clicks", "previous"))
+                segmenters[method] = ClickSegmenter(model=previous if method == "previous" else model, refine=refine,
+                                                    graph_cut=graph_cut, merge_locally=method in ("vidseg", "previous"))
             except (ImportError, VidsegError) as error:
                 raise SystemExit(f"cannot load our interactive model ({error}); "
                                  "pass --model PATH, or --methods grabcut for the baseline alone") from error
@@ -196,7 +197,7 @@ def write_json(path: Path, rows: list[Row], results: dict[str, list[FrameRun]], 
                sequences: list[str]) -> None:
     data = {
         "data": str(args.data), "sequences": sequences, "every": args.every, "max_frames": args.max_frames,
-        "model": args.model, "max_clicks": MAX_CLICKS, "stop_at": None if args.all_clicks else STOP_AT,
+        "model": args.model, "previous_model": args.previous_model, "max_clicks": MAX_CLICKS, "stop_at": None if args.all_clicks else STOP_AT,
         "rows": [asdict(r) for r in rows],
         "frames": {LABELS[name]: [{"sequence": f.sequence, "frame": f.frame, "pixels": f.pixels, "box": f.box,
                                    "ious": f.run.ious, "start_seconds": f.run.start_seconds,
@@ -218,8 +219,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--photos", type=Path, help="score the photos our split holds out (every 10th of each "
                         "folder, e.g. ../shared/data/static) instead of DAVIS frames")
     parser.add_argument("--model", default="default", help='interactive model: "default" or a checkpoint path')
+    parser.add_argument("--previous-model", default="default",
+                        help='the network of the "previous" method: a shipped tag or a checkpoint path')
     parser.add_argument("--methods", default="vidseg,grabcut", help="comma-separated: vidseg, vidseg-global-clicks (no local merge), vidseg-no-graph-cut, "
-                        "vidseg-network (none of the three: no graph cut, no edge-aware upsampling, no local merge), grabcut")
+                        "vidseg-network (none of the three: no graph cut, no edge-aware upsampling, no local merge), "
+                        "previous (vidseg with --previous-model), grabcut")
     parser.add_argument("--all-clicks", action="store_true", help=f"always make {MAX_CLICKS} clicks (no early stop)")
     parser.add_argument("--json", type=Path, help="also write the summary and per-frame IoUs as JSON")
     args = parser.parse_args()
@@ -250,7 +254,7 @@ def main() -> None:
         if missing:
             raise SystemExit(f"sequences not in {args.data / 'JPEGImages'}: {', '.join(missing)}")
         items = davis_items(args.data, sequences, args.every)
-    segmenters = make_segmenters(methods, args.model)
+    segmenters = make_segmenters(methods, args.model, args.previous_model)
     began = time.perf_counter()
     results = run_benchmark(items, segmenters, args.max_frames, None if args.all_clicks else STOP_AT)
     rows = [summarise(LABELS[name], runs) for name, runs in results.items() if runs]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -239,9 +238,10 @@ def check_image(image: np.ndarray) -> np.ndarray:
 
 
 def load_interactive(model: str | os.PathLike | InteractiveNet = "default") -> InteractiveNet:
-    """The network: "default" (the shipped weights), a checkpoint path, or a network as it is."""
+    """The network: a shipped tag ("default", or another the registry lists), a checkpoint path, or a
+    network as it is."""
     if isinstance(model, InteractiveNet):
         return model
     from vidseg.nn.registry import load_model
 
-    return load_model("interactive", str(model) if str(model) == "default" else Path(model))
+    return load_model("interactive", model)
