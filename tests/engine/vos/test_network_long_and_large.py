@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -54,8 +55,12 @@ def tiny_checkpoint(tmp_path_factory):
 
 
 def peak_mb(frames: int, checkpoint) -> float:
+    # One torch thread and two malloc arenas: glibc gives each thread an arena of its own whose peak
+    # varies run to run (one run of 300 frames peaked at 566 MB, another at 365), which is noise, not
+    # growth with the clip's length.
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MALLOC_ARENA_MAX": "2"}
     done = subprocess.run([sys.executable, "-c", _RUN_CLIP, str(frames), str(checkpoint)],
-                          capture_output=True, text=True, check=True)
+                          capture_output=True, text=True, check=True, env=env)
     return json.loads(done.stdout.strip().splitlines()[-1])["peak_mb"]
 
 
