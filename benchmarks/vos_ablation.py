@@ -1,8 +1,9 @@
 """The ablation table of the propagation network: what each component adds, all rows from one run.
 
 Rows (:data:`ROWS`): the flow baseline; the previous network (``--baseline-model``, by default the
-previous default's train-split twin) with the ``fast`` preset as it shipped with it (224 px); the
-network alone (no flow fusion, no online adaptation, no preset frame, ``fast`` sizes); then fusion,
+previous default's train-split twin) with the ``fast`` preset as it shipped with it (224 px); photo
+pre-training, without vs with (the first phase of the network's recipe trained both ways, alone, with
+``--no-photos-model`` and ``--photos-model``); the network alone (no flow fusion, no online adaptation, no preset frame, ``fast`` sizes); then fusion,
 adaptation and the preset frame added one at a time; the ``fast`` and ``quality`` presets as shipped. Columns: J&F,
 J, F, flicker (:mod:`vidseg.eval.flicker`; the ground truth's flicker is the floor), FPS end to end
 (:func:`vidseg.apps.segment.run_segment`: decode, method, PNG encode; start-up excluded), peak
@@ -47,6 +48,8 @@ from vidseg.nn.registry import REGISTRY, weights_dir
 DEFAULT_ROOT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "davis2016-train"
 MODEL = "<model>"  # a row's method that stands for the --model checkpoint
 BASELINE_MODEL = "<baseline-model>"  # ... and for the --baseline-model checkpoint (the network before)
+# The first phase of MODEL's recipe trained without and with photos (--no-photos-model, --photos-model).
+NO_PHOTOS_MODEL, PHOTOS_MODEL = "<no-photos-model>", "<photos-model>"
 GROUND_TRUTH = "ground truth"
 
 
@@ -75,6 +78,8 @@ _STEPS = _component_configs()
 ROWS: list[RowSpec] = [
     RowSpec("flow baseline", "flow", None),
     RowSpec("previous network (fast)", BASELINE_MODEL, replace(PRESETS["fast"], internal_height=224)),  # as it shipped
+    RowSpec("phase 1 without photos, alone", NO_PHOTOS_MODEL, _STEPS["alone"]),
+    RowSpec("phase 1 with photos, alone", PHOTOS_MODEL, _STEPS["alone"]),
     RowSpec("network alone", MODEL, _STEPS["alone"]),
     RowSpec("+ fusion", MODEL, _STEPS["fusion"]),
     RowSpec("+ adaptation", MODEL, _STEPS["adaptation"]),
@@ -237,8 +242,9 @@ def check_inputs(root: Path, sequences: list[str], rows: list[RowSpec], models: 
     missing = [s for s in sequences if not (root / "JPEGImages" / s).is_dir()]
     if missing:
         raise SystemExit(f"sequences not in {root / 'JPEGImages'}: {', '.join(missing)}")
-    for placeholder, flag in ((MODEL, "--model"), (BASELINE_MODEL, "--baseline-model")):
-        if any(r.method == placeholder for r in rows) and not models[placeholder].is_file():
+    for placeholder, flag in ((MODEL, "--model"), (BASELINE_MODEL, "--baseline-model"),
+                              (NO_PHOTOS_MODEL, "--no-photos-model"), (PHOTOS_MODEL, "--photos-model")):
+        if any(r.method == placeholder for r in rows) and not (models.get(placeholder) or Path("")).is_file():
             raise SystemExit(f"no checkpoint at {models[placeholder]}; pass {flag} or leave its rows out with --rows")
 
 
@@ -280,6 +286,7 @@ def write_json(path: Path, rows: list[RowResult], gt_flicker: dict[str, float], 
                sequences: list[str]) -> None:
     data = {
         "root": str(args.root), "sequences": sequences, "frames": args.frames, "model": str(args.model), "baseline_model": str(args.baseline_model),
+        "no_photos_model": str(args.no_photos_model), "photos_model": str(args.photos_model),
         "flicker_flow": asdict(FLICKER_FLOW), "rows": [asdict(r) for r in rows],
         GROUND_TRUTH: {"flicker": float(np.mean(list(gt_flicker.values()))), "flicker_per_sequence": gt_flicker},
     }
@@ -297,6 +304,11 @@ def parse_args() -> argparse.Namespace:
                         default=weights_dir() / REGISTRY["vos"].weights["separable-train-split"].file,
                         help="the network to compare with, its full fast row (default: the previous default's "
                              "train-split twin, vos-separable-train-split.pt)")
+    parser.add_argument("--no-photos-model", type=Path,
+                        help="the photo pre-training rows: MODEL's first phase trained without photos (vidseg train "
+                             "vos --sequences train --encoder lite0 --steps 4000; without it, and without --rows, "
+                             "those two rows are left out)")
+    parser.add_argument("--photos-model", type=Path, help="... and the same with --photos --pretrain-steps 1500")
     parser.add_argument("--rows", help=f"comma-separated row labels (default: all: {', '.join(r.label for r in ROWS)})")
     parser.add_argument("--frames", type=int, help="only the first N frames of each sequence (N >= 3; smoke tests)")
     parser.add_argument("--out", type=Path, help="keep the masks here, in <row>/<sequence> (default: a temporary folder)")
@@ -310,8 +322,13 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     sequences = [s.strip() for s in args.sequences.split(",") if s.strip()]
-    rows = select_rows(args.rows)
     models = {MODEL: args.model.resolve(), BASELINE_MODEL: args.baseline_model.resolve()}
+    models.update({k: v.resolve() for k, v in ((NO_PHOTOS_MODEL, args.no_photos_model),
+                                                (PHOTOS_MODEL, args.photos_model)) if v is not None})
+    rows = select_rows(args.rows)
+    if args.rows is None:  # the photo rows only where both of their networks are given
+        rows = [r for r in rows if r.method not in (NO_PHOTOS_MODEL, PHOTOS_MODEL)
+                or {NO_PHOTOS_MODEL, PHOTOS_MODEL} <= models.keys()]
     check_inputs(args.root, sequences, rows, models)
     with tempfile.TemporaryDirectory() as tmp:
         root = args.root
