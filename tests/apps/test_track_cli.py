@@ -103,3 +103,38 @@ def test_the_output_folder_is_checked_before_the_network_loads(capsys, tmp_path,
     code, _, err = run_command(capsys, ["track", frames_dir, "--box", "10,20,30,40", "-o", tmp_path / "file" / "o",
                                         "--model", model])
     assert_user_error(code, err, "is a file, not a folder")
+
+
+@pytest.mark.parametrize("box", ["40,25,41,26", "40,25,42,27", "0,0,96,72"])  # 1 and 2 pixels, the whole frame
+def test_tiny_and_whole_frame_boxes_are_tracked(capsys, tmp_path, frames_dir, model, box):
+    out = tmp_path / "out"
+    code, _, _ = run_command(capsys, ["track", frames_dir, "--box", box, "-o", out, "--model", model, "--quiet"])
+    assert code == 0
+    boxes = read_boxes(out / "boxes.txt")
+    assert len(boxes) == 5 and all(b is None or all(np.isfinite(b)) for b in boxes)
+
+
+def test_a_one_frame_video_and_a_one_colour_template_frame(capsys, tmp_path, model):
+    one = tmp_path / "one"
+    one.mkdir()
+    Image.fromarray(np.full((72, 96, 3), 128, np.uint8)).save(one / "f000.png")  # all one colour
+    out = tmp_path / "out"
+    code, _, _ = run_command(capsys, ["track", one, "--box", "10,20,30,40", "-o", out, "--model", model, "--quiet"])
+    assert code == 0
+    assert (out / "boxes.txt").read_text().splitlines() == ["10,20,20,20"]
+    assert [p.name for p in (out / "masks").iterdir()] == ["f000.png"]
+
+
+def test_a_template_on_a_one_colour_frame_tracks_on(capsys, tmp_path, model):
+    clip = tmp_path / "clip"
+    clip.mkdir()
+    for i in range(3):
+        frame = np.full((72, 96, 3), 128, np.uint8)
+        if i:
+            frame[20:40, 10 + 4 * i:30 + 4 * i] = (220, 60, 60)
+        Image.fromarray(frame).save(clip / f"f{i:03d}.png")
+    out = tmp_path / "out"
+    code, _, _ = run_command(capsys, ["track", clip, "--box", "10,20,30,40", "-o", out, "--model", model, "--quiet"])
+    assert code == 0
+    boxes = read_boxes(out / "boxes.txt")
+    assert len(boxes) == 3 and all(b is None or all(np.isfinite(b)) for b in boxes)
