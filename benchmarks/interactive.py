@@ -42,7 +42,8 @@ DEFAULT_ROOT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / 
 MAX_CLICKS = 20
 STOP_AT = 0.90  # the highest NoC threshold reported: stopping there changes no column
 MIN_PIXELS = 100
-LABELS = {"vidseg": "vidseg interactive", "vidseg-global-clicks": "- local merge",
+LABELS = {"vidseg": "vidseg interactive", "vidseg-all-steps": "with merge, cut, guided filter",
+          "vidseg-global-clicks": "- local merge",
           "vidseg-no-graph-cut": "- merge, graph cut", "vidseg-network": "- merge, cut, guided filter",
           "previous": "previous network", "grabcut": "GrabCut"}
 
@@ -96,10 +97,13 @@ def make_segmenters(methods: list[str], model: str, previous: str = "default") -
                 from vidseg.engine.interactive.click_segmenter import ClickSegmenter, RefineConfig
                 from vidseg.engine.interactive.graph_cut import GraphCutConfig
 
+                if method in ("vidseg", "previous"):  # the steps chosen for each network
+                    segmenters[method] = ClickSegmenter(model=previous if method == "previous" else model)
+                    continue
                 refine = RefineConfig(enabled=method != "vidseg-network")
-                graph_cut = GraphCutConfig(enabled=method in ("vidseg", "vidseg-global-clicks", "previous"))
-                segmenters[method] = ClickSegmenter(model=previous if method == "previous" else model, refine=refine,
-                                                    graph_cut=graph_cut, merge_locally=method in ("vidseg", "previous"))
+                graph_cut = GraphCutConfig(enabled=method in ("vidseg-all-steps", "vidseg-global-clicks"))
+                segmenters[method] = ClickSegmenter(model=model, refine=refine, graph_cut=graph_cut,
+                                                    merge_locally=method == "vidseg-all-steps")
             except (ImportError, VidsegError) as error:
                 raise SystemExit(f"cannot load our interactive model ({error}); "
                                  "pass --model PATH, or --methods grabcut for the baseline alone") from error
@@ -218,12 +222,16 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--max-frames", type=int, help="stop after N frames in all (quick trials)")
     parser.add_argument("--photos", type=Path, help="score the photos our split holds out (every 10th of each "
                         "folder, e.g. ../shared/data/static) instead of DAVIS frames")
-    parser.add_argument("--model", default="default", help='interactive model: "default" or a checkpoint path')
-    parser.add_argument("--previous-model", default="default",
-                        help='the network of the "previous" method: a shipped tag or a checkpoint path')
-    parser.add_argument("--methods", default="vidseg,grabcut", help="comma-separated: vidseg, vidseg-global-clicks (no local merge), vidseg-no-graph-cut, "
+    parser.add_argument("--model", default="train-split",
+                        help='interactive model: a shipped tag or a checkpoint path (default: %(default)s, the '
+                             "default's recipe on our training split and photos, which never saw the validation frames)")
+    parser.add_argument("--previous-model", default="separable",
+                        help='the network of the "previous" method: a shipped tag or a checkpoint path '
+                             "(default: %(default)s, the previous default)")
+    parser.add_argument("--methods", default="vidseg,grabcut", help="comma-separated: vidseg (the steps chosen for the network), vidseg-all-steps (local merge, "
+                        "graph cut, guided filter), vidseg-global-clicks (no local merge), vidseg-no-graph-cut, "
                         "vidseg-network (none of the three: no graph cut, no edge-aware upsampling, no local merge), "
-                        "previous (vidseg with --previous-model), grabcut")
+                        "previous (--previous-model with the steps chosen for it), grabcut")
     parser.add_argument("--all-clicks", action="store_true", help=f"always make {MAX_CLICKS} clicks (no early stop)")
     parser.add_argument("--json", type=Path, help="also write the summary and per-frame IoUs as JSON")
     args = parser.parse_args()

@@ -112,6 +112,12 @@ def test_a_point_selects_without_a_box(capsys, image, model, tmp_path):
     assert written(tmp_path) == ["m.png"]
 
 
+@pytest.mark.parametrize("tag", ["separable", "train-split"])
+def test_shipped_networks_are_chosen_by_tag(capsys, image, tmp_path, tag):
+    code, _, _ = run_cli(capsys, image, "--box", "150,100,330,230", "-o", tmp_path / "m.png", "--model", tag)
+    assert code == 0 and written(tmp_path) == ["m.png"]
+
+
 @pytest.mark.parametrize("args, words", [
     (["--box", "1,2,3"], ["--box is '1,2,3'", "x0,y0,x1,y1"]),
     (["--box", "a,b,c,d"], ["--box"]),

@@ -169,7 +169,8 @@ def _add_click(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--add", action="store_true",
                    help="-o is an existing index PNG of this image: keep its other objects and paint this one in")
     p.add_argument("--cutout", type=Path, help="also write the object alone as an RGBA PNG")
-    p.add_argument("--model", type=Path, help="a checkpoint from 'vidseg train interactive' instead of the shipped one")
+    p.add_argument("--model", help="shipped weights by tag (default, train-split, separable: the previous network) "
+                                   "or a checkpoint from 'vidseg train interactive'")
     _add_overwrite(p, "replace existing output files")
     p.set_defaults(run=_run_click)
 

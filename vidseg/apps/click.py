@@ -29,7 +29,7 @@ class ClickJob:
     the selection, exactly one of them. clicks: corrections in order. out: index PNG, the object
     as ``obj_id``. add: ``out`` is an existing index PNG of the image whose other objects stay (the
     new object is painted over them; its old pixels elsewhere are cleared). cutout: optional RGBA
-    PNG. model: "default" or a checkpoint path. overwrite: replace existing output files."""
+    PNG. model: a shipped tag ("default", ...) or a checkpoint path. overwrite: replace existing output files."""
 
     image: Path
     out: Path
@@ -132,7 +132,9 @@ def check_click_job(job: ClickJob) -> None:
     if job.add and not job.out.is_file():
         raise InputError(f"--add paints the object into the index PNG -o {job.out}, which does not exist; "
                          "leave out --add to write a new one")
-    model = None if job.model == "default" else job.model
+    from vidseg.nn.registry import REGISTRY
+
+    model = None if str(job.model) in REGISTRY["interactive"].weights else Path(job.model)
     # With --add, -o is meant to be replaced: it is read first and written back whole, atomically.
     check_outputs([Output(job.out, "-o"), None if job.cutout is None else Output(job.cutout, "--cutout")],
                   inputs=[job.image, model], overwrite=job.overwrite or job.add)

@@ -69,7 +69,16 @@ _TABLE = (
                             "148c04147980451bb1ab93a2946f7b846b07953c453ca688d1f62ae8ed69b098")}),
     ModelEntry("interactive", InteractiveNet, InteractiveNetConfig, card="interactive.card.md",
                trained_by="vidseg train interactive",
-               weights={"default": ShippedWeights("interactive.pt", "b70ad5dec98cb4719f52c1d772c4bb19225712d23b49a0ff68445bcc467c62b3")}),
+               weights={"default": ShippedWeights(
+                            "interactive.pt", "7926e0ac26d0006e306ac08347e658594f984143a7f4db31727b6f22c52b45e4"),
+                        # The default's recipe on our training split and training photos: the validation tables' network.
+                        "train-split": ShippedWeights(
+                            "interactive-train-split.pt",
+                            "ac97d72d4de9a3ab6fc8d4bf45727e4e1c302c5c755c043bbd7cf51ea290b8d0"),
+                        # The previous default, learnt from scratch on the training split (its card).
+                        "separable": ShippedWeights(
+                            "interactive-separable.pt",
+                            "b70ad5dec98cb4719f52c1d772c4bb19225712d23b49a0ff68445bcc467c62b3")}),
     ModelEntry("tracker", PolarTrackerNet, PolarTrackerConfig, card="tracker.card.md",
                trained_by="vidseg train tracker",
                weights={"default": ShippedWeights("tracker.pt", "a5c588bf15446d1a72eb1bf401b76c0a09a08d18229d510690c398b4c3a32dfb")}),

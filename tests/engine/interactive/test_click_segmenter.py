@@ -22,8 +22,9 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
 
 @pytest.fixture(scope="module")
 def segmenters():
+    """The previous (separable) network, whose steps these tests were written around."""
     plain = GraphCutConfig(enabled=False)  # the refinement alone
-    return ClickSegmenter(graph_cut=plain), ClickSegmenter(refine=RefineConfig(enabled=False), graph_cut=plain)
+    return ClickSegmenter("separable", graph_cut=plain), ClickSegmenter("separable", refine=RefineConfig(enabled=False), graph_cut=plain)
 
 
 def test_refining_snaps_the_outline_to_the_image_edge(segmenters):
@@ -51,8 +52,8 @@ def test_graph_cut_polish_follows_colour_edges_the_network_misses():
     """The polish starts GrabCut from the network's mask: on a disc of one colour it recovers the
     parts the network left out, and clicks afterwards are network-only (fast) corrections."""
     image, disc = disc_image()
-    polished = ClickSegmenter(refine=RefineConfig(enabled=False)).start(image, box=(115, 45, 305, 235))
-    plain = ClickSegmenter(refine=RefineConfig(enabled=False), graph_cut=GraphCutConfig(enabled=False))
+    polished = ClickSegmenter("separable", refine=RefineConfig(enabled=False)).start(image, box=(115, 45, 305, 235))
+    plain = ClickSegmenter("separable", refine=RefineConfig(enabled=False), graph_cut=GraphCutConfig(enabled=False))
     assert iou(polished, disc) > iou(plain.start(image, box=(115, 45, 305, 235)), disc) + 0.05
     assert iou(polished, disc) > 0.95
 
@@ -68,6 +69,14 @@ def test_graph_cut_settings_are_checked():
         GraphCutConfig(iterations=0)
 
 
+def test_each_network_gets_the_steps_chosen_for_it():
+    lite = ClickSegmenter("default")
+    assert not (lite.refine.enabled or lite.graph_cut.enabled or lite.merge_locally)
+    separable = ClickSegmenter("separable")
+    assert separable.refine.enabled and separable.graph_cut.enabled and separable.merge_locally
+    assert ClickSegmenter("default", merge_locally=True).merge_locally  # a step asked for is taken
+
+
 def test_a_click_changes_only_the_region_of_change_it_lands_in():
     previous = np.zeros((20, 20), np.float32)
     previous[2:8, 2:8] = 1.0  # the object as it was
@@ -78,3 +87,11 @@ def test_a_click_changes_only_the_region_of_change_it_lands_in():
     assert (merged[12:18, 12:18] == 0.9).all() and (merged[2:8, 2:8] == 1.0).all()
     assert merged.sum() == previous.sum() + new.sum()
     assert merge_at_click(previous, new, 0, 0) is new  # the click's pixel kept its label: the new map whole
+
+
+def test_a_box_the_network_finds_nothing_in_is_answered_by_grabcut(monkeypatch):
+    image, disc = disc_image()
+    segmenter = ClickSegmenter("default")
+    monkeypatch.setattr(segmenter, "_predict", lambda clicks, prev: np.zeros(image.shape[:2], np.float32))
+    mask = segmenter.start(image, box=(115, 45, 305, 235))
+    assert iou(mask, disc) > 0.8
