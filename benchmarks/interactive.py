@@ -33,10 +33,10 @@ import numpy as np
 from vidseg.errors import VidsegError
 from vidseg.eval.click_protocol import ClickModel, ClickRun, clicks_to_reach, next_click, run_clicks
 from vidseg.eval.grabcut import GrabCutSegmenter
-from vidseg.eval.splits import VALIDATION, photo_in_split
-from vidseg.io.frames import open_frames
+from vidseg.eval.splits import VALIDATION
+from vidseg.io.frames import open_frames, read_rgb
 from vidseg.io.masks import read_mask
-from vidseg.train.photos import photo_folders
+from vidseg.train.photos import photo_folders, photo_pairs
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "davis2016-train"
 MAX_CLICKS = 20
@@ -133,14 +133,8 @@ def davis_items(root: Path, sequences: list[str], every: int) -> Iterator[tuple[
 def photo_items(root: Path) -> Iterator[tuple[str, str, np.ndarray, np.ndarray]]:
     """(folder, photo, image, mask) of each photo our split holds out from training
     (:func:`vidseg.eval.splits.photo_in_split`), at its own size; the whole mask is the object."""
-    from PIL import Image
-
-    for folder in photo_folders(root):
-        for position, path in enumerate(sorted((folder / "images").glob("*.jpg"))):
-            mask_path = folder / "masks" / f"{path.stem}.png"
-            if photo_in_split(position, "validation") and mask_path.is_file():
-                image = np.asarray(Image.open(path).convert("RGB"))
-                yield folder.name, path.stem, image, read_mask(mask_path).labels > 0
+    for folder, path, mask_path in photo_pairs(root, "validation"):
+        yield folder, path.stem, read_rgb(path), read_mask(mask_path).labels > 0
 
 
 def run_benchmark(items: Iterator[tuple[str, str, np.ndarray, np.ndarray]], segmenters: dict[str, ClickModel],
@@ -251,10 +245,10 @@ def main() -> None:
         raise SystemExit(f"unknown methods: {', '.join(unknown) or '(none)'}; choose from: {', '.join(LABELS)}")
     if args.photos is not None:
         try:
-            photo_folders(args.photos)
+            folders = photo_folders(args.photos)
         except VidsegError as error:
             raise SystemExit(str(error)) from None
-        items, sequences = photo_items(args.photos), [f.name for f in photo_folders(args.photos)]
+        items, sequences = photo_items(args.photos), [f.name for f in folders]
     else:
         if not (args.data / "JPEGImages").is_dir() or not (args.data / "Annotations").is_dir():
             raise SystemExit(f"no DAVIS layout (JPEGImages/, Annotations/) at {args.data}; pass --data")

@@ -10,6 +10,7 @@ way STM and MaskTrack pre-train.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -39,30 +40,36 @@ def photo_folders(root: str | os.PathLike) -> list[Path]:
 PART_SHARE = 0.05
 
 
+def photo_pairs(root: str | os.PathLike, split: str = "all") -> Iterator[tuple[str, Path, Path]]:
+    """(folder name, image path, mask path) of every photo with a mask under ``root`` in ``split``:
+    "all", or our "train" or "validation" photos (:func:`vidseg.eval.splits.photo_in_split`, by
+    position in the folder's sorted names)."""
+    if split not in PHOTO_SPLITS:
+        raise InputError(f"photo split {split!r}; give one of {', '.join(PHOTO_SPLITS)}")
+    for folder in photo_folders(root):
+        for position, image_path in enumerate(sorted((folder / "images").glob("*.jpg"))):
+            mask_path = folder / "masks" / f"{image_path.stem}.png"
+            if mask_path.is_file() and photo_in_split(position, split):
+                yield folder.name, image_path, mask_path
+
+
 def load_photos(root: str | os.PathLike, max_side: int = 320, parts: bool = False, split: str = "all") -> FrameStore:
     """Every photo with a mask under ``root`` (see :func:`photo_folders`), shrunk so its longer
     side is at most ``max_side``; the whole mask is object 1 (a photo's salient objects together).
     With ``parts``, a photo whose mask falls into two or more separate parts (PASCAL-S often marks
     several objects) comes a second time with each part an object of its own (:func:`split_parts`),
-    for networks that are asked for one object. ``split``: "all", or our "train" or "validation"
-    photos (:func:`vidseg.eval.splits.photo_in_split`)."""
-    if split not in PHOTO_SPLITS:
-        raise InputError(f"photo split {split!r}; give one of {', '.join(PHOTO_SPLITS)}")
+    for networks that are asked for one object. ``split``: as :func:`photo_pairs` takes it."""
     names, frames, masks = [], [], []
-    for folder in photo_folders(root):
-        for position, image_path in enumerate(sorted((folder / "images").glob("*.jpg"))):
-            mask_path = folder / "masks" / f"{image_path.stem}.png"
-            if not mask_path.is_file() or not photo_in_split(position, split):
-                continue
-            image, mask = _read_pair(image_path, mask_path, max_side)
-            names.append(f"{folder.name}/{image_path.stem}")
+    for folder, image_path, mask_path in photo_pairs(root, split):
+        image, mask = _read_pair(image_path, mask_path, max_side)
+        names.append(f"{folder}/{image_path.stem}")
+        frames.append(image[None])
+        masks.append(mask[None])
+        apart = split_parts(mask) if parts else None
+        if apart is not None:
+            names.append(f"{folder}/{image_path.stem}#parts")
             frames.append(image[None])
-            masks.append(mask[None])
-            apart = split_parts(mask) if parts else None
-            if apart is not None:
-                names.append(f"{folder.name}/{image_path.stem}#parts")
-                frames.append(image[None])
-                masks.append(apart[None])
+            masks.append(apart[None])
     if not names:
         raise InputError(f"no photo under {root} has a mask of the same name in masks/")
     return FrameStore.from_arrays(names, frames, masks)
