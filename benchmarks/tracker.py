@@ -49,7 +49,8 @@ def main() -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="DAVIS root (default: %(default)s)")
-    parser.add_argument("--sequences", default=",".join(VALIDATION), help="comma-separated (default: our validation split)")
+    parser.add_argument("--sequences", default=",".join(VALIDATION),
+                        help="comma-separated, or 'all' for every sequence under --data (default: our validation split)")
     parser.add_argument("--methods", default="polar,csrt,kcf")
     parser.add_argument("--model", default="default", help="tracker checkpoint (default: the shipped weights)")
     parser.add_argument("--options", default="{}",
@@ -62,6 +63,8 @@ def main() -> int:
         return _worker(args, *args.worker)
 
     methods, sequences = args.methods.split(","), args.sequences.split(",")
+    if args.sequences == "all":
+        sequences = sorted(p.name for p in (args.data / "JPEGImages").iterdir() if p.is_dir())
     print(f"load average at start: {os.getloadavg()[0]:.2f} (1 min), {os.cpu_count()} CPUs", file=sys.stderr)
     results: dict[str, dict[str, dict]] = {m: {} for m in methods}
     with tempfile.TemporaryDirectory(prefix="bench-tracker-") as tmp:
