@@ -75,3 +75,25 @@ def test_lite_trunk_training_on_photos_and_video_writes_weights_and_resumes(tmp_
                                  photos=write_photos(tmp_path / "photos"), pretrain_steps=1)
     model, meta = load_with_meta("interactive", config.out)
     assert model.config == lite and meta["trained_steps"] == 3
+
+
+def test_fine_tuning_at_a_larger_crop_with_more_click_rounds_saves_that_crop(tmp_path):
+    from dataclasses import replace
+
+    from vidseg.nn.registry import load_with_meta
+
+    _, first = train_and_resume(tmp_path, InteractiveTrainConfig, train_interactive, TINY, "net.pt")
+    tuned = replace(first, out=tmp_path / "tuned" / "net.pt", init=first.out, steps=1, crop=96, click_rounds=6)
+    train_interactive(tuned)
+    model, _ = load_with_meta("interactive", tuned.out)
+    assert model.config == replace(TINY, crop=96)
+
+
+@pytest.mark.parametrize("field, value, says", [("click_rounds", -1, "--click-rounds"), ("click_rounds", 21, "--click-rounds"),
+                                                ("crop", 100, "--crop"), ("crop", 48, "--crop")])
+def test_bad_click_rounds_or_crop_is_one_line(tmp_path, field, value, says):
+    from vidseg.errors import InputError
+
+    with pytest.raises(InputError, match=says):
+        InteractiveTrainConfig(data=tmp_path, out=tmp_path / "net.pt", sequences=("clip",), model=TINY,
+                               **{field: value})

@@ -288,6 +288,12 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
     interactive = models.add_parser("interactive", help="the click/box network behind 'vidseg click'")
     _add_train_options(interactive, "runs/interactive/interactive.pt", steps=3000)
     _add_pretraining_options(interactive)
+    interactive.add_argument("--click-rounds", type=int, default=3,
+                             help="simulated correction clicks before the trained pass, drawn from 0..N; more "
+                                  "trains the late clicks of a long correction (default: %(default)s)")
+    interactive.add_argument("--crop", type=int,
+                             help="side of the square crop to train at (default: the network's own, 224 for a "
+                                  "new one; with --init the checkpoint's)")
     interactive.set_defaults(run=_run_train_interactive)
     tracker = models.add_parser("tracker", help="the Siamese tracker with its polar head behind 'vidseg track'")
     _add_train_options(tracker, "runs/tracker/tracker.pt", steps=2000)
@@ -392,7 +398,7 @@ def _run_train_interactive(args: argparse.Namespace) -> int:
 
     model = _model_config(InteractiveNetConfig, args)
     print(train_interactive(InteractiveTrainConfig(**_train_run_options(args), **_pretraining_options(args),
-                                                   model=model)))
+                                                   model=model, click_rounds=args.click_rounds, crop=args.crop)))
     return 0
 
 

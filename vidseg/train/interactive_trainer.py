@@ -1,6 +1,6 @@
 """``vidseg train interactive``: train the interactive network with iterative click simulation.
 
-Each step runs the first part once per crop, then the second part 0..``max_iterations`` times
+Each step runs the first part once per crop, then the second part 0..``click_rounds`` times
 without gradients, each time adding the click the evaluation protocol would add (at the point
 farthest from the boundary of the larger error region of the model's own prediction) and feeding
 the prediction back as the previous mask; the last pass is trained. So the network learns to
@@ -11,7 +11,7 @@ on every crop. The loop, state file and log are :mod:`vidseg.train.loop`'s.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +19,7 @@ import torch
 from torch.nn import functional as F
 
 from vidseg.engine.interactive.clicks import Click, distance_maps
+from vidseg.errors import InputError
 from vidseg.eval.click_protocol import next_click
 from vidseg.nn.interactive import InteractiveNet, InteractiveNetConfig, LowerFeatures
 from vidseg.nn.losses import batch_iou, region_loss, segmentation_loss
@@ -30,15 +31,31 @@ from vidseg.train.vos_trainer import index_loader
 @dataclass(frozen=True)
 class InteractiveTrainConfig(PhotoTrainConfig):
     synthetic_ratio: float = 0.3
-    max_iterations: int = 3  # simulated correction rounds before the trained pass
+    # Simulated correction rounds before the trained pass, drawn uniformly from 0..click_rounds.
+    # RITM's 3 leaves clicks 5-20 untrained: the network then ignores late clicks (the protocol
+    # clicks the same spot again and again), so corrections stall near 86% IoU.
+    click_rounds: int = 3
+    # The crop side to train at; None: the network's own (config.model's, or the --init checkpoint's).
+    # The weights do not depend on it, so a network can be fine-tuned at a larger crop.
+    crop: int | None = None
     region_weight: float = 0.5
     model: InteractiveNetConfig = field(default_factory=InteractiveNetConfig)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if isinstance(self.click_rounds, bool) or not isinstance(self.click_rounds, int) \
+                or not 0 <= self.click_rounds <= 20:
+            raise InputError(f"--click-rounds is {self.click_rounds!r}; give a whole number from 0 to 20")
+        if self.crop is not None and (self.crop % 16 or self.crop < 64):
+            raise InputError(f"--crop is {self.crop}; give a multiple of 16 of at least 64")
 
 
 def train_interactive(config: InteractiveTrainConfig) -> Path:
     """Run (or resume) training; returns the weights path once ``config.steps`` are done."""
     torch.manual_seed(config.seed)
     model = starting_model("interactive", config.model, config.init)
+    if config.crop is not None:
+        model.config = replace(model.config, crop=config.crop)  # validated there; saved with the weights
     groups = imagenet_start(model, model.backbone, config)
     rng = np.random.default_rng(config.seed)
 
@@ -48,13 +65,14 @@ def train_interactive(config: InteractiveTrainConfig) -> Path:
         clicks = [[Click(x, y, True)] if has else [] for x, y, has in batch["click"].tolist()]
         prev = torch.zeros_like(masks)
         cues = batch["cues"]
-        for _ in range(int(rng.integers(0, config.max_iterations + 1))):
+        for _ in range(int(rng.integers(0, config.click_rounds + 1))):
             prev = simulate_round(model, lower, masks, clicks, prev, cues)
         logits = model.upper(lower, click_maps(clicks, prev, cues))
         loss = segmentation_loss(logits, masks) + config.region_weight * region_loss(lower.region, masks)
         return StepResult(loss, batch_iou(logits, masks))
 
-    return run_training(config, model, "interactive", lambda start: _batches(config, start), step, groups)
+    crop = model.config.crop
+    return run_training(config, model, "interactive", lambda start: _batches(config, crop, start), step, groups)
 
 
 @torch.no_grad()
@@ -80,19 +98,19 @@ def click_maps(clicks: list[list[Click]], prev: torch.Tensor, cues: torch.Tensor
     return torch.cat([torch.from_numpy(np.stack(maps)).to(prev.device), prev, cues], dim=1)
 
 
-def _batches(config: InteractiveTrainConfig, start: int) -> Iterator[dict]:
+def _batches(config: InteractiveTrainConfig, crop: int, start: int) -> Iterator[dict]:
     from vidseg.train.clips import FrameStore
     from vidseg.train.interactive_samples import InteractiveSampleConfig, InteractiveTrainingSet
 
     store = FrameStore(config.data, config.sequences, scale=config.scale, cache_dir=config.out.parent / ".cache")
-    samples = InteractiveSampleConfig(crop=config.model.crop, synthetic_ratio=config.synthetic_ratio,
+    samples = InteractiveSampleConfig(crop=crop, synthetic_ratio=config.synthetic_ratio,
                                       seed=config.seed)
     length = config.steps * config.batch_size
     dataset = InteractiveTrainingSet(store, samples, length=length)
     if config.photos is not None:
         from vidseg.train.photos import load_photos
 
-        photos = InteractiveTrainingSet(load_photos(config.photos, max_side=config.model.crop * 2, parts=True,
+        photos = InteractiveTrainingSet(load_photos(config.photos, max_side=crop * 2, parts=True,
                                                          split=config.photo_split), samples, length)
         dataset = with_photos(photos, dataset, config)
     return index_loader(dataset, config, start)
