@@ -42,7 +42,7 @@ DEFAULT_ROOT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / 
 MAX_CLICKS = 20
 STOP_AT = 0.90  # the highest NoC threshold reported: stopping there changes no column
 MIN_PIXELS = 100
-LABELS = {"vidseg": "vidseg interactive", "vidseg-all-steps": "with merge, cut, guided filter",
+LABELS = {"vidseg": "vidseg interactive", "vidseg-no-hold": "- clicks held", "vidseg-all-steps": "with merge, cut, guided filter",
           "vidseg-global-clicks": "- local merge",
           "vidseg-no-graph-cut": "- merge, graph cut", "vidseg-network": "- merge, cut, guided filter",
           "previous": "previous network", "grabcut": "GrabCut"}
@@ -99,6 +99,9 @@ def make_segmenters(methods: list[str], model: str, previous: str = "default") -
 
                 if method in ("vidseg", "previous"):  # the steps chosen for each network
                     segmenters[method] = ClickSegmenter(model=previous if method == "previous" else model)
+                    continue
+                if method == "vidseg-no-hold":
+                    segmenters[method] = ClickSegmenter(model=model, hold_radius=0)
                     continue
                 refine = RefineConfig(enabled=method != "vidseg-network")
                 graph_cut = GraphCutConfig(enabled=method in ("vidseg-all-steps", "vidseg-global-clicks"))
@@ -222,7 +225,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--previous-model", default="separable",
                         help='the network of the "previous" method: a shipped tag or a checkpoint path '
                              "(default: %(default)s, the previous default)")
-    parser.add_argument("--methods", default="vidseg,grabcut", help="comma-separated: vidseg (the steps chosen for the network), vidseg-all-steps (local merge, "
+    parser.add_argument("--methods", default="vidseg,grabcut", help="comma-separated: vidseg (the steps chosen for the network), vidseg-no-hold (those steps, "
+                        "but a click's pixel may stay wrong), vidseg-all-steps (local merge, "
                         "graph cut, guided filter), vidseg-global-clicks (no local merge), vidseg-no-graph-cut, "
                         "vidseg-network (none of the three: no graph cut, no edge-aware upsampling, no local merge), "
                         "previous (--previous-model with the steps chosen for it), grabcut")

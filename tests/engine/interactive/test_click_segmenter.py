@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from vidseg.engine.interactive.click_segmenter import ClickSegmenter, RefineConfig, merge_at_click
+from vidseg.engine.interactive.click_segmenter import ClickSegmenter, RefineConfig, hold_clicks, merge_at_click
+from vidseg.engine.interactive.clicks import Click
 from vidseg.engine.interactive.graph_cut import GraphCutConfig, polish_with_graph_cut
 from vidseg.errors import InputError
 
@@ -95,3 +96,24 @@ def test_a_box_the_network_finds_nothing_in_is_answered_by_grabcut(monkeypatch):
     monkeypatch.setattr(segmenter, "_predict", lambda clicks, prev: np.zeros(image.shape[:2], np.float32))
     mask = segmenter.start(image, box=(115, 45, 305, 235))
     assert iou(mask, disc) > 0.8
+
+
+def test_held_clicks_set_their_disks_later_clicks_over_earlier():
+    probs = np.full((20, 30), 0.4, np.float32)
+    held = hold_clicks(probs.copy(), [Click(10, 10, True), Click(12, 10, False)], radius=3)
+    assert held[10, 7] == 1.0 and held[10, 12] == 0.0  # the negative click came later: it wins where both reach
+    assert held[0, 0] == np.float32(0.4) and held[10, 16] == np.float32(0.4)  # beyond the disks: unchanged
+    assert np.array_equal(hold_clicks(probs.copy(), [Click(10, 10, True)], radius=0), probs)
+
+
+def test_a_held_click_gets_its_label_even_where_the_network_disagrees(monkeypatch):
+    import torch
+
+    image, _ = disc_image()
+    segmenter = ClickSegmenter("default", hold_radius=4)
+    segmenter.start(image, box=(115, 45, 305, 235))
+    half = segmenter.crop // 2  # a network that finds nothing, whatever the clicks say
+    monkeypatch.setattr(segmenter.net, "upper", lambda lower, maps: torch.full((1, 1, half, half), -20.0))
+    mask = segmenter.click(210, 140, positive=True)
+    assert mask[140, 210] and mask[140, 214] and not mask[140, 220] and mask.sum() < 100
+    assert ClickSegmenter("default", hold_radius=0).hold_radius == 0

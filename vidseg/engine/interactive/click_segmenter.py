@@ -62,19 +62,21 @@ class ClickSegmenter:
     ``model``: "default" (the shipped weights), another shipped tag, a checkpoint path, or an
     ``InteractiveNet``. ``refine``: edge-aware upsampling of every prediction; ``graph_cut``: GrabCut
     polish of the first mask from a box (:mod:`vidseg.engine.interactive.graph_cut`); ``merge_locally``:
-    a click changes only the region of change it lands in (:func:`merge_at_click`); each left out
-    (None) is what was chosen for the network (:func:`chosen_steps`). Masks are (H, W) bool in the
-    image's pixels.
+    a click changes only the region of change it lands in (:func:`merge_at_click`); ``hold_radius``:
+    each click's disk of this many pixels keeps the click's label (:func:`hold_clicks`; 0: off);
+    each left out (None) is what was chosen for the network (:func:`chosen_steps`). Masks are (H, W)
+    bool in the image's pixels.
     """
 
     def __init__(self, model: str | os.PathLike | InteractiveNet = "default", device: str = "cpu",
                  refine: RefineConfig | None = None, graph_cut: GraphCutConfig | None = None,
-                 merge_locally: bool | None = None) -> None:
+                 merge_locally: bool | None = None, hold_radius: int | None = None) -> None:
         self.net = load_interactive(model).to(device).eval()
         steps = chosen_steps(self.net)
         self.refine = refine or steps.refine
         self.graph_cut = graph_cut or steps.graph_cut
         self.merge_locally = steps.merge_locally if merge_locally is None else merge_locally
+        self.hold_radius = steps.hold_radius if hold_radius is None else int(hold_radius)
         self.device = torch.device(device)
         self.state: ClickState | None = None
 
@@ -204,7 +206,21 @@ class ClickSegmenter:
             logits = torch.nn.functional.interpolate(logits, size=(self.crop, self.crop), mode="bilinear",
                                                      align_corners=False)
             probs = torch.sigmoid(logits)[0, 0].cpu().numpy()
-        return paste(probs, state.window, state.image.shape[:2])
+        return hold_clicks(paste(probs, state.window, state.image.shape[:2]), clicks, self.hold_radius)
+
+
+def hold_clicks(probs: np.ndarray, clicks: list[Click], radius: int) -> np.ndarray:
+    """``probs`` (H, W) float32 with a disk of ``radius`` pixels around each click set to its label,
+    later clicks over earlier ones.
+
+    A click states the label of the pixel it is on. Without this a network that does not follow a
+    click (a thin part, below its output's resolution) leaves the pixel wrong, and the next click,
+    placed at the same error, is spent on the same spot again."""
+    if radius <= 0 or not clicks:
+        return probs
+    for click in clicks:
+        cv2.circle(probs, (click.x, click.y), radius, 1.0 if click.positive else 0.0, thickness=-1)
+    return probs
 
 
 def merge_at_click(previous: np.ndarray, new: np.ndarray, x: int, y: int) -> np.ndarray:
@@ -255,11 +271,13 @@ def grabcut_from_box(image: np.ndarray, box: tuple[int, int, int, int], probs: n
 
 @dataclass(frozen=True)
 class PipelineSteps:
-    """The steps around the network: guided-filter upsampling, graph-cut polish, local merge."""
+    """The steps around the network: guided-filter upsampling, graph-cut polish, local merge, and
+    the radius in pixels of the disk each click holds (0: none)."""
 
     refine: RefineConfig
     graph_cut: GraphCutConfig
     merge_locally: bool
+    hold_radius: int = 0
 
 
 def chosen_steps(net: InteractiveNet) -> PipelineSteps:
