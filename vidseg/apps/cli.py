@@ -74,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_track(commands)
     _add_eval(commands)
     _add_demo(commands)
+    _add_export(commands)
     _add_train(commands)
     _add_portrait(commands)
     _add_live(commands)
@@ -275,6 +276,30 @@ def _run_demo(args: argparse.Namespace) -> int:
 
     report = run_demo(args.out_dir, method=args.method, seed=args.seed)
     print(report.summary())
+    return 0
+
+
+def _add_export(commands: argparse._SubParsersAction) -> None:
+    from vidseg.apps.export import MODELS  # torch-free
+
+    p = commands.add_parser("export", help="write the networks in another format (ONNX)")
+    formats = p.add_subparsers(dest="format", required=True, metavar="FORMAT")
+    onnx = formats.add_parser("onnx", help="every shipped network as ONNX graphs with a manifest.json and the "
+                                           "model cards (needs the onnx extra)")
+    onnx.add_argument("out_dir", type=Path, metavar="OUT_DIR", help="a new or empty folder (an earlier export is replaced)")
+    onnx.add_argument("--model", dest="models", action="append", choices=MODELS,
+                      help="export only this network (repeatable; default: all)")
+    onnx.add_argument("--weights", default="default",
+                      help="shipped weights tag (e.g. train-split) or, with one --model, a checkpoint (default: %(default)s)")
+    onnx.set_defaults(run=_run_export)
+
+
+def _run_export(args: argparse.Namespace) -> int:
+    from vidseg.apps.export import MODELS, ExportJob, run_export
+
+    manifest = run_export(ExportJob(args.out_dir, tuple(args.models or MODELS), args.weights))
+    graphs = sum(len(m["graphs"]) for m in manifest["models"].values())
+    print(f"wrote {graphs} graphs, manifest.json and {len(manifest['models'])} model cards to {args.out_dir}")
     return 0
 
 

@@ -90,6 +90,9 @@ def context_side(w: float, h: float, context: float) -> float:
 def xcorr_depthwise(search: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
     """(B, C, H, W) correlated channel by channel with (B, C, k, k) -> (B, C, H-k+1, W-k+1)."""
     b, c, h, w = search.shape
+    k = kernel.shape[-1]
+    if b == 1:  # tracking: one crop; the channel count stays static, which an exported graph needs
+        return F.conv2d(search, kernel.reshape(c, 1, k, k), groups=c) / k ** 2
     out = F.conv2d(search.reshape(1, b * c, h, w), kernel.reshape(b * c, 1, *kernel.shape[-2:]), groups=b * c)
     return out.reshape(b, c, out.shape[-2], out.shape[-1]) / kernel.shape[-1] ** 2
 

@@ -128,10 +128,17 @@ def match_references(query_key: torch.Tensor, ref_keys: torch.Tensor, ref_masks:
     position of the object and to one of the rest (high where the object's appearance recurs),
     where a position counts for the object with a penalty of 2 (1 - mask), for the rest of 2 mask.
     """
-    b, c, h, w = query_key.shape
-    if b == 1 and not torch.is_grad_enabled():  # inference: one frame, its objects
+    if query_key.shape[0] == 1 and not torch.is_grad_enabled():  # inference: one frame, its objects
         match = _match_one_object if ref_masks.shape[1] == 1 else _match_objects
         return match(query_key, ref_keys, ref_masks, log_temperature)
+    return match_dense(query_key, ref_keys, ref_masks, log_temperature)
+
+
+def match_dense(query_key: torch.Tensor, ref_keys: torch.Tensor, ref_masks: torch.Tensor,
+                log_temperature: torch.Tensor) -> torch.Tensor:
+    """:func:`match_references` as one dense computation, with no branch on the masks' values:
+    the training path, and the one an exported graph holds."""
+    b, c, h, w = query_key.shape
     sim = torch.einsum("bcn,bcm->bnm", query_key.flatten(2), ref_keys)  # cosine, (B, N, M)
     weights = torch.softmax(sim * log_temperature.exp(), dim=-1)
     soft = torch.einsum("bnm,bom->bon", weights, ref_masks)
@@ -341,4 +348,8 @@ class PropagationNet(nn.Module):
 
 def _resize(mask: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     """Area-resize a (N, 1, H, W) mask to ``like``'s spatial size (it only ever shrinks here)."""
+    (h, w), (th, tw) = mask.shape[-2:], like.shape[-2:]
+    if h % th == 0 and w % tw == 0 and h // th == w // tw:
+        # The same as adaptive pooling at a whole ratio, and a fixed kernel, which exported graphs need.
+        return F.avg_pool2d(mask, int(h // th))
     return F.adaptive_avg_pool2d(mask, like.shape[-2:])
