@@ -56,3 +56,21 @@ def test_a_manifest_from_another_version_is_refused(tmp_path):
         read_manifest(tmp_path, __version__)
     with pytest.raises(InputError, match="no manifest.json"):
         read_manifest(tmp_path / "nowhere", __version__)
+
+
+def test_track_and_click_run_on_onnxruntime(capsys, tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    for i in range(3):
+        frame = np.full((120, 160, 3), 40, np.uint8)
+        frame[40:80, 30 + 5 * i:70 + 5 * i] = (220, 60, 60)
+        Image.fromarray(frame).save(frames / f"f{i:03d}.png")
+    code, _, _ = run_command(capsys, ["track", frames, "--box", "30,40,70,80", "-o", tmp_path / "track",
+                                      "--backend", "onnxruntime", "--quiet"])
+    assert code == 0 and len((tmp_path / "track" / "boxes.txt").read_text().splitlines()) == 3
+    code, stdout, _ = run_command(capsys, ["click", frames / "f000.png", "--box", "30,40,70,80", "--click", "50,60,+",
+                                           "-o", tmp_path / "mask.png", "--backend", "onnxruntime"])
+    assert code == 0 and (tmp_path / "mask.png").is_file()

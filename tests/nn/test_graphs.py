@@ -73,8 +73,10 @@ def test_run_time_axes_stay_dynamic(exported):
                   "short_keys": key.flatten(2), "short_masks": torch.rand(1, 1, m)}
         assert _agree(by_name["readout"], sessions["readout"], memory) < MAX_DIFFERENCE
         (matches,) = run_part(by_name["readout"], memory)
-        decode = {"f2": f2, "f4": f4, "f8": f8, "matches": matches, "prior": torch.rand(1, 1, 96, 160)}
-        assert _agree(by_name["decode"], sessions["decode"], decode) < MAX_DIFFERENCE
+        trunk = {"f2": f2, "f4": f4, "f8": f8, "matches": matches, "prior": torch.rand(1, 1, 96, 160)}
+        assert _agree(by_name["trunk"], sessions["trunk"], trunk) < MAX_DIFFERENCE
+        refine = dict(zip(by_name["refine"].inputs, run_part(by_name["trunk"], trunk)))
+        assert _agree(by_name["refine"], sessions["refine"], refine) < MAX_DIFFERENCE
     elif arch == "tracker":  # a larger search crop
         kernel = by_name["search"].inputs["kernel"]
         search = {"kernel": kernel, "search": torch.rand(1, 3, 192, 192)}

@@ -133,6 +133,7 @@ def _add_segment(commands: argparse._SubParsersAction) -> None:
     _add_run_options(p, "frames, seconds, fps, peak memory")
     p.add_argument("--threads", metavar="N", help="compute threads (default: every core if the machine is idle "
                    "when the run starts, else one: two threads beside a busy process run 2.5x slower than one)")
+    _add_backend_option(p)
     p.set_defaults(run=_run_segment)
 
 
@@ -147,7 +148,7 @@ def _run_segment(args: argparse.Namespace) -> int:
     job = SegmentJob(input=args.input, mask=args.mask, out_dir=args.out_dir, method=method, preset=args.preset,
                      adapt=args.adapt, fusion=args.fusion, refind=args.refind, overlay=args.overlay,
                      alpha=args.alpha, rle=args.rle, overwrite=args.overwrite, progress=not args.quiet,
-                     threads=parse_threads(args.threads), prompts=prompts)
+                     threads=parse_threads(args.threads), prompts=prompts, backend=args.backend)
     from tqdm import tqdm
 
     stats = run_segment(job, say=lambda message: tqdm.write(f"vidseg: {message}", file=sys.stderr))
@@ -173,6 +174,7 @@ def _add_click(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--model", help="shipped weights by tag (default, train-split, separable: the previous network) "
                                    "or a checkpoint from 'vidseg train interactive'")
     _add_overwrite(p, "replace existing output files")
+    _add_backend_option(p)
     p.set_defaults(run=_run_click)
 
 
@@ -184,7 +186,7 @@ def _run_click(args: argparse.Namespace) -> int:
                    point=None if args.point is None else parse_point(args.point),
                    clicks=tuple(parse_click(text) for text in args.clicks), cutout=args.cutout,
                    model=args.model if args.model is not None else "default", overwrite=args.overwrite,
-                   obj_id=args.obj_id, add=args.add)
+                   obj_id=args.obj_id, add=args.add, backend=args.backend)
     report = run_click(job)
     print("\n".join(report.lines()))
     print(f"wrote {args.out}" + (f" and {args.cutout}" if args.cutout else ""), file=sys.stderr)
@@ -208,6 +210,7 @@ def _add_track(commands: argparse._SubParsersAction) -> None:
     _add_run_options(p, "frames, seconds, fps, peak memory, lost frames")
     p.add_argument("--threads", metavar="N", default="1",
                    help="compute threads (default: %(default)s; two are slower as soon as another process runs)")
+    _add_backend_option(p)
     p.set_defaults(run=_run_track)
 
 
@@ -225,7 +228,8 @@ def _run_track(args: argparse.Namespace) -> int:
     options = TrackerOptions(rays=parse_rays(args.rays), search=search, template_update=update)
     job = TrackJob(input=args.input, box=Box.parse(args.box), out_dir=args.out_dir,
                    model=args.model if args.model is not None else "default", options=options,
-                   overwrite=args.overwrite, progress=not args.quiet, threads=parse_threads(args.threads))
+                   overwrite=args.overwrite, progress=not args.quiet, threads=parse_threads(args.threads),
+                   backend=args.backend)
     stats = run_track(job)
     print(f"wrote {stats.frames} boxes and masks to {args.out_dir} ({stats.lost_frames} frames lost)", file=sys.stderr)
     if args.stats:
@@ -277,6 +281,12 @@ def _run_demo(args: argparse.Namespace) -> int:
     report = run_demo(args.out_dir, method=args.method, seed=args.seed)
     print(report.summary())
     return 0
+
+
+def _add_backend_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--backend", default="torch", choices=["torch", "onnxruntime"],
+                   help="what runs the networks: torch, or ONNX Runtime (the onnx extra; the same networks, "
+                        "exported when loaded) (default: %(default)s)")
 
 
 def _add_export(commands: argparse._SubParsersAction) -> None:

@@ -39,6 +39,7 @@ class ClickJob:
     cutout: Path | None = None
     model: str | Path = "default"
     overwrite: bool = False
+    backend: str = "torch"  # or "onnxruntime"
     obj_id: int = 1
     add: bool = False
 
@@ -110,7 +111,7 @@ def run_click(job: ClickJob) -> ClickReport:
 
     from vidseg.engine.interactive.click_segmenter import ClickSegmenter  # torch: only once the inputs are good
 
-    segmenter = ClickSegmenter(job.model)
+    segmenter = ClickSegmenter(job.model, backend=job.backend)
     steps = [_timed(f"box {job.box}" if job.box else f"point {_fmt(job.point)}",
                     lambda: segmenter.start(image, box=job.box, click=job.point))]
     for c in clicks:

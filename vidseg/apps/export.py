@@ -1,7 +1,7 @@
 """``vidseg export onnx OUT_DIR``: every shipped network as ONNX graphs, a manifest, and the model cards.
 
 Each network is written as the parts the engine calls (:mod:`vidseg.nn.graphs`): VOS ``encode``,
-``readout`` (the memory as explicit inputs) and ``decode``; interactive ``lower`` and ``upper``;
+``readout`` (the memory as explicit inputs), ``trunk`` and ``refine``; interactive ``lower`` and ``upper``;
 tracker ``template`` and ``search``, one file ``<model>-<part>.onnx`` each. ``manifest.json`` names
 every graph's inputs and outputs with their shapes (numbers, or names of run-time axes), the
 network's config, the weights and the vidseg version. The folder is written beside its target and

@@ -57,6 +57,7 @@ class SegmentJob:
     box: tuple[float, float, float, float] | None = None
     threads: int | None = None  # compute threads (None: apps.threads.default_threads)
     prompts: tuple[SelectionPrompt, ...] = ()
+    backend: str = "torch"  # or "onnxruntime"
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,12 @@ class LostAndFound:
             self.say(message)
 
 
+def _segmenter(job: SegmentJob) -> VideoSegmenter:
+    """Built inside the thread setting: ONNX Runtime fixes its thread count when a network is built."""
+    return VideoSegmenter(model=job.method, preset=job.preset, adapt=job.adapt, fusion=job.fusion,
+                          config=job.network_config, refind=job.refind, backend=job.backend)
+
+
 def run_segment(job: SegmentJob, say: Callable[[str], None] | None = None) -> SegmentStats:
     """Segment ``job.input`` from ``job.mask``; writes one index PNG per frame into ``job.out_dir``.
 
@@ -117,9 +124,10 @@ def run_segment(job: SegmentJob, say: Callable[[str], None] | None = None) -> Se
     when re-finding loses an object and finds it again (one line each).
     """
     check_segment_job(job)
-    segmenter = VideoSegmenter(model=job.method, preset=job.preset, adapt=job.adapt, fusion=job.fusion,
-                               config=job.network_config, refind=job.refind)
-    with cpu_threads(job.threads), segmenter.open(job.input) as session:
+    with contextlib.ExitStack() as run:
+        run.enter_context(cpu_threads(job.threads))
+        segmenter = _segmenter(job)
+        session = run.enter_context(segmenter.open(job.input))
         palette = _add_prompts(job, session)
         make_output_folder(job.out_dir)
         started = time.perf_counter()

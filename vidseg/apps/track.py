@@ -42,6 +42,7 @@ class TrackJob:
     overwrite: bool = False
     progress: bool = True
     threads: int = 1  # measured: one thread beats two on a 2-core machine as soon as anything else runs
+    backend: str = "torch"  # or "onnxruntime"
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,8 @@ def run_track(job: TrackJob) -> TrackStats:
     writer for 2 cores made it many times slower on a busy machine (measured: 46 vs 868 ms a frame).
     """
     check_track_job(job)
-    tracker = PolarTracker(job.model, job.options)
     with open_frames(job.input) as source, cpu_threads(job.threads):
+        tracker = PolarTracker(job.model, job.options, backend=job.backend)  # ONNX Runtime takes the thread count now
         check_box(job.box, source.width, source.height)  # before any output exists
         masks_dir = job.out_dir / "masks"
         make_output_folder(masks_dir)

@@ -30,6 +30,8 @@ class VideoSegmenter:
     interactive_model: the network behind ``session.add_box`` and ``add_clicks``: ``default`` (the
     shipped one), a checkpoint path from ``vidseg train interactive``, or an ``InteractiveNet``;
     it is loaded at the first box or click of any session, so segmenters given only masks never do.
+    backend: "torch" or "onnxruntime" (every network through ONNX Runtime, the ``onnx`` extra;
+    online adaptation still trains a torch copy of the refine module).
 
     The segmenter owns the networks: it loads each one its sessions use once (through
     :func:`vidseg.nn.registry.load_model`) and hands it to every session, which holds no weights of
@@ -39,22 +41,24 @@ class VideoSegmenter:
 
     def __init__(self, model: str = "default", preset: str = "fast", device: str = "cpu",
                  adapt: bool | None = None, fusion: bool | None = None, config: PropagatorConfig | None = None,
-                 interactive_model: str | os.PathLike | InteractiveNet = "default", refind: bool | None = None) -> None:
+                 interactive_model: str | os.PathLike | InteractiveNet = "default", refind: bool | None = None,
+                 backend: str = "torch") -> None:
         if device != "cpu":
             raise InputError(f"device {device!r} is not supported yet; use device='cpu'")
         self.method = str(model)
         self.device = device
+        self.backend = backend
         self.config = network_config(self.method, preset, adapt=adapt, fusion=fusion, config=config, refind=refind)
         self.propagation_net: PropagationNet | None = None
         self.tracker_net: PolarTrackerNet | None = None
         if self.config is not None:
             from vidseg.nn.registry import load_model
 
-            self.propagation_net = load_model("vos", weights_for(self.method))
+            self.propagation_net = load_model("vos", weights_for(self.method), backend)
             if self.config.refind is not None:
                 from vidseg.engine.track.polar_tracker import load_tracker
 
-                self.tracker_net = load_tracker(self.config.refind.tracker)
+                self.tracker_net = load_tracker(self.config.refind.tracker, backend)
         self.interactive_model = interactive_model
         self._interactive_net: InteractiveNet | None = None
 
@@ -64,7 +68,7 @@ class VideoSegmenter:
         if self._interactive_net is None:
             from vidseg.engine.interactive.click_segmenter import load_interactive
 
-            self._interactive_net = load_interactive(self.interactive_model)
+            self._interactive_net = load_interactive(self.interactive_model, self.backend)
         return self._interactive_net
 
     def open(self, source: str | os.PathLike | np.ndarray | FrameSource) -> Session:

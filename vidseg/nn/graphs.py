@@ -1,7 +1,8 @@
 """Each network as the parts the engine calls, tensors in and tensors out: what an exported graph holds.
 
 The engine does not call a network in one piece: the VOS network encodes a frame once and then
-reads its memory and decodes once per object; the interactive network runs its lower part once
+reads its memory and decodes once per object (the decoder's trunk, then the refine module, which
+online adaptation fine-tunes per video); the interactive network runs its lower part once
 per selection and its upper part per click; the tracker embeds its template once and searches
 every frame. :func:`network_parts` names those parts of a network, each a module whose inputs and
 outputs are plain tensors (the memory, the cached features and the template kernel become explicit
@@ -21,7 +22,7 @@ from torch import nn
 
 from vidseg.nn.interactive import MAP_CHANNELS, InteractiveNet, LowerFeatures
 from vidseg.nn.polar import PolarTrackerNet
-from vidseg.nn.propagation import FrameFeatures, PropagationNet, match_dense
+from vidseg.nn.propagation import FrameFeatures, PropagationNet, RefineInputs, match_dense
 
 
 @dataclass(frozen=True)
@@ -61,8 +62,8 @@ class _VosReadout(nn.Module):
         return matches.flatten(0, 1)
 
 
-class _VosDecode(nn.Module):
-    """The decoder's trunk and refine module for one object: logits and what adaptation trains on."""
+class _VosTrunk(nn.Module):
+    """The decoder up to the refine module, for one object: what the refine module reads."""
 
     def __init__(self, net: PropagationNet) -> None:
         super().__init__()
@@ -70,8 +71,20 @@ class _VosDecode(nn.Module):
 
     def forward(self, f2: torch.Tensor, f4: torch.Tensor, f8: torch.Tensor, matches: torch.Tensor,
                 prior: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        inputs = self.net.decoder.trunk(FrameFeatures(f2, f4, f8, f8), matches, prior)  # the trunk reads no key
-        return self.net.decoder.refine(inputs), inputs.d2, inputs.pre_logits, inputs.ref_segs, inputs.prior
+        x = self.net.decoder.trunk(FrameFeatures(f2, f4, f8, f8), matches, prior)  # the trunk reads no key
+        return x.d2, x.pre_logits, x.ref_segs, x.prior
+
+
+class _VosRefine(nn.Module):
+    """The refine module (the part online adaptation fine-tunes): logits at stride 2."""
+
+    def __init__(self, net: PropagationNet) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, d2: torch.Tensor, pre_logits: torch.Tensor, ref_segs: torch.Tensor,
+                prior: torch.Tensor) -> torch.Tensor:
+        return self.net.decoder.refine(RefineInputs(d2, pre_logits, ref_segs, prior))
 
 
 class _InteractiveLower(nn.Module):
@@ -132,6 +145,8 @@ def _vos_parts(net: PropagationNet) -> list[NetworkPart]:
     refs = dict(long_keys=key.flatten(2), long_masks=torch.rand(1, 1, m),
                 short_keys=key.flatten(2), short_masks=torch.rand(1, 1, m))
     matches = _VosReadout(net)(key, *refs.values())
+    trunk = _VosTrunk(net)(f2, f4, f8, matches, torch.rand(1, 1, 64, 96))
+    refine_inputs = dict(zip(("d2", "pre_logits", "ref_segs", "prior"), trunk))
     frame_axes = {"image": {2: "height", 3: "width"}, **{n: {2: f"h{s}", 3: f"w{s}"} for n, s in
                                                          (("f2", 2), ("f4", 4), ("f8", 8), ("key", 8))}}
     memory_axes = {"long_keys": {2: "long"}, "long_masks": {2: "long"}, "short_keys": {2: "short"},
@@ -141,12 +156,13 @@ def _vos_parts(net: PropagationNet) -> list[NetworkPart]:
         NetworkPart("encode", _VosEncode(net).eval(), {"image": image}, ("f2", "f4", "f8", "key"), frame_axes),
         NetworkPart("readout", _VosReadout(net).eval(), {"key": key, **refs}, ("matches",),
                     {"key": frame_axes["key"], **memory_axes, "matches": {2: "h8", 3: "w8"}}),
-        NetworkPart("decode", _VosDecode(net).eval(),
+        NetworkPart("trunk", _VosTrunk(net).eval(),
                     {"f2": f2, "f4": f4, "f8": f8, "matches": matches, "prior": torch.rand(1, 1, 64, 96)},
-                    ("logits", "d2", "pre_logits", "ref_segs", "prior_half"),
+                    ("d2", "pre_logits", "ref_segs", "prior_half"),
                     {**{n: frame_axes[n] for n in ("f2", "f4", "f8")}, "matches": {2: "h8", 3: "w8"},
-                     "prior": frame_axes["image"], "logits": half, "d2": half, "pre_logits": half,
-                     "ref_segs": half, "prior_half": half}),
+                     "prior": frame_axes["image"], **{n: half for n in ("d2", "pre_logits", "ref_segs", "prior_half")}}),
+        NetworkPart("refine", _VosRefine(net).eval(), refine_inputs, ("logits",),
+                    {**{n: half for n in refine_inputs}, "logits": half}),
     ]
 
 

@@ -119,9 +119,12 @@ def create_model(name: str, config: object | None = None) -> nn.Module:
     return spec.network(config)
 
 
-def load_model(name: str, weights: str | os.PathLike = "default") -> nn.Module:
+def load_model(name: str, weights: str | os.PathLike = "default", backend: str = "torch") -> nn.Module:
     """The ``name`` network with ``weights`` (a shipped tag such as "default", or a checkpoint path),
-    in eval mode, loaded once per process."""
+    in eval mode, loaded once per process. ``backend`` "onnxruntime": the same network run by ONNX
+    Runtime (:mod:`vidseg.nn.onnx_runtime`; the same methods, built once per process and thread count)."""
+    if backend != "torch":
+        return _load_onnx(name, weights, backend)
     spec = entry(name)
     if isinstance(weights, str) and weights in spec.weights:
         return _load_shipped(name, weights)
@@ -130,6 +133,29 @@ def load_model(name: str, weights: str | os.PathLike = "default") -> nn.Module:
         tags = ", ".join(repr(t) for t in spec.weights)
         raise InputError(f"{weights!s} is neither shipped {name} weights ({tags}) nor a .pt checkpoint")
     return _load_file(name, str(path.resolve()), _stamp(path))
+
+
+def _load_onnx(name: str, weights: str | os.PathLike, backend: str):
+    return as_backend(name, load_model(name, weights), backend)
+
+
+def as_backend(name: str, net: nn.Module, backend: str = "torch"):
+    """``net`` (a ``name`` network) run by ``backend``: itself for "torch"; for "onnxruntime" its
+    ONNX Runtime stand-in (:mod:`vidseg.nn.onnx_runtime`), built once per network and thread count."""
+    from vidseg.nn.onnx_runtime import BACKENDS  # torch-only: no onnx import here
+
+    if backend not in BACKENDS:
+        raise InputError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
+    if backend == "torch" or not isinstance(net, nn.Module):
+        return net
+    return _onnx_cached(name, net, torch.get_num_threads())
+
+
+@functools.lru_cache(maxsize=8)
+def _onnx_cached(name: str, torch_net: nn.Module, threads: int):
+    from vidseg.nn.onnx_runtime import onnx_network
+
+    return onnx_network(name, torch_net)
 
 
 def load_with_meta(name: str, path: str | os.PathLike) -> tuple[nn.Module, dict]:

@@ -64,14 +64,15 @@ class ClickSegmenter:
     polish of the first mask from a box (:mod:`vidseg.engine.interactive.graph_cut`); ``merge_locally``:
     a click changes only the region of change it lands in (:func:`merge_at_click`); ``hold_radius``:
     each click's disk of this many pixels keeps the click's label (:func:`hold_clicks`; 0: off);
-    each left out (None) is what was chosen for the network (:func:`chosen_steps`). Masks are (H, W)
-    bool in the image's pixels.
+    each left out (None) is what was chosen for the network (:func:`chosen_steps`). ``backend``:
+    "torch" or "onnxruntime" (the same network through ONNX Runtime; the ``onnx`` extra). Masks are
+    (H, W) bool in the image's pixels.
     """
 
     def __init__(self, model: str | os.PathLike | InteractiveNet = "default", device: str = "cpu",
                  refine: RefineConfig | None = None, graph_cut: GraphCutConfig | None = None,
-                 merge_locally: bool | None = None, hold_radius: int | None = None) -> None:
-        self.net = load_interactive(model).to(device).eval()
+                 merge_locally: bool | None = None, hold_radius: int | None = None, backend: str = "torch") -> None:
+        self.net = load_interactive(model, backend).to(device).eval()
         steps = chosen_steps(self.net)
         self.refine = refine or steps.refine
         self.graph_cut = graph_cut or steps.graph_cut
@@ -289,11 +290,11 @@ def chosen_steps(net: InteractiveNet) -> PipelineSteps:
     return PipelineSteps(RefineConfig(enabled=False), GraphCutConfig(enabled=False), False)
 
 
-def load_interactive(model: str | os.PathLike | InteractiveNet = "default") -> InteractiveNet:
+def load_interactive(model: str | os.PathLike | InteractiveNet = "default", backend: str = "torch") -> InteractiveNet:
     """The network: a shipped tag ("default", or another the registry lists), a checkpoint path, or a
-    network as it is."""
-    if isinstance(model, InteractiveNet):
-        return model
-    from vidseg.nn.registry import load_model
+    network as it is; run by ``backend`` ("torch" or "onnxruntime", :func:`vidseg.nn.registry.as_backend`)."""
+    from vidseg.nn.registry import as_backend, load_model
 
-    return load_model("interactive", model)
+    if isinstance(model, (str, os.PathLike)):
+        model = load_model("interactive", model)
+    return as_backend("interactive", model, backend)  # a stand-in already built stays as it is

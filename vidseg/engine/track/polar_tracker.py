@@ -90,21 +90,23 @@ class _State:
     cache: dict = field(default_factory=dict)
 
 
-def load_tracker(model: str | Path | PolarTrackerNet = "default") -> PolarTrackerNet:
-    """The network: "default" (the shipped weights), a checkpoint path, or a network as it is."""
-    if isinstance(model, PolarTrackerNet):
-        return model.eval()
-    from vidseg.nn.registry import load_model
+def load_tracker(model: str | Path | PolarTrackerNet = "default", backend: str = "torch") -> PolarTrackerNet:
+    """The network: "default" (the shipped weights), a checkpoint path, or a network as it is; run
+    by ``backend`` ("torch" or "onnxruntime", :func:`vidseg.nn.registry.as_backend`)."""
+    from vidseg.nn.registry import as_backend, load_model
 
-    return load_model("tracker", str(model) if str(model) == "default" else Path(model))
+    if isinstance(model, (str, Path)):
+        model = load_model("tracker", str(model) if str(model) == "default" else Path(model))
+    return as_backend("tracker", model.eval(), backend)  # a stand-in already built stays as it is
 
 
 class PolarTracker:
     """``start(frame, box)`` then ``step(frame)`` per following frame; frames (H, W, 3) uint8 RGB,
     boxes :class:`Box` (x0, y0, x1, y1) in pixels."""
 
-    def __init__(self, model: str | Path | PolarTrackerNet = "default", options: TrackerOptions | None = None) -> None:
-        self.net = load_tracker(model)
+    def __init__(self, model: str | Path | PolarTrackerNet = "default", options: TrackerOptions | None = None,
+                 backend: str = "torch") -> None:
+        self.net = load_tracker(model, backend)
         self.options = options or TrackerOptions()
         cfg = self.net.config
         self.search = self.options.search or cfg.search

@@ -61,8 +61,10 @@ class HeadAdapter:
 
     def __init__(self, head: Refine, config: AdaptConfig) -> None:
         self.config = config
-        self.head = copy.deepcopy(head).train()
-        self._optimizer = torch.optim.Adam(self.head.parameters(), lr=config.lr)
+        # Without adaptation the shared head is used as it is (never trained: no copy needed, and a
+        # runtime other than torch keeps running it); with adaptation, a torch copy per video.
+        self.head = copy.deepcopy(head).train() if config.enabled else head
+        self._optimizer = torch.optim.Adam(self.head.parameters(), lr=config.lr) if config.enabled else None
 
     def due(self, step: int) -> bool:
         """Whether frame ``step`` of the pass is an adaptation step."""
