@@ -30,6 +30,7 @@ class BatchOptions:
 
     method: str = "default"  # a method name or a checkpoint path
     preset: str = "fast"
+    backend: str = "torch"  # or "onnxruntime"
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ def check_options(options: BatchOptions) -> None:
     if weights is not None:
         from vidseg.nn.registry import load_model
 
-        load_model("vos", weights)
+        load_model("vos", weights, options.backend)
 
 
 def marker_content(item: BatchItem, options: BatchOptions) -> dict:
@@ -81,7 +82,8 @@ def segment_video(item: BatchItem, out_root: Path, options: BatchOptions) -> Vid
         from vidseg.apps.segment import SegmentJob, run_segment
 
         stats = run_segment(SegmentJob(input=item.input, mask=item.mask, box=item.box, out_dir=out_dir,
-                                       method=options.method, preset=options.preset, progress=False))
+                                       method=options.method, preset=options.preset, progress=False,
+                                       backend=options.backend))
     except Exception as error:  # noqa: BLE001 - isolating every failure is this function's job
         shutil.rmtree(out_dir, ignore_errors=True)
         return VideoOutcome(item.id, False, reason=describe(error))

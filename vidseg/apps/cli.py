@@ -541,6 +541,7 @@ def _add_batch(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--model", type=Path, help="a network checkpoint from 'vidseg train vos' instead of the shipped one")
     p.add_argument("--preset", default="fast", choices=["fast", "quality"], help="speed/quality trade-off (default: %(default)s)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_backend_option(p)
     p.set_defaults(run=_run_batch)
 
 
@@ -548,7 +549,8 @@ def _run_batch(args: argparse.Namespace) -> int:
     from vidseg.apps.batch import BatchJob, run_batch
     from vidseg.apps.batch_video import BatchOptions
 
-    options = BatchOptions(method=str(args.model) if args.model is not None else "default", preset=args.preset)
+    options = BatchOptions(method=str(args.model) if args.model is not None else "default", preset=args.preset,
+                           backend=args.backend)
     job = BatchJob(manifest=args.manifest, out_root=args.out_root, address=args.address, workers=args.workers,
                    options=options, progress=not args.quiet)
     report = run_batch(job)

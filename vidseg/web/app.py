@@ -61,6 +61,7 @@ class ServeConfig:
     max_upload_bytes: int = 500 * 2**20
     method: str = "default"  # the propagation method (see vidseg.engine.vos.methods)
     interactive_model: str = "default"
+    backend: str = "torch"  # or "onnxruntime"
 
 
 class OpenVideo(BaseModel):
@@ -96,7 +97,8 @@ class PropagateRequest(BaseModel):
 
 def create_app(config: ServeConfig) -> FastAPI:
     store = Store(config.data)
-    workspace = Workspace(store, method=config.method, interactive_model=config.interactive_model)
+    workspace = Workspace(store, method=config.method, interactive_model=config.interactive_model,
+                          backend=config.backend)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):

@@ -32,6 +32,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--max-upload-mb", type=float, default=500.0, help="largest upload (default: %(default)s MB)")
     p.add_argument("--method", default="default",
                    help="propagation method: 'default', 'flow', 'static' or a checkpoint (default: %(default)s)")
+    p.add_argument("--backend", default="torch", choices=["torch", "onnxruntime"],
+                   help="what runs the networks: torch, or ONNX Runtime (the onnx extra) (default: %(default)s)")
     p.add_argument("--quiet", action="store_true", help="no request log")
     p.set_defaults(run=run)
 
@@ -117,7 +119,8 @@ def _serve(args: argparse.Namespace, sockets: list[socket.socket]) -> int:
     from vidseg.web.app import ServeConfig, create_app
 
     config = ServeConfig(data=args.data, host=args.host, port=args.port, token=args.token,
-                         max_upload_bytes=int(args.max_upload_mb * 2**20), method=args.method)
+                         max_upload_bytes=int(args.max_upload_mb * 2**20), method=args.method,
+                         backend=args.backend)
     app = create_app(config)
     workspace = app.state.workspace
     try:

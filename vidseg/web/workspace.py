@@ -35,10 +35,12 @@ class OpenProject:
 class Workspace:
     """The store plus the open projects and the segmenter they share (weights loaded once)."""
 
-    def __init__(self, store: Store, method: str = "default", interactive_model: str = "default") -> None:
+    def __init__(self, store: Store, method: str = "default", interactive_model: str = "default",
+                 backend: str = "torch") -> None:
         self.store = store
         self.method = method
         self.interactive_model = interactive_model
+        self.backend = backend
         self._segmenter = None
         self._open: dict[int, OpenProject] = {}
         self._lock = threading.Lock()
@@ -52,7 +54,8 @@ class Workspace:
             if self._segmenter is None:
                 from vidseg.engine.segmenter import VideoSegmenter
 
-                segmenter = VideoSegmenter(model=self.method, interactive_model=self.interactive_model)
+                segmenter = VideoSegmenter(model=self.method, interactive_model=self.interactive_model,
+                                           backend=self.backend)
                 segmenter.interactive_net()  # loaded now, not at a project's first click
                 self._segmenter = segmenter
             return self._segmenter
