@@ -45,7 +45,7 @@ MIN_PIXELS = 100
 LABELS = {"vidseg": "vidseg interactive", "vidseg-no-hold": "- clicks held", "vidseg-all-steps": "with merge, cut, guided filter",
           "vidseg-global-clicks": "- local merge",
           "vidseg-no-graph-cut": "- merge, graph cut", "vidseg-network": "- merge, cut, guided filter",
-          "previous": "previous network", "grabcut": "GrabCut"}
+          "previous": "previous network", "other": "other network", "grabcut": "GrabCut"}
 
 
 @dataclass
@@ -84,9 +84,11 @@ def tight_box(mask: np.ndarray) -> tuple[int, int, int, int]:
     return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
 
 
-def make_segmenters(methods: list[str], model: str, previous: str = "default") -> dict[str, ClickModel]:
+def make_segmenters(methods: list[str], model: str, previous: str = "default",
+                    other: str | None = None) -> dict[str, ClickModel]:
     """One segmenter per method name, built once and reused for every frame; "previous" is the whole
-    pipeline with the ``previous`` network (the one shipped before ``model``)."""
+    pipeline with the ``previous`` network (the one shipped before ``model``), "other" with ``other``
+    (any network to compare, e.g. an earlier version of ``model``)."""
     segmenters: dict[str, ClickModel] = {}
     for method in methods:
         if method == "grabcut":
@@ -97,8 +99,8 @@ def make_segmenters(methods: list[str], model: str, previous: str = "default") -
                 from vidseg.engine.interactive.click_segmenter import ClickSegmenter, RefineConfig
                 from vidseg.engine.interactive.graph_cut import GraphCutConfig
 
-                if method in ("vidseg", "previous"):  # the steps chosen for each network
-                    segmenters[method] = ClickSegmenter(model=previous if method == "previous" else model)
+                if method in ("vidseg", "previous", "other"):  # the steps chosen for each network
+                    segmenters[method] = ClickSegmenter(model={"previous": previous, "other": other}.get(method, model))
                     continue
                 if method == "vidseg-no-hold":
                     segmenters[method] = ClickSegmenter(model=model, hold_radius=0)
@@ -198,7 +200,7 @@ def write_json(path: Path, rows: list[Row], results: dict[str, list[FrameRun]], 
                sequences: list[str]) -> None:
     data = {
         "data": str(args.data), "sequences": sequences, "every": args.every, "max_frames": args.max_frames,
-        "model": args.model, "previous_model": args.previous_model, "max_clicks": MAX_CLICKS, "stop_at": None if args.all_clicks else STOP_AT,
+        "model": args.model, "previous_model": args.previous_model, "other_model": args.other_model, "max_clicks": MAX_CLICKS, "stop_at": None if args.all_clicks else STOP_AT,
         "rows": [asdict(r) for r in rows],
         "frames": {LABELS[name]: [{"sequence": f.sequence, "frame": f.frame, "pixels": f.pixels, "box": f.box,
                                    "ious": f.run.ious, "start_seconds": f.run.start_seconds,
@@ -225,11 +227,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--previous-model", default="separable",
                         help='the network of the "previous" method: a shipped tag or a checkpoint path '
                              "(default: %(default)s, the previous default)")
+    parser.add_argument("--other-model", help='the network of the "other" method: a shipped tag or a checkpoint path')
+    parser.add_argument("--other-label", default="other network", help='the "other" method\'s row label')
     parser.add_argument("--methods", default="vidseg,grabcut", help="comma-separated: vidseg (the steps chosen for the network), vidseg-no-hold (those steps, "
                         "but a click's pixel may stay wrong), vidseg-all-steps (local merge, "
                         "graph cut, guided filter), vidseg-global-clicks (no local merge), vidseg-no-graph-cut, "
                         "vidseg-network (none of the three: no graph cut, no edge-aware upsampling, no local merge), "
-                        "previous (--previous-model with the steps chosen for it), grabcut")
+                        "previous (--previous-model with the steps chosen for it), other (--other-model, likewise), grabcut")
     parser.add_argument("--all-clicks", action="store_true", help=f"always make {MAX_CLICKS} clicks (no early stop)")
     parser.add_argument("--json", type=Path, help="also write the summary and per-frame IoUs as JSON")
     args = parser.parse_args()
@@ -260,7 +264,10 @@ def main() -> None:
         if missing:
             raise SystemExit(f"sequences not in {args.data / 'JPEGImages'}: {', '.join(missing)}")
         items = davis_items(args.data, sequences, args.every)
-    segmenters = make_segmenters(methods, args.model, args.previous_model)
+    if "other" in methods and not args.other_model:
+        raise SystemExit("the 'other' method needs --other-model")
+    LABELS["other"] = args.other_label
+    segmenters = make_segmenters(methods, args.model, args.previous_model, args.other_model)
     began = time.perf_counter()
     results = run_benchmark(items, segmenters, args.max_frames, None if args.all_clicks else STOP_AT)
     rows = [summarise(LABELS[name], runs) for name, runs in results.items() if runs]
