@@ -4,9 +4,9 @@
 an object the engine uses exactly as it uses ``net``: ``encode`` / ``decoder.trunk`` /
 ``decoder.refine`` for VOS, ``lower`` / ``upper`` for the interactive network, ``template_kernel`` /
 ``track`` for the tracker, all taking and returning torch tensors. So the engine has one code path
-and two implementations of its networks. What stays in torch: the VOS memory readout (its torch
-inference path skips work per object that a fixed graph cannot) and online adaptation, which
-fine-tunes a torch copy of the refine module (a deep copy of the stand-in's refine is that copy).
+and two implementations of its networks. What stays in torch: online adaptation, which fine-tunes
+a torch copy of the refine module (a deep copy of the stand-in's refine is that copy). The memory
+readout runs once per object here (torch shares one similarity among objects).
 
 ONNX Runtime uses as many threads as torch is set to (``torch.get_num_threads()`` when the network
 is built), so ``--threads`` governs both. Needs the ``onnx`` extra.
@@ -103,12 +103,19 @@ class OrtPropagationNet(_Runtime):
     def __init__(self, net: PropagationNet) -> None:
         super().__init__(net)
         parts = {p.name: p for p in network_parts("vos", net)}
-        self._encode = OrtPart(parts["encode"])
+        self._encode, self._read = OrtPart(parts["encode"]), OrtPart(parts["readout"])
         self.decoder = OrtDecoder(net, OrtPart(parts["trunk"]), OrtPart(parts["refine"]))
         self.log_temperature = net.log_temperature.detach()
 
     def encode(self, image: torch.Tensor) -> FrameFeatures:
         return FrameFeatures(*self._encode(image=image))
+
+    def read(self, query_key: torch.Tensor, long_keys: torch.Tensor, long_masks: torch.Tensor,
+             short_keys: torch.Tensor, short_masks: torch.Tensor) -> torch.Tensor:
+        """As ``PropagationNet.read`` for one frame (B = 1): one graph run per object."""
+        return torch.stack([self._read(key=query_key, long_keys=long_keys, long_masks=long_masks[:, o:o + 1],
+                                       short_keys=short_keys, short_masks=short_masks[:, o:o + 1])[0]
+                            for o in range(long_masks.shape[1])], dim=1)
 
 
 class OrtInteractiveNet(_Runtime):

@@ -321,6 +321,11 @@ class PropagationNet(nn.Module):
                                self.log_temperature).flatten(0, 1)  # (B*O, 6, h, w)
         return self.decoder(query.repeat(o), matches, prior.reshape(b * o, 1, *prior.shape[-2:]))
 
+    def read(self, query_key: torch.Tensor, long_keys: torch.Tensor, long_masks: torch.Tensor,
+             short_keys: torch.Tensor, short_masks: torch.Tensor) -> torch.Tensor:
+        """The memory readout: (B, O, 6, h, w) long- and short-term matches (:func:`match_groups`)."""
+        return match_groups(query_key, long_keys, long_masks, short_keys, short_masks, self.log_temperature)
+
     def forward(self, frames: torch.Tensor, ref_mask: torch.Tensor, prev_mask: torch.Tensor,
                 prior: torch.Tensor) -> Prediction:
         """Training path, one object per clip.

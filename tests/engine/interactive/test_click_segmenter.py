@@ -72,9 +72,10 @@ def test_graph_cut_settings_are_checked():
 
 def test_each_network_gets_the_steps_chosen_for_it():
     lite = ClickSegmenter("default")
-    assert not (lite.refine.enabled or lite.graph_cut.enabled or lite.merge_locally)
+    assert not (lite.refine.enabled or lite.graph_cut.enabled or lite.merge_locally) and lite.hold_radius == 3
     separable = ClickSegmenter("separable")
     assert separable.refine.enabled and separable.graph_cut.enabled and separable.merge_locally
+    assert separable.hold_radius == 0
     assert ClickSegmenter("default", merge_locally=True).merge_locally  # a step asked for is taken
 
 

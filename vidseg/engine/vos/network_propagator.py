@@ -25,7 +25,7 @@ from vidseg.engine.vos.presets import PropagatorConfig
 from vidseg.engine.vos.redetect import Redetector
 from vidseg.engine.vos.redetect_memory import RedetectMemory
 from vidseg.flow.fusion import FlowFusion
-from vidseg.nn.propagation import INPUT_MULTIPLE, KEY_STRIDE, FrameFeatures, PropagationNet, RefineInputs, match_groups
+from vidseg.nn.propagation import INPUT_MULTIPLE, KEY_STRIDE, FrameFeatures, PropagationNet, RefineInputs
 from vidseg.ops.guided_filter import guided_upsample
 from vidseg.ops.slots import soft_aggregate
 
@@ -165,8 +165,8 @@ class NetworkPropagator:
         for long_steps, slots in groups.items():
             long_keys = torch.cat([memory[s].key for s in long_steps], dim=1)[None]
             long_masks = torch.cat([_slot_rows(memory[s].masks, slots) for s in long_steps], dim=1)[None]
-            matched = match_groups(feats.key, long_keys, long_masks, previous.key[None],
-                                   _slot_rows(previous.masks, slots)[None], self.model.log_temperature)[0]
+            matched = self.model.read(feats.key, long_keys, long_masks, previous.key[None],
+                                      _slot_rows(previous.masks, slots)[None])[0]
             for i, slot in enumerate(slots):
                 out[slot] = matched[i]
         return torch.stack(out)
@@ -205,8 +205,7 @@ class NetworkPropagator:
             feats = self.model.encode(aug_image)
             key = entry.key[None]  # the original frame is both the long- and the short-term reference
             matches = torch.cat([
-                match_groups(feats.key, key, entry.masks[o : o + 1][None], key, entry.masks[o : o + 1][None],
-                             self.model.log_temperature)[0]
+                self.model.read(feats.key, key, entry.masks[o : o + 1][None], key, entry.masks[o : o + 1][None])[0]
                 for o in range(entry.masks.shape[0])
             ])
             inputs = self.model.decoder.trunk(feats.repeat(entry.masks.shape[0]), matches, prior)
