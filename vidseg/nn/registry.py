@@ -70,7 +70,7 @@ _TABLE = (
     ModelEntry("interactive", InteractiveNet, InteractiveNetConfig, card="interactive.card.md",
                trained_by="vidseg train interactive",
                weights={"default": ShippedWeights(
-                            "interactive.pt", "7926e0ac26d0006e306ac08347e658594f984143a7f4db31727b6f22c52b45e4"),
+                            "interactive.pt", "2e7fa9c57f3d42a940381abe0cba68d7cb43b70f916bd4429a28062ea1e8ce35"),
                         # The default's recipe on our training split and training photos: the validation tables' network.
                         "train-split": ShippedWeights(
                             "interactive-train-split.pt",

@@ -32,7 +32,7 @@ MAX_GUIDE = 1024  # refining works on the crop at the image's resolution, at mos
 @dataclass(frozen=True)
 class RefineConfig:
     """Edge-aware upsampling of the network's stride-2 output to the image's own pixels in the
-    crop (:func:`vidseg.ops.guided_filter.guided_upsample`): the output is 112x112 over a crop that
+    crop (:func:`vidseg.ops.guided_filter.guided_upsample`): the output is S/2 a side over a crop that
     is often 3-4x larger in the image, so a bilinear upsampling blurs the outline over several
     pixels. radius in image pixels, eps in squared [0, 1] intensity; enabled False: bilinear."""
 
