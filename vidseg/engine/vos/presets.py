@@ -32,6 +32,8 @@ class PropagatorConfig:
 # Chosen with the EfficientNet-Lite0 network on 12 clips of our training split
 # (benchmarks/tune_on_train_split.py; validation untouched): online adaptation (-4.1 J&F) and the
 # preset frame (-0.7) lowered J&F there, so both are off by default (--adapt turns adaptation on).
+# Re-checked with a network that never saw the clips (trained on FIT, scored on TUNE): adaptation
+# -6.7 (fast) and -5.2 (quality), wrecking two of six clips; the preset frame -0.3 / +0.2.
 # The internal height matters most: fast 88.6 at 224 px, 89.3 at 240, 90.4 at 288; quality 89.9 at
 # 240, 91.0 at 288, 91.5 at 336. Matching costs grow with the square of the pixels, so the heights
 # are the largest that keep each preset's speed (benchmarks/internal_size.py, idle 2-core machine):
