@@ -286,7 +286,8 @@ def chosen_steps(net: InteractiveNet) -> PipelineSteps:
     learnt from 24 clips, gains from all three of its steps; an ImageNet-started (Lite) network's own
     masks reached 90% IoU in fewer clicks without them (NoC@90 7.88 against 9.62 with all three),
     and with each click holding a 3-pixel disk (on the six TUNE clips of our training split, every
-    10th frame, the 352-px network: NoC@85 / NoC@90 6.52 / 7.95 without, 6.26 / 7.67 at 3 px,
+    10th frame, NoC@85 / NoC@90 7.43 / 9.48 without, 7.12 / 8.90 at 3 px, 7.05 / 8.71 at 6 px,
+    7.02 / 9.88 at 10 px; 3 px also for a network fine-tuned at a 352-px crop: 6.26 / 7.67 against
     6.52 / 7.67 at 6 px)."""
     if net.config.encoder == "separable":
         return PipelineSteps(RefineConfig(), GraphCutConfig(), True)
