@@ -52,7 +52,9 @@ def main() -> int:
     parser.add_argument("--sequences", default=",".join(VALIDATION),
                         help="comma-separated, or 'all' for every sequence under --data (default: our validation split)")
     parser.add_argument("--methods", default="polar,csrt,kcf")
-    parser.add_argument("--model", default="default", help="tracker checkpoint (default: the shipped weights)")
+    parser.add_argument("--model", default="train-split",
+                        help="tracker: a shipped tag or a checkpoint (default: %(default)s, the default's recipe without "
+                             "the validation clips and photos)")
     parser.add_argument("--options", default="{}",
                         help="TrackerOptions fields for the polar tracker as JSON, e.g. '{\"search\": 256}'")
     parser.add_argument("--contrib", type=Path, default=DEFAULT_CONTRIB, help="folder holding opencv-contrib's cv2")

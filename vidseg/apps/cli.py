@@ -206,7 +206,8 @@ def _add_track(commands: argparse._SubParsersAction) -> None:
                    "(default: the network's 192; larger follows faster motion, slower)")
     p.add_argument("--template-update", default="0", metavar="A",
                    help="share of the template renewed on confident frames, 0..1 (default: %(default)s, the first frame's only)")
-    p.add_argument("--model", type=Path, help="a checkpoint from 'vidseg train tracker' instead of the shipped one")
+    p.add_argument("--model", help="shipped weights by tag (default, train-split, separable: the previous network) "
+                                   "or a checkpoint from 'vidseg train tracker'")
     _add_run_options(p, "frames, seconds, fps, peak memory, lost frames")
     p.add_argument("--threads", metavar="N", default="1",
                    help="compute threads (default: %(default)s; two are slower as soon as another process runs)")

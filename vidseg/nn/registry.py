@@ -81,7 +81,13 @@ _TABLE = (
                             "b70ad5dec98cb4719f52c1d772c4bb19225712d23b49a0ff68445bcc467c62b3")}),
     ModelEntry("tracker", PolarTrackerNet, PolarTrackerConfig, card="tracker.card.md",
                trained_by="vidseg train tracker",
-               weights={"default": ShippedWeights("tracker.pt", "a5c588bf15446d1a72eb1bf401b76c0a09a08d18229d510690c398b4c3a32dfb")}),
+               weights={"default": ShippedWeights("tracker.pt", "e6d9d80cd4bc9da6d60fe01776dbc9803839281f02467be390eab364a3dff980"),
+                        # The default's recipe on our training split and training photos: the validation tables' network.
+                        "train-split": ShippedWeights(
+                            "tracker-train-split.pt", "55bebd6731e5fad07f340e5ca08c6ae4e2f3fe7d17c3f61b82b41e7a2f1f4890"),
+                        # The previous default, learnt from scratch on the training split (its card).
+                        "separable": ShippedWeights(
+                            "tracker-separable.pt", "a5c588bf15446d1a72eb1bf401b76c0a09a08d18229d510690c398b4c3a32dfb")}),
 )
 REGISTRY: dict[str, ModelEntry] = {entry.name: entry for entry in _TABLE}
 

@@ -91,12 +91,12 @@ class _State:
 
 
 def load_tracker(model: str | Path | PolarTrackerNet = "default", backend: str = "torch") -> PolarTrackerNet:
-    """The network: "default" (the shipped weights), a checkpoint path, or a network as it is; run
+    """The network: a shipped tag ("default", "train-split", "separable"), a checkpoint path, or a network as it is; run
     by ``backend`` ("torch" or "onnxruntime", :func:`vidseg.nn.registry.as_backend`)."""
     from vidseg.nn.registry import as_backend, load_model
 
     if isinstance(model, (str, Path)):
-        model = load_model("tracker", str(model) if str(model) == "default" else Path(model))
+        model = load_model("tracker", model)  # a shipped tag or a checkpoint path
     return as_backend("tracker", model.eval(), backend)  # a stand-in already built stays as it is
 
 
