@@ -7,6 +7,7 @@ run-time axes (frame size, memory length, search size) dynamic.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import warnings
@@ -30,16 +31,21 @@ def require_onnx() -> None:
         raise InputError(f"{error.name} is not installed; install {ONNX_EXTRA}") from None
 
 
+def trace_part(part: NetworkPart, target: str | io.BytesIO) -> None:
+    """Trace ``part`` into an ONNX graph written to ``target`` (a file path or an in-memory buffer)."""
+    with warnings.catch_warnings():  # the tracer's notes on Python values it fixes: batch 1, by design
+        warnings.simplefilter("ignore")
+        torch.onnx.export(part.module.eval(), tuple(part.inputs.values()), target, dynamo=False,
+                          input_names=list(part.inputs), output_names=list(part.outputs),
+                          dynamic_axes=part.dynamic or None, opset_version=OPSET)
+
+
 def export_part(part: NetworkPart, path: Path) -> dict:
     """Write ``part`` to ``path`` (.onnx), check it, and return its manifest entry: inputs and outputs
     with their shapes (a dimension is a number, or the name of a run-time axis)."""
     import onnx
 
-    with warnings.catch_warnings():  # the tracer's notes on Python values it fixes: batch 1, by design
-        warnings.simplefilter("ignore")
-        torch.onnx.export(part.module.eval(), tuple(part.inputs.values()), str(path), dynamo=False,
-                          input_names=list(part.inputs), output_names=list(part.outputs),
-                          dynamic_axes=part.dynamic or None, opset_version=OPSET)
+    trace_part(part, str(path))
     model = onnx.load(str(path))
     onnx.checker.check_model(model)
     return {"file": path.name, "inputs": _shapes(model.graph.input), "outputs": _shapes(model.graph.output)}

@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import copy
 import io
-import warnings
 
 import torch
 from torch import nn
 
 from vidseg.nn.graphs import NetworkPart, network_parts
 from vidseg.nn.interactive import InteractiveNet, LowerFeatures
-from vidseg.nn.onnx_export import OPSET, require_onnx
+from vidseg.nn.onnx_export import require_onnx, trace_part
 from vidseg.nn.polar import PolarTrackerNet, TrackerOutput
 from vidseg.nn.propagation import FrameFeatures, PropagationNet, Refine, RefineInputs
 
@@ -37,11 +36,7 @@ class OrtPart:
         import onnxruntime as ort
 
         buffer = io.BytesIO()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(part.module.eval(), tuple(part.inputs.values()), buffer, dynamo=False,
-                              input_names=list(part.inputs), output_names=list(part.outputs),
-                              dynamic_axes=part.dynamic or None, opset_version=OPSET)
+        trace_part(part, buffer)
         options = ort.SessionOptions()
         options.intra_op_num_threads = torch.get_num_threads()
         options.inter_op_num_threads = 1
