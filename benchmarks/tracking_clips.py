@@ -5,9 +5,12 @@ photo, moving fast and turning sharply with motion blur among three recoloured l
 itself and one other held-out object, over another held-out photo that the camera pans across;
 the first ``--hd`` clips at 1920x1080, the rest at 1280x720. No network trained on these photos
 (``--photo-split train`` leaves them out), so the tracker and the VOS network see them fresh.
+``--split train`` makes the same kind of clips from training photos instead: footage to choose
+tracking settings on without looking at the held-out clips.
 
     python benchmarks/tracking_clips.py --out /tmp/footage
     python benchmarks/tracker.py --data /tmp/footage --sequences all
+    python benchmarks/tracking_clips.py --split train --out /tmp/footage-tune     # for choosing settings
 """
 
 from __future__ import annotations
@@ -28,11 +31,11 @@ from vidseg.train.photos import photo_pairs, split_parts
 DEFAULT_PHOTOS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "static"
 
 
-def held_out_objects(root: Path) -> list[tuple[str, np.ndarray, np.ndarray]]:
-    """(name, image, mask of one object) for each held-out photo: its largest part when the mask
-    falls into several."""
+def photo_objects(root: Path, split: str = "validation") -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """(name, image, mask of one object) for each photo of ``split`` ("validation": the held-out
+    ones): its largest part when the mask falls into several."""
     objects = []
-    for folder, image_path, mask_path in photo_pairs(root, "validation"):
+    for folder, image_path, mask_path in photo_pairs(root, split):
         mask = (read_mask(mask_path).labels > 0).astype(np.uint8)
         parts = split_parts(mask)
         if parts is not None:
@@ -48,9 +51,11 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=8, help="clips (default: %(default)s)")
     parser.add_argument("--hd", type=int, default=2, help="how many of them at 1920x1080 (default: %(default)s)")
     parser.add_argument("--frames", type=int, default=90, help="frames per clip (default: %(default)s)")
+    parser.add_argument("--split", choices=("validation", "train"), default="validation",
+                        help="photos to make the clips from: held out (default) or training ones, to tune on")
     args = parser.parse_args()
     try:
-        objects = held_out_objects(args.photos)
+        objects = photo_objects(args.photos, args.split)
     except VidsegError as error:
         raise SystemExit(str(error)) from None
     rng = np.random.default_rng(0)
