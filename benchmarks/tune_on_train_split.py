@@ -60,6 +60,9 @@ VARIANTS: dict[str, PropagatorConfig] = {
     "quality + preset frame": replace(QUALITY, memory=_PRESET),
     "quality, a memory frame every 5": replace(QUALITY, memory=_EVERY_5),
     "quality, 288 px": replace(QUALITY, internal_height=288),
+    "fast + mirror": replace(FAST, mirror=True),
+    "quality + mirror": replace(QUALITY, mirror=True),
+    "quality, 288 px + mirror": replace(QUALITY, internal_height=288, mirror=True),
 }
 
 

@@ -17,16 +17,17 @@ def _j(a: np.ndarray, b: np.ndarray) -> float:
     return 1.0 if union == 0 else float(np.logical_and(a, b).sum() / union)
 
 
-def _segment(clip, backend: str, adapt: bool) -> list[np.ndarray]:
-    seg = vidseg.VideoSegmenter(backend=backend, adapt=adapt)
+def _segment(clip, backend: str, adapt: bool, preset: str) -> list[np.ndarray]:
+    seg = vidseg.VideoSegmenter(backend=backend, adapt=adapt, preset=preset)
     with seg.open(clip.frames[:8]) as session:
         session.add_mask(0, clip.labels[0])
         return [labels for _, labels in session.propagate()]
 
 
-@pytest.mark.parametrize("adapt", [False, True])
-def test_video_masks_agree_between_backends(small_clip, adapt):
-    torch_masks, ort_masks = _segment(small_clip, "torch", adapt), _segment(small_clip, "onnxruntime", adapt)
+@pytest.mark.parametrize("adapt,preset", [(False, "fast"), (True, "fast"), (False, "quality")])  # quality mirrors
+def test_video_masks_agree_between_backends(small_clip, adapt, preset):
+    torch_masks = _segment(small_clip, "torch", adapt, preset)
+    ort_masks = _segment(small_clip, "onnxruntime", adapt, preset)
     for ours, theirs in zip(torch_masks[1:], ort_masks[1:]):
         for obj in (1, 2, 3):
             assert _j(ours == obj, theirs == obj) >= 0.995

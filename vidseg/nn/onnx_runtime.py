@@ -107,7 +107,9 @@ class OrtPropagationNet(_Runtime):
         self.log_temperature = net.log_temperature.detach()
 
     def encode(self, image: torch.Tensor) -> FrameFeatures:
-        return FrameFeatures(*self._encode(image=image))
+        """As ``PropagationNet.encode``: B images (one graph run each) -> features of B items."""
+        outs = [self._encode(image=image[i:i + 1]) for i in range(image.shape[0])]
+        return FrameFeatures(*(torch.cat(column) for column in zip(*outs)))
 
     def read(self, query_key: torch.Tensor, long_keys: torch.Tensor, long_masks: torch.Tensor,
              short_keys: torch.Tensor, short_masks: torch.Tensor) -> torch.Tensor:

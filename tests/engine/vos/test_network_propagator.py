@@ -198,3 +198,44 @@ def test_frames_smaller_than_the_lite_encoders_stride_still_segment(tmp_path, si
         session.add_mask(0, first)
         out = list(session.propagate())
     assert [i for i, _ in out] == [0, 1, 2] and all(mask.shape == size for _, mask in out)
+
+
+def test_mirroring_makes_the_result_of_a_mirrored_clip_the_mirrored_result(tiny_checkpoint, small_clip):
+    """With ``mirror`` each frame is segmented as it is and mirrored, each against its own memory,
+    and the two averaged: so a clip mirrored left to right must get the same masks mirrored
+    (flow is off: it is not symmetric)."""
+    from vidseg.engine.vos.presets import PRESETS
+
+    config = replace(PRESETS["fast"], mirror=True, fusion=None)
+    seg = vidseg.VideoSegmenter(model=str(tiny_checkpoint), config=config)
+
+    def run(frames, first):
+        with seg.open(frames) as session:
+            session.add_mask(0, first)
+            return np.stack([labels for _, labels in session.propagate()])
+
+    frames, first = small_clip.frames[:5], small_clip.labels[0]
+    plain = run(frames, first)
+    flipped = run(np.ascontiguousarray(frames[:, :, ::-1]), np.ascontiguousarray(first[:, ::-1]))
+    assert np.mean(plain == flipped[:, :, ::-1]) > 0.999
+
+
+def test_refind_searches_the_frames_the_session_decoded(tiny_checkpoint, tiny_tracker, small_clip, monkeypatch):
+    """The tracker takes the session's decoded frame as it is (no second decode or copy)."""
+    from vidseg.engine.track.polar_tracker import PolarTracker
+    from vidseg.engine.vos.network_propagator import NetworkPropagator
+    from vidseg.engine.vos.presets import PRESETS
+    from vidseg.engine.vos.redetect import RedetectConfig
+
+    decoded, searched = [], []  # the arrays themselves, so no id is reused
+    predict, search_frame = NetworkPropagator.predict, PolarTracker.search_frame
+    monkeypatch.setattr(NetworkPropagator, "predict", lambda self, frame: decoded.append(frame) or predict(self, frame))
+    monkeypatch.setattr(PolarTracker, "search_frame",
+                        lambda self, frame, count=1: searched.append(frame) or search_frame(self, frame, count))
+    config = replace(PRESETS["fast"], refind=RedetectConfig(tracker=str(tiny_tracker)))
+    with vidseg.VideoSegmenter(model=str(tiny_checkpoint), config=config).open(small_clip.frames[:5]) as session:
+        session.add_mask(0, small_clip.labels[0])
+        for index, _ in session.propagate():
+            if index == 1:
+                session.propagator.redetector._watches[1].lost = True  # as a hidden object would be
+    assert searched and all(any(s is d for d in decoded) for s in searched)

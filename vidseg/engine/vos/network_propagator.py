@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 @dataclass
 class Predicted:
     """What :meth:`NetworkPropagator.predict` leaves for the following ``update`` of the same frame:
-    its step, key (1, C, h, w) and the refine inputs it was segmented with."""
+    its step, key (V, C, h, w) (V = 2 with the mirrored view) and the refine inputs it was segmented with."""
 
     step: int
     key: torch.Tensor
@@ -49,10 +49,12 @@ class PassState:
 
     step: the last frame's step (-1 before the first). previous: the last frame's final (K + 1, H, W)
     probabilities. predicted: set by ``predict``, taken by ``update``. memory: the reference frames.
-    adapter: the refine head adapted to this pass."""
+    adapter: the refine head adapted to this pass. mirrored: the reference frames mirrored left to
+    right, with their masks mirrored too (only with ``PropagatorConfig.mirror``)."""
 
     memory: MemoryBank
     adapter: HeadAdapter
+    mirrored: MemoryBank | None = None
     step: int = -1
     previous: np.ndarray | None = None
     predicted: Predicted | None = None
@@ -93,7 +95,8 @@ class NetworkPropagator:
 
     def reset(self) -> None:
         self.state = PassState(memory=MemoryBank(self.policy),
-                               adapter=HeadAdapter(self.model.decoder.refine, self.config.adapt))
+                               adapter=HeadAdapter(self.model.decoder.refine, self.config.adapt),
+                               mirrored=MemoryBank(self.policy) if self.config.mirror else None)
         if self.fusion is not None:
             self.fusion.reset()
         if self.refind is not None:
@@ -109,17 +112,23 @@ class NetworkPropagator:
         warped = self.fusion.warp_previous(frame) if self.fusion is not None else None
         prior_full = warped.probs if warped is not None else state.previous
         image = self._to_tensor(frame)
-        feats = self.model.encode(image)
+        feats = self.model.encode(self._views(image))
         num_objects = state.previous.shape[0] - 1
-        prior = resize_probs(prior_full[1:], image.shape[-2:])  # (K, h, w)
-        matches = self._matches(feats, num_objects)
-        inputs = self.model.decoder.trunk(feats.repeat(num_objects), matches, prior.unsqueeze(1))
-        objects = torch.sigmoid(state.adapter.head(inputs))[:, 0].numpy()  # (K, h/2, w/2)
+        prior = resize_probs(prior_full[1:], image.shape[-2:]).unsqueeze(1)  # (K, 1, h, w)
+        inputs = self.model.decoder.trunk(_view(feats, 0).repeat(num_objects),
+                                          self._matches(_view(feats, 0), num_objects, state.memory), prior)
+        objects = torch.sigmoid(state.adapter.head(inputs))[:, 0]  # (K, h/2, w/2)
+        if state.mirrored is not None:  # the same frame mirrored, against the mirrored memory
+            seen = _view(feats, 1)
+            mirrored = self.model.decoder.trunk(seen.repeat(num_objects),
+                                                self._matches(seen, num_objects, state.mirrored), prior.flip(-1))
+            objects = (objects + torch.sigmoid(state.adapter.head(mirrored))[:, 0].flip(-1)) / 2
+        objects = objects.numpy()
         probs = self._upsample(soft_aggregate(objects), frame)
         state.predicted = Predicted(state.step, feats.key, inputs)
         probs = self.fusion.fuse(probs, warped) if warped is not None else probs
         if self.refind is not None:
-            probs = self.refind.review(frame, probs, state.memory, feats.key, self.model.log_temperature)
+            probs = self.refind.review(frame, probs, state.memory, feats.key[:1], self.model.log_temperature)
         return probs
 
     @torch.no_grad()
@@ -131,14 +140,18 @@ class NetworkPropagator:
         predicted, state.predicted = state.predicted, None
         if predicted is None:  # the pass's first frame: nothing was predicted for it
             state.step += 1
-            key, inputs = self.model.encode(self._to_tensor(frame)).key, None
+            key, inputs = self.model.encode(self._views(self._to_tensor(frame))).key, None
         else:
             key, inputs = predicted.key, predicted.inputs
         h, w = key.shape[-2:]
         half = (h * KEY_STRIDE // 2, w * KEY_STRIDE // 2)  # stride 2, where the refine head works
-        entry = MemoryEntry(key=key[0].flatten(1), masks=resize_probs(probs[1:], (h, w)).flatten(1),
+        masks = resize_probs(probs[1:], (h, w))  # (K, h, w)
+        entry = MemoryEntry(key=key[0].flatten(1), masks=masks.flatten(1),
                             inputs=inputs, result=resize_probs(probs[1:], half).unsqueeze(1))
         state.memory.add(state.step, entry, prompted)
+        if state.mirrored is not None:
+            state.mirrored.add(state.step, MemoryEntry(key=key[1].flatten(1), masks=masks.flip(-1).flatten(1),
+                                                       inputs=None, result=entry.result.flip(-1)), prompted)
         if self.fusion is not None:
             self.fusion.update(frame, probs)
         state.previous = probs
@@ -146,14 +159,14 @@ class NetworkPropagator:
             self.refind.remember(state.step, frame, probs, entry, prompted)
         self._adapt(frame, prompted)
 
-    def _matches(self, feats: FrameFeatures, num_objects: int) -> torch.Tensor:
-        """(K, 6, h8, w8): long- and short-term matching for every object.
+    def _matches(self, feats: FrameFeatures, num_objects: int, memory: MemoryBank) -> torch.Tensor:
+        """(K, 6, h8, w8): long- and short-term matching for every object against ``memory``.
 
         An object is matched only against frames from its own start on: earlier frames may show it
         unlabelled, and their masks would say it is background. Objects with the same reference
         frames (those started together) are matched in one call, which computes the similarity
         to those frames once for all of them."""
-        memory, step = self.state.memory, self.state.step
+        step = self.state.step
         previous = memory[step - 1]
         candidates = memory.long_steps(step)
         groups: dict[tuple[int, ...], list[int]] = {}
@@ -213,6 +226,11 @@ class NetworkPropagator:
             examples.append(example_from_mask(inputs, target, None))
         return examples
 
+    def _views(self, image: torch.Tensor) -> torch.Tensor:
+        """(1, 3, h, w) -> (V, 3, h, w): the image, and with ``config.mirror`` also the image mirrored
+        left to right (one encoder call for both)."""
+        return torch.cat([image, image.flip(-1)]) if self.config.mirror else image
+
     def _upsample(self, probs: np.ndarray, frame: np.ndarray) -> np.ndarray:
         """(K+1, h, w) -> (K+1, H, W) at the frame's size."""
         if self.config.upsample == "guided":
@@ -230,6 +248,11 @@ class NetworkPropagator:
         h, w = self._internal_size(*frame.shape[:2])
         small = cv2.resize(frame, (w, h), interpolation=cv2.INTER_AREA)
         return torch.from_numpy(small).permute(2, 0, 1)[None].float().div_(255.0)
+
+
+def _view(feats: FrameFeatures, index: int) -> FrameFeatures:
+    """Batch item ``index`` of ``feats`` (one of :meth:`NetworkPropagator._views`), batch kept."""
+    return FrameFeatures(*(t[index : index + 1] for t in (feats.f2, feats.f4, feats.f8, feats.key)))
 
 
 def _slot_rows(masks: torch.Tensor, slots: list[int]) -> torch.Tensor:
