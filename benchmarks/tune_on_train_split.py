@@ -63,6 +63,9 @@ VARIANTS: dict[str, PropagatorConfig] = {
     "fast + mirror": replace(FAST, mirror=True),
     "quality + mirror": replace(QUALITY, mirror=True),
     "quality, 288 px + mirror": replace(QUALITY, internal_height=288, mirror=True),
+    "quality + mirror, fast flow": replace(QUALITY, mirror=True, fusion=FusionConfig(flow_mode="fast")),
+    "quality, 304 px + mirror": replace(QUALITY, internal_height=304, mirror=True),
+    "quality, 320 px + mirror": replace(QUALITY, internal_height=320, mirror=True),
 }
 
 

@@ -4,7 +4,7 @@ Rows (:data:`ROWS`): the flow baseline; the previous network (``--baseline-model
 previous default's train-split twin) with the ``fast`` preset as it shipped with it (224 px); photo
 pre-training, without vs with (the first phase of the network's recipe trained both ways, alone, with
 ``--no-photos-model`` and ``--photos-model``); the network alone (no flow fusion, no online adaptation, no preset frame, ``fast`` sizes); then fusion,
-adaptation and the preset frame added one at a time; the ``fast`` and ``quality`` presets as shipped. Columns: J&F,
+adaptation and the preset frame added one at a time; the ``fast`` and ``quality`` presets as shipped (and ``quality`` as it was before test-time mirroring: 336 px, not mirrored). Columns: J&F,
 J, F, flicker (:mod:`vidseg.eval.flicker`; the ground truth's flicker is the floor), FPS end to end
 (:func:`vidseg.apps.segment.run_segment`: decode, method, PNG encode; start-up excluded), peak
 memory, and seconds per frame with 1 and with 3 objects: DAVIS 2016 clips hold one object, so these
@@ -85,6 +85,7 @@ ROWS: list[RowSpec] = [
     RowSpec("+ adaptation", MODEL, _STEPS["adaptation"]),
     RowSpec("+ preset frame", MODEL, _STEPS["preset frame"]),
     RowSpec("full fast", MODEL, PRESETS["fast"]),
+    RowSpec("quality before (336 px, no mirroring)", MODEL, replace(PRESETS["quality"], internal_height=336, mirror=False)),
     RowSpec("full quality", MODEL, PRESETS["quality"]),
 ]
 

@@ -41,12 +41,15 @@ class PropagatorConfig:
 # 240, 91.0 at 288, 91.5 at 336. Matching costs grow with the square of the pixels, so the heights
 # are the largest that keep each preset's speed (benchmarks/internal_size.py, idle 2-core machine):
 # fast 20.0 FPS at 224, 14.3 at 256, 9.8 at 288 (target >= 12); quality 5.4 at 336 (target >= 3).
-# Mirroring (FIT network on TUNE): quality 80.8 -> 82.3, no clip lower; fast cannot afford its time.
+# Mirroring (FIT network on TUNE): quality 80.8 -> 82.3 at 336 px (no clip lower), 82.1 at 320, 82.0
+# at 304, 80.8 at 288; fast 77.4 -> 79.8, which it cannot afford. Mirrored, 336 px ran at 2.6-2.7 FPS
+# (end to end, boat and bear), 320 px at 3.6-4.3, 304 px at 4.8-6.3 (this VM's runs vary by ~20%):
+# so quality mirrors at 304 px.
 _NO_PRESET_FRAME = MemoryConfig(preset_frame=False)
 PRESETS: dict[str, PropagatorConfig] = {
     "fast": PropagatorConfig(internal_height=256, fusion=FusionConfig(flow_mode="fast"),
                           adapt=AdaptConfig(enabled=False, every=0), memory=_NO_PRESET_FRAME),
-    "quality": PropagatorConfig(internal_height=336, fusion=FusionConfig(flow_mode="medium"),
+    "quality": PropagatorConfig(internal_height=304, fusion=FusionConfig(flow_mode="medium"),
                              adapt=AdaptConfig(enabled=False, every=0), memory=_NO_PRESET_FRAME, mirror=True),
 }
 
