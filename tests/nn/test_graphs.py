@@ -83,3 +83,20 @@ def test_run_time_axes_stay_dynamic(exported):
         assert _agree(by_name["search"], sessions["search"], search) < MAX_DIFFERENCE
     else:  # the interactive crop has one size per network: fixed in the graph, so ONNX Runtime can plan for it
         assert sessions["lower"].get_inputs()[0].shape == [1, 3, 64, 64]
+
+
+def test_the_readout_graph_reads_what_the_torch_readout_reads():
+    """The readout part is written for a graph (temperature on the query); it must give the
+    engine's torch readout (``PropagationNet.read``) for masks that are 0, 1 and in between."""
+    net = _randomised(NETWORKS["vos"]())
+    readout = {p.name: p for p in network_parts("vos", net)}["readout"]
+    torch.manual_seed(1)
+    key = torch.nn.functional.normalize(torch.randn(1, 8, 6, 10), dim=1)
+    refs = torch.nn.functional.normalize(torch.randn(1, 8, 120), dim=1)
+    masks = (torch.rand(1, 1, 120) * 3 - 1).clamp(0, 1)  # a third each: 0, 1, partly
+    with torch.no_grad():
+        ours = run_part(readout, {"key": key, "long_keys": refs, "long_masks": masks,
+                                  "short_keys": refs[..., :60], "short_masks": masks[..., :60]})[0]
+        engine = net.read(key, refs, masks, refs[..., :60], masks[..., :60])[0]
+    assert ours.shape == engine.shape
+    assert float((ours - engine).abs().max()) < 1e-5

@@ -22,7 +22,7 @@ from torch import nn
 
 from vidseg.nn.interactive import MAP_CHANNELS, InteractiveNet, LowerFeatures
 from vidseg.nn.polar import PolarTrackerNet
-from vidseg.nn.propagation import FrameFeatures, PropagationNet, RefineInputs, match_dense
+from vidseg.nn.propagation import MATCH_CHANNELS, FrameFeatures, PropagationNet, RefineInputs
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,12 @@ class _VosEncode(nn.Module):
 
 
 class _VosReadout(nn.Module):
-    """One object's reading of the memory: (1, 6, h, w) long- and short-term matches."""
+    """One object's reading of the memory: (1, 6, h, w) long- and short-term matches.
+
+    The same numbers as :func:`~vidseg.nn.propagation.match_dense` for one frame and one object,
+    written for a graph: the softmax temperature scales the query keys (N x C) instead of the
+    similarities (N x M), and the best matches are read from the scaled similarities, which saves a
+    pass over the (N, M) similarities per reference group."""
 
     def __init__(self, net: PropagationNet) -> None:
         super().__init__()
@@ -56,10 +61,22 @@ class _VosReadout(nn.Module):
 
     def forward(self, key: torch.Tensor, long_keys: torch.Tensor, long_masks: torch.Tensor,
                 short_keys: torch.Tensor, short_masks: torch.Tensor) -> torch.Tensor:
-        t = self.net.log_temperature
-        matches = torch.cat([match_dense(key, long_keys, long_masks, t), match_dense(key, short_keys, short_masks, t)],
-                            dim=2)
-        return matches.flatten(0, 1)
+        temperature = self.net.log_temperature.exp()
+        query = key.flatten(2)[0].t() * temperature  # (N, C)
+        groups = [_scaled_match(query, keys[0], masks[0], temperature)
+                  for keys, masks in ((long_keys, long_masks), (short_keys, short_masks))]
+        return torch.cat(groups).view(1, 2 * MATCH_CHANNELS, *key.shape[-2:])
+
+
+def _scaled_match(query: torch.Tensor, keys: torch.Tensor, mask: torch.Tensor, temperature: torch.Tensor) -> torch.Tensor:
+    """(3, N): soft segmentation, best match to the object and to the rest, from query (N, C)
+    already multiplied by the temperature t, reference keys (C, M) and one object's mask (1, M)."""
+    scaled = query @ keys  # t * cosine, (N, M)
+    soft = (torch.softmax(scaled, dim=-1) @ mask.t())[:, 0]
+    penalty = 2.0 * temperature * mask  # (1, M), the match penalties of match_dense, times t
+    best_fg = (scaled + penalty).amax(dim=-1) / temperature - 2.0
+    best_bg = (scaled - penalty).amax(dim=-1) / temperature
+    return torch.stack([soft, best_fg, best_bg])
 
 
 class _VosTrunk(nn.Module):
