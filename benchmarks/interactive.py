@@ -100,15 +100,16 @@ def make_segmenters(methods: list[str], model: str, previous: str = "default",
                 from vidseg.engine.interactive.graph_cut import GraphCutConfig
 
                 if method in ("vidseg", "previous", "other"):  # the steps chosen for each network
-                    segmenters[method] = ClickSegmenter(model={"previous": previous, "other": other}.get(method, model))
+                    segmenters[method] = ClickSegmenter(model={"previous": previous, "other": other}.get(method, model),
+                                                        backend="torch")  # the table's backend; backends.py compares
                     continue
                 if method == "vidseg-no-hold":
-                    segmenters[method] = ClickSegmenter(model=model, hold_radius=0)
+                    segmenters[method] = ClickSegmenter(model=model, hold_radius=0, backend="torch")
                     continue
                 refine = RefineConfig(enabled=method != "vidseg-network")
                 graph_cut = GraphCutConfig(enabled=method in ("vidseg-all-steps", "vidseg-global-clicks"))
                 segmenters[method] = ClickSegmenter(model=model, refine=refine, graph_cut=graph_cut,
-                                                    merge_locally=method == "vidseg-all-steps")
+                                                    merge_locally=method == "vidseg-all-steps", backend="torch")
             except (ImportError, VidsegError) as error:
                 raise SystemExit(f"cannot load our interactive model ({error}); "
                                  "pass --model PATH, or --methods grabcut for the baseline alone") from error

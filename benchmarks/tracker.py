@@ -121,7 +121,8 @@ def _worker(args: argparse.Namespace, method: str, seq: str, out: str) -> int:
         from vidseg.ops.boxes import Box
 
         options = TrackerOptions(**json.loads(args.options))
-        stats = run_track(TrackJob(frames, Box.from_xywh(*box), Path(out), model=args.model, options=options, progress=False))
+        stats = run_track(TrackJob(frames, Box.from_xywh(*box), Path(out), model=args.model, options=options, progress=False,
+                                       backend="torch"))  # the table's backend; backends.py compares
         print(json.dumps(stats.to_json()))
         return 0
     print(json.dumps(_opencv_track(method, frames, box, Path(out))))

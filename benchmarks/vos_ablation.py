@@ -142,7 +142,8 @@ def segment_row(row: RowSpec, models: dict[str, Path], root: Path, sequences: li
         first_mask = sorted((root / "Annotations" / seq).glob("*.png"))[0]
         job = SegmentJob(input=root / "JPEGImages" / seq, mask=first_mask,
                          out_dir=out_root / row_dir_name(row.label) / seq, method=method,
-                         network_config=row.config, progress=False)
+                         network_config=row.config, progress=False,
+                         backend="torch")  # the table's backend; benchmarks/backends.py compares ONNX Runtime
         try:
             stats.append(segment_in_fresh_process(job))
         except VidsegError as error:
@@ -184,7 +185,8 @@ def objects_timing(row: RowSpec, models: dict[str, Path], clip: tuple[Path, Path
     seconds = []
     for name, mask in (("1", one), ("3", three)):
         job = SegmentJob(input=images, mask=mask, out_dir=out_root / "objects" / row_dir_name(row.label) / name,
-                         method=resolve_method(row, models), network_config=row.config, progress=False)
+                         method=resolve_method(row, models), network_config=row.config, progress=False,
+                         backend="torch")
         stats = segment_in_fresh_process(job)
         seconds.append(stats.seconds / stats.frames)
     return seconds[0], seconds[1]

@@ -57,7 +57,7 @@ def test_the_segmenter_loads_each_network_once_and_hands_it_to_its_sessions(smal
     real = registry.load_model
     monkeypatch.setattr(registry, "load_model", lambda name, *a, **k: loads.append(name) or real(name, *a, **k))
     net = tiny_net()
-    seg = vidseg.VideoSegmenter(model="flow", interactive_model=net)
+    seg = vidseg.VideoSegmenter(model="flow", interactive_model=net, backend="torch")  # "auto" would wrap it for ONNX Runtime
     assert seg.interactive_net() is net and seg.interactive_net() is net
     sessions = [seg.open(small_clip.frames) for _ in range(2)]
     for s in sessions:

@@ -30,7 +30,7 @@ class BatchOptions:
 
     method: str = "default"  # a method name or a checkpoint path
     preset: str = "fast"
-    backend: str = "torch"  # or "onnxruntime"
+    backend: str = "auto"  # "torch", "onnxruntime", or "auto": ONNX Runtime where installed
 
 
 @dataclass(frozen=True)

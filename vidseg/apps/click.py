@@ -39,7 +39,7 @@ class ClickJob:
     cutout: Path | None = None
     model: str | Path = "default"
     overwrite: bool = False
-    backend: str = "torch"  # or "onnxruntime"
+    backend: str = "auto"  # "torch", "onnxruntime", or "auto": ONNX Runtime where installed
     obj_id: int = 1
     add: bool = False
 

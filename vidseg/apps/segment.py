@@ -57,7 +57,7 @@ class SegmentJob:
     box: tuple[float, float, float, float] | None = None
     threads: int | None = None  # compute threads (None: apps.threads.default_threads)
     prompts: tuple[SelectionPrompt, ...] = ()
-    backend: str = "torch"  # or "onnxruntime"
+    backend: str = "auto"  # "torch", "onnxruntime", or "auto": ONNX Runtime where installed
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ class TrackJob:
     overwrite: bool = False
     progress: bool = True
     threads: int = 1  # measured: one thread beats two on a 2-core machine as soon as anything else runs
-    backend: str = "torch"  # or "onnxruntime"
+    backend: str = "auto"  # "torch", "onnxruntime", or "auto": ONNX Runtime where installed
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,8 @@ class VideoSegmenter:
     interactive_model: the network behind ``session.add_box`` and ``add_clicks``: ``default`` (the
     shipped one), a checkpoint path from ``vidseg train interactive``, or an ``InteractiveNet``;
     it is loaded at the first box or click of any session, so segmenters given only masks never do.
-    backend: "torch" or "onnxruntime" (every network through ONNX Runtime, the ``onnx`` extra;
+    backend: "auto" (ONNX Runtime where the ``onnx`` extra is installed, else torch), "torch" or
+    "onnxruntime" (every network through ONNX Runtime, the ``onnx`` extra;
     online adaptation still trains a torch copy of the refine module).
 
     The segmenter owns the networks: it loads each one its sessions use once (through
@@ -42,7 +43,7 @@ class VideoSegmenter:
     def __init__(self, model: str = "default", preset: str = "fast", device: str = "cpu",
                  adapt: bool | None = None, fusion: bool | None = None, config: PropagatorConfig | None = None,
                  interactive_model: str | os.PathLike | InteractiveNet = "default", refind: bool | None = None,
-                 backend: str = "torch") -> None:
+                 backend: str = "auto") -> None:
         if device != "cpu":
             raise InputError(f"device {device!r} is not supported yet; use device='cpu'")
         self.method = str(model)

@@ -320,7 +320,8 @@ class Session:
             # Imported here: it needs torch, which sessions that only take masks never load.
             from vidseg.engine.interactive.click_segmenter import ClickSegmenter
 
-            self._click_segmenter = ClickSegmenter(self.interactive_net())
+            # The network as the segmenter built it for its backend: "torch" leaves it as it is.
+            self._click_segmenter = ClickSegmenter(self.interactive_net(), backend="torch")
         return self._click_segmenter
 
     def _start_frame(self, start: int | None, reverse: bool) -> int:

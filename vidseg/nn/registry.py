@@ -128,9 +128,14 @@ def create_model(name: str, config: object | None = None) -> nn.Module:
 def load_model(name: str, weights: str | os.PathLike = "default", backend: str = "torch") -> nn.Module:
     """The ``name`` network with ``weights`` (a shipped tag such as "default", or a checkpoint path),
     in eval mode, loaded once per process. ``backend`` "onnxruntime": the same network run by ONNX
-    Runtime (:mod:`vidseg.nn.onnx_runtime`; the same methods, built once per process and thread count)."""
+    Runtime (:mod:`vidseg.nn.onnx_runtime`; the same methods, built once per process and thread count);
+    "auto": that where the ``onnx`` extra is installed, else torch."""
     if backend != "torch":
-        return _load_onnx(name, weights, backend)
+        return as_backend(name, _load_torch(name, weights), backend)
+    return _load_torch(name, weights)
+
+
+def _load_torch(name: str, weights: str | os.PathLike) -> nn.Module:
     spec = entry(name)
     if isinstance(weights, str) and weights in spec.weights:
         return _load_shipped(name, weights)
@@ -141,17 +146,15 @@ def load_model(name: str, weights: str | os.PathLike = "default", backend: str =
     return _load_file(name, str(path.resolve()), _stamp(path))
 
 
-def _load_onnx(name: str, weights: str | os.PathLike, backend: str):
-    return as_backend(name, load_model(name, weights), backend)
-
-
 def as_backend(name: str, net: nn.Module, backend: str = "torch"):
     """``net`` (a ``name`` network) run by ``backend``: itself for "torch"; for "onnxruntime" its
-    ONNX Runtime stand-in (:mod:`vidseg.nn.onnx_runtime`), built once per network and thread count."""
-    from vidseg.nn.onnx_runtime import BACKENDS  # torch-only: no onnx import here
+    ONNX Runtime stand-in (:mod:`vidseg.nn.onnx_runtime`), built once per network and thread count;
+    "auto": ONNX Runtime where the ``onnx`` extra is installed, else torch."""
+    from vidseg.nn.onnx_runtime import BACKENDS, resolve_backend  # torch-only: no onnx import here
 
     if backend not in BACKENDS:
         raise InputError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
+    backend = resolve_backend(backend)
     if backend == "torch" or not isinstance(net, nn.Module):
         return net
     return _onnx_cached(name, net, torch.get_num_threads())

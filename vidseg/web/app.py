@@ -61,7 +61,7 @@ class ServeConfig:
     max_upload_bytes: int = 500 * 2**20
     method: str = "default"  # the propagation method (see vidseg.engine.vos.methods)
     interactive_model: str = "default"
-    backend: str = "torch"  # or "onnxruntime"
+    backend: str = "auto"  # "torch", "onnxruntime", or "auto": ONNX Runtime where installed
 
 
 class OpenVideo(BaseModel):

@@ -32,8 +32,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--max-upload-mb", type=float, default=500.0, help="largest upload (default: %(default)s MB)")
     p.add_argument("--method", default="default",
                    help="propagation method: 'default', 'flow', 'static' or a checkpoint (default: %(default)s)")
-    p.add_argument("--backend", default="torch", choices=["torch", "onnxruntime"],
-                   help="what runs the networks: torch, or ONNX Runtime (the onnx extra) (default: %(default)s)")
+    p.add_argument("--backend", default="auto", choices=["auto", "torch", "onnxruntime"],
+                   help="what runs the networks: torch, or ONNX Runtime (the onnx extra); auto: ONNX Runtime "
+                        "where the onnx extra is installed, else torch (default: %(default)s)")
     p.add_argument("--quiet", action="store_true", help="no request log")
     p.set_defaults(run=run)
 

@@ -36,7 +36,7 @@ class Workspace:
     """The store plus the open projects and the segmenter they share (weights loaded once)."""
 
     def __init__(self, store: Store, method: str = "default", interactive_model: str = "default",
-                 backend: str = "torch") -> None:
+                 backend: str = "auto") -> None:
         self.store = store
         self.method = method
         self.interactive_model = interactive_model

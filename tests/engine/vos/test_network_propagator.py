@@ -32,7 +32,7 @@ def test_every_switch_combination_segments_every_frame(tiny_checkpoint, small_cl
 
 
 def test_adaptation_changes_only_the_session_copy_of_the_head(tiny_checkpoint, small_clip):
-    seg = vidseg.VideoSegmenter(model=str(tiny_checkpoint), adapt=True)
+    seg = vidseg.VideoSegmenter(model=str(tiny_checkpoint), adapt=True, backend="torch")  # torch's parameters
     with seg.open(small_clip.frames[:3]) as session:
         shared = [p.detach().clone() for p in session.propagator.model.parameters()]
         session.add_mask(0, small_clip.labels[0])

@@ -65,13 +65,14 @@ class ClickSegmenter:
     a click changes only the region of change it lands in (:func:`merge_at_click`); ``hold_radius``:
     each click's disk of this many pixels keeps the click's label (:func:`hold_clicks`; 0: off);
     each left out (None) is what was chosen for the network (:func:`chosen_steps`). ``backend``:
-    "torch" or "onnxruntime" (the same network through ONNX Runtime; the ``onnx`` extra). Masks are
+    "auto" (ONNX Runtime where installed, else torch), "torch" or "onnxruntime" (the same network
+    through ONNX Runtime; the ``onnx`` extra). Masks are
     (H, W) bool in the image's pixels.
     """
 
     def __init__(self, model: str | os.PathLike | InteractiveNet = "default", device: str = "cpu",
                  refine: RefineConfig | None = None, graph_cut: GraphCutConfig | None = None,
-                 merge_locally: bool | None = None, hold_radius: int | None = None, backend: str = "torch") -> None:
+                 merge_locally: bool | None = None, hold_radius: int | None = None, backend: str = "auto") -> None:
         self.net = load_interactive(model, backend).to(device).eval()
         steps = chosen_steps(self.net)
         self.refine = refine or steps.refine
@@ -294,9 +295,9 @@ def chosen_steps(net: InteractiveNet) -> PipelineSteps:
     return PipelineSteps(RefineConfig(enabled=False), GraphCutConfig(enabled=False), False, hold_radius=3)
 
 
-def load_interactive(model: str | os.PathLike | InteractiveNet = "default", backend: str = "torch") -> InteractiveNet:
+def load_interactive(model: str | os.PathLike | InteractiveNet = "default", backend: str = "auto") -> InteractiveNet:
     """The network: a shipped tag ("default", or another the registry lists), a checkpoint path, or a
-    network as it is; run by ``backend`` ("torch" or "onnxruntime", :func:`vidseg.nn.registry.as_backend`)."""
+    network as it is; run by ``backend`` ("auto", "torch" or "onnxruntime", :func:`vidseg.nn.registry.as_backend`)."""
     from vidseg.nn.registry import as_backend, load_model
 
     if isinstance(model, (str, os.PathLike)):

@@ -92,7 +92,7 @@ class _State:
     cache: dict = field(default_factory=dict)
 
 
-def load_tracker(model: str | Path | PolarTrackerNet = "default", backend: str = "torch") -> PolarTrackerNet:
+def load_tracker(model: str | Path | PolarTrackerNet = "default", backend: str = "auto") -> PolarTrackerNet:
     """The network: a shipped tag ("default", "train-split", "separable"), a checkpoint path, or a network as it is; run
     by ``backend`` ("torch" or "onnxruntime", :func:`vidseg.nn.registry.as_backend`)."""
     from vidseg.nn.registry import as_backend, load_model
@@ -107,7 +107,7 @@ class PolarTracker:
     boxes :class:`Box` (x0, y0, x1, y1) in pixels."""
 
     def __init__(self, model: str | Path | PolarTrackerNet = "default", options: TrackerOptions | None = None,
-                 backend: str = "torch") -> None:
+                 backend: str = "auto") -> None:
         self.net = load_tracker(model, backend)
         self.options = options or TrackerOptions()
         cfg = self.net.config

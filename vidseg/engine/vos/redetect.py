@@ -121,7 +121,7 @@ class Redetector:
             box = Box.from_mask(probs[slot] > 0.5)
             if box is None:
                 continue
-            tracker = PolarTracker(self._net)
+            tracker = PolarTracker(self._net, backend="torch")  # the network as loaded, for its backend
             tracker.start(frame, box)
             self._watches[slot] = _Watch(tracker, box=box)
 
