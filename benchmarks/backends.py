@@ -9,7 +9,9 @@
   5 clicks (the backends should agree).
 - ``track``: the polar tracker's FPS end to end (``vidseg track``'s pipeline) on the validation sequences.
 - the VOS encoder alone on a 256x448 frame: torch, ONNX Runtime, and ONNX Runtime with the graph's
-  weights quantised to int8 (``onnxruntime.quantization.quantize_dynamic``).
+  weights quantised to int8 (``onnxruntime.quantization.quantize_dynamic``);
+- ``int8``: ``segment`` on ONNX Runtime with that int8 encoder, its J&F on the validation sequences
+  (to set beside the fp32 row of the segment table) and FPS (in one process).
 
 Every run uses ``--threads`` compute threads (default 2, the machine's cores). Time on an idle machine.
 
@@ -129,6 +131,38 @@ def track_rows(root: Path, sequences: list[str], threads: int, tmp: Path) -> lis
     return lines
 
 
+def int8_rows(root: Path, sequences: list[str], threads: int, tmp: Path) -> list[str]:
+    """``segment`` (fast) on ONNX Runtime with the encoder's weights quantised to int8: J&F and FPS,
+    in this process (the quantised graph replaces the encoder of the cached stand-in)."""
+    import onnxruntime as ort
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from vidseg.apps.segment import run_segment
+    from vidseg.nn.onnx_export import export_part
+    from vidseg.nn.registry import load_model
+
+    torch.set_num_threads(threads)
+    model = str(shipped_path("vos", "train-split"))
+    stand_in = load_model("vos", model, "onnxruntime")
+    fp32, int8 = tmp / "encode.onnx", tmp / "encode-int8.onnx"
+    from vidseg.nn.graphs import network_parts
+
+    export_part(network_parts("vos", load_model("vos", model))[0], fp32)
+    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QUInt8)
+    stand_in._encode.session = ort.InferenceSession(str(int8), stand_in._encode.session.get_session_options(),
+                                                    providers=["CPUExecutionProvider"])
+    stats = []
+    for seq in sequences:
+        first = sorted((root / "Annotations" / seq).glob("*.png"))[0]
+        stats.append(run_segment(SegmentJob(root / "JPEGImages" / seq, first, tmp / "int8" / seq, method=model,
+                                            progress=False, threads=threads, backend="onnxruntime")))
+    scores = evaluate_roots(root / "Annotations", tmp / "int8", sequences=sequences).to_json()
+    fps = sum(s.frames for s in stats) / sum(s.seconds for s in stats)
+    return ["| segment, onnxruntime with an int8 encoder | J&F | J | F | FPS (in one process) |", "|---|---|---|---|---|",
+            f"| int8 encoder | {scores['J&F']:.1f} | {scores['J']:.1f} | {scores['F']:.1f} | {fps:.1f} |"]
+
+
 def encoder_rows(threads: int, repeats: int = 30) -> list[str]:
     import onnxruntime as ort
     import torch
@@ -169,7 +203,7 @@ def main() -> int:
     parser.add_argument("--sequences", default=",".join(VALIDATION), help="comma-separated (default: our validation split)")
     parser.add_argument("--click-every", type=int, default=20, help="every N-th frame for click (default: %(default)s)")
     parser.add_argument("--threads", type=int, default=2, help="compute threads for every run (default: %(default)s)")
-    parser.add_argument("--parts", default="segment,click,track,encoder", help="which tables (default: all)")
+    parser.add_argument("--parts", default="segment,click,track,encoder,int8", help="which tables (default: all)")
     args = parser.parse_args()
     sequences, parts = args.sequences.split(","), args.parts.split(",")
     print(f"load average at start: {os.getloadavg()[0]:.2f}; {os.cpu_count()} CPUs; threads {args.threads}")
@@ -186,6 +220,8 @@ def main() -> int:
             print("\ntrack:", *track_rows(args.data, sequences, args.threads, Path(tmp)), sep="\n", file=out)
         if "encoder" in parts:
             print("\nthe VOS encoder alone:", *encoder_rows(args.threads), sep="\n", file=out)
+        if "int8" in parts:  # last: it changes this process's cached ONNX Runtime network
+            print("\nint8 encoder, J&F cost:", *int8_rows(args.data, sequences, args.threads, Path(tmp)), sep="\n", file=out)
     print(out.getvalue() + f"\n{time.perf_counter() - began:.0f} s; load average at end: {os.getloadavg()[0]:.2f}")
     return 0
 
