@@ -45,7 +45,8 @@ MIN_PIXELS = 100
 LABELS = {"vidseg": "vidseg interactive", "vidseg-no-hold": "- clicks held", "vidseg-all-steps": "with merge, cut, guided filter",
           "vidseg-global-clicks": "- local merge",
           "vidseg-no-graph-cut": "- merge, graph cut", "vidseg-network": "- merge, cut, guided filter",
-          "previous": "previous network", "other": "other network", "grabcut": "GrabCut"}
+          "previous": "previous network", "other": "other network", "grabcut": "GrabCut",
+          "hybrid": "first mask by --model, clicks by --other-model"}
 
 
 @dataclass
@@ -103,6 +104,10 @@ def make_segmenters(methods: list[str], model: str, previous: str = "default",
                     segmenters[method] = ClickSegmenter(model={"previous": previous, "other": other}.get(method, model),
                                                         backend="torch")  # the table's backend; backends.py compares
                     continue
+                if method == "hybrid":
+                    segmenters[method] = HybridClicks(ClickSegmenter(model=model, backend="torch"),
+                                                      ClickSegmenter(model=other, backend="torch"))
+                    continue
                 if method == "vidseg-no-hold":
                     segmenters[method] = ClickSegmenter(model=model, hold_radius=0, backend="torch")
                     continue
@@ -114,6 +119,26 @@ def make_segmenters(methods: list[str], model: str, previous: str = "default",
                 raise SystemExit(f"cannot load our interactive model ({error}); "
                                  "pass --model PATH, or --methods grabcut for the baseline alone") from error
     return segmenters
+
+
+class HybridClicks:
+    """A trial: the first mask from one network (``first``), every correction from another
+    (``corrector``), which starts from that mask as the mask to correct."""
+
+    def __init__(self, first, corrector) -> None:
+        self.first, self.corrector = first, corrector
+        self._current = first
+
+    def start(self, image: np.ndarray, box=None, click=None) -> np.ndarray:
+        mask = self.first.start(image, box=box, click=click)
+        self._current = self.first
+        if mask.any():
+            self._current = self.corrector
+            self.corrector.start(image, mask=mask)
+        return mask
+
+    def click(self, x: float, y: float, positive: bool = True) -> np.ndarray:
+        return self._current.click(x, y, positive)
 
 
 def warm_up(segmenters: dict[str, ClickModel], image: np.ndarray, gt: np.ndarray,
@@ -234,7 +259,8 @@ def parse_args() -> argparse.Namespace:
                         "but a click's pixel may stay wrong), vidseg-all-steps (local merge, "
                         "graph cut, guided filter), vidseg-global-clicks (no local merge), vidseg-no-graph-cut, "
                         "vidseg-network (none of the three: no graph cut, no edge-aware upsampling, no local merge), "
-                        "previous (--previous-model with the steps chosen for it), other (--other-model, likewise), grabcut")
+                        "previous (--previous-model with the steps chosen for it), other (--other-model, likewise), hybrid "
+                        "(the first mask by --model, the clicks by --other-model), grabcut")
     parser.add_argument("--all-clicks", action="store_true", help=f"always make {MAX_CLICKS} clicks (no early stop)")
     parser.add_argument("--json", type=Path, help="also write the summary and per-frame IoUs as JSON")
     args = parser.parse_args()
@@ -265,7 +291,7 @@ def main() -> None:
         if missing:
             raise SystemExit(f"sequences not in {args.data / 'JPEGImages'}: {', '.join(missing)}")
         items = davis_items(args.data, sequences, args.every)
-    if "other" in methods and not args.other_model:
+    if ("other" in methods or "hybrid" in methods) and not args.other_model:
         raise SystemExit("the 'other' method needs --other-model")
     LABELS["other"] = args.other_label
     segmenters = make_segmenters(methods, args.model, args.previous_model, args.other_model)
