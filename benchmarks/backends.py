@@ -131,25 +131,35 @@ def track_rows(root: Path, sequences: list[str], threads: int, tmp: Path) -> lis
     return lines
 
 
+def encoder_graphs(folder: Path, model: str) -> tuple[object, Path, Path]:
+    """The VOS encoder part of ``model``, its graph (fp32) and the graph with int8 weights
+    (``quantize_dynamic``), written in ``folder``."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from vidseg.nn.graphs import network_parts
+    from vidseg.nn.onnx_export import export_part
+    from vidseg.nn.registry import load_model
+
+    encode = network_parts("vos", load_model("vos", model))[0]
+    fp32, int8 = folder / "encode.onnx", folder / "encode-int8.onnx"
+    export_part(encode, fp32)
+    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QUInt8)
+    return encode, fp32, int8
+
+
 def int8_rows(root: Path, sequences: list[str], threads: int, tmp: Path) -> list[str]:
     """``segment`` (fast) on ONNX Runtime with the encoder's weights quantised to int8: J&F and FPS,
     in this process (the quantised graph replaces the encoder of the cached stand-in)."""
     import onnxruntime as ort
     import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
 
     from vidseg.apps.segment import run_segment
-    from vidseg.nn.onnx_export import export_part
     from vidseg.nn.registry import load_model
 
     torch.set_num_threads(threads)
     model = str(shipped_path("vos", "train-split"))
     stand_in = load_model("vos", model, "onnxruntime")
-    fp32, int8 = tmp / "encode.onnx", tmp / "encode-int8.onnx"
-    from vidseg.nn.graphs import network_parts
-
-    export_part(network_parts("vos", load_model("vos", model))[0], fp32)
-    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QUInt8)
+    _, _, int8 = encoder_graphs(tmp, model)
     stand_in._encode.session = ort.InferenceSession(str(int8), stand_in._encode.session.get_session_options(),
                                                     providers=["CPUExecutionProvider"])
     stats = []
@@ -166,19 +176,11 @@ def int8_rows(root: Path, sequences: list[str], threads: int, tmp: Path) -> list
 def encoder_rows(threads: int, repeats: int = 30) -> list[str]:
     import onnxruntime as ort
     import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    from vidseg.nn.graphs import network_parts
-    from vidseg.nn.onnx_export import export_part
-    from vidseg.nn.registry import load_model
 
     torch.set_num_threads(threads)
-    encode = network_parts("vos", load_model("vos", "train-split"))[0]
     image = torch.rand(1, 3, 256, 448)
     with tempfile.TemporaryDirectory() as tmp:
-        fp32, int8 = Path(tmp) / "encode.onnx", Path(tmp) / "encode-int8.onnx"
-        export_part(encode, fp32)
-        quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QUInt8)
+        encode, fp32, int8 = encoder_graphs(Path(tmp), "train-split")
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         runs = {"torch": lambda: encode.module(image)}

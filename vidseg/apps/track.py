@@ -108,7 +108,7 @@ def check_track_job(job: TrackJob) -> None:
     """What can be checked before the network loads or a frame is decoded: the output folder
     (not an input, not a used folder without ``overwrite``, writable). The box is checked against
     the frame size once the video is open."""
-    model = None if str(job.model) in ("default", "train-split", "separable") else job.model  # a tag is no file
+    model = job.model if Path(job.model).exists() else None  # a shipped tag names no file
     check_outputs([Output(job.out_dir, "-o", folder=True)], inputs=[job.input, model], overwrite=job.overwrite)
 
 

@@ -27,7 +27,6 @@ from vidseg.nn.polar import PolarTrackerNet, TrackerOutput
 from vidseg.nn.propagation import FrameFeatures, PropagationNet, Refine, RefineInputs
 
 BACKENDS = ("auto", "torch", "onnxruntime")
-DEFAULT_BACKEND = "auto"
 
 
 def resolve_backend(backend: str) -> str:

@@ -130,9 +130,7 @@ def load_model(name: str, weights: str | os.PathLike = "default", backend: str =
     in eval mode, loaded once per process. ``backend`` "onnxruntime": the same network run by ONNX
     Runtime (:mod:`vidseg.nn.onnx_runtime`; the same methods, built once per process and thread count);
     "auto": that where the ``onnx`` extra is installed, else torch."""
-    if backend != "torch":
-        return as_backend(name, _load_torch(name, weights), backend)
-    return _load_torch(name, weights)
+    return as_backend(name, _load_torch(name, weights), backend)
 
 
 def _load_torch(name: str, weights: str | os.PathLike) -> nn.Module:
