@@ -42,6 +42,29 @@ def test_box_samples_frame_the_object_inside_the_crop(store):
         assert mask[0].sum() + mask[-1].sum() + mask[:, 0].sum() + mask[:, -1].sum() < mask.sum()
 
 
+def test_focus_samples_zoom_on_the_outline_with_a_coarse_mask_and_a_click_on_its_error(store):
+    data = InteractiveTrainingSet(store, InteractiveSampleConfig(crop=64, focus_share=1.0, synthetic_ratio=0.0,
+                                                                 min_pixels=16), length=8)
+    clicked = 0
+    for i in range(8):
+        item = data[i]
+        mask, prev = item["mask"][0], item["prev"][0]
+        assert prev.shape == (64, 64) and 0 <= prev.min() and prev.max() <= 1
+        assert 0 < mask.mean() < 1  # a window on the outline holds object and background
+        x, y, has, positive = item["click"].tolist()
+        if has:
+            clicked += 1
+            # The click marks an error of the coarse mask, with the label the object has there.
+            assert (prev[int(y), int(x)] > 0.5) != (mask[int(y), int(x)] > 0.5)
+            assert positive == float(mask[int(y), int(x)] > 0.5)
+    assert clicked >= 6
+
+
+def test_other_samples_have_no_previous_mask(store):
+    data = InteractiveTrainingSet(store, InteractiveSampleConfig(crop=64, min_pixels=16), length=4)
+    assert all(data[i]["prev"].sum() == 0 for i in range(4))
+
+
 def test_click_maps_stack_clicks_and_previous_mask():
     prev = torch.full((2, 1, 8, 8), 0.5)
     cues = torch.full((2, 2, 8, 8), 0.25)
@@ -89,8 +112,22 @@ def test_fine_tuning_at_a_larger_crop_with_more_click_rounds_saves_that_crop(tmp
     assert model.config == replace(TINY, crop=96)
 
 
+def test_training_with_focus_windows_saves_a_network_that_runs_the_focus_pass(tmp_path):
+    from dataclasses import replace
+
+    from vidseg.nn.registry import load_with_meta
+
+    _, first = train_and_resume(tmp_path, InteractiveTrainConfig, train_interactive, TINY, "net.pt")
+    assert not ClickSegmenter(first.out).focus
+    tuned = replace(first, out=tmp_path / "focus" / "net.pt", init=first.out, steps=1, focus_share=0.5)
+    train_interactive(tuned)
+    model, _ = load_with_meta("interactive", tuned.out)
+    assert model.config == replace(TINY, focus=True) and ClickSegmenter(tuned.out).focus
+
+
 @pytest.mark.parametrize("field, value, says", [("click_rounds", -1, "--click-rounds"), ("click_rounds", 21, "--click-rounds"),
-                                                ("crop", 100, "--crop"), ("crop", 48, "--crop")])
+                                                ("crop", 100, "--crop"), ("crop", 48, "--crop"),
+                                                ("focus_share", 1.5, "--focus-share")])
 def test_bad_click_rounds_or_crop_is_one_line(tmp_path, field, value, says):
     from vidseg.errors import InputError
 

@@ -7,7 +7,12 @@ Two kinds of selection are drawn, as users make them:
   up to twice the object) or slightly in, cut as :class:`~vidseg.ops.crops.CropWindow.around`
   does at inference; sometimes with a first positive click too;
 - a click: a wide square centred on a point of the object, 1.3x to 8x its size (what the region
-  branch sees before it proposes the box), with that positive click.
+  branch sees before it proposes the box), with that positive click;
+- a focus window (FocalClick's focus crop): a square of a quarter to nine tenths of the object's size
+  on a point of its outline, with a coarse previous mask (the object seen at a few dozen pixels, a
+  blob of it wrong) and the protocol's click on that mask's error. A correction click reruns the
+  network on such a window at the crop's full resolution (``ClickSegmenter``'s focus step), so fine
+  parts and outlines are drawn at the image's own detail rather than the whole object's crop's.
 
 Frames are real (DAVIS) or composites (an object cut out of one sequence over another's frame).
 """
@@ -23,6 +28,7 @@ import torch
 from vidseg.engine.interactive.click_segmenter import BOX_MARGIN
 from vidseg.engine.interactive.selection_cues import selection_maps
 from vidseg.errors import InputError
+from vidseg.eval.click_protocol import next_click
 from vidseg.ops.crops import CropWindow, cut
 from vidseg.train import augment
 from vidseg.train.clips import FrameStore, SeededSamples, pick_object
@@ -34,13 +40,15 @@ _ATTEMPTS = 20
 @dataclass(frozen=True)
 class InteractiveSampleConfig:
     """crop: side of the square crops. click_share: share of click selections (the rest are boxes).
-    box_click_share: share of box selections that also get a first positive click. loosen: largest
-    outward push of each box side, as a share of the object's size (0.5 = box up to twice the
-    object); tighten: largest inward push. synthetic_ratio: share of composite images."""
+    box_click_share: share of box selections that also get a first positive click. focus_share:
+    share of focus windows (taken before the click / box draw). loosen: largest outward push of each
+    box side, as a share of the object's size (0.5 = box up to twice the object); tighten: largest
+    inward push. synthetic_ratio: share of composite images."""
 
     crop: int = 224
     click_share: float = 0.3
     box_click_share: float = 0.3
+    focus_share: float = 0.0
     loosen: float = 0.5
     tighten: float = 0.05
     synthetic_ratio: float = 0.3
@@ -48,7 +56,7 @@ class InteractiveSampleConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("click_share", "box_click_share", "synthetic_ratio", "tighten"):
+        for name in ("click_share", "box_click_share", "focus_share", "synthetic_ratio", "tighten"):
             if not 0 <= getattr(self, name) <= 1:
                 raise InputError(f"{name} is {getattr(self, name)!r}; use a number from 0 to 1")
         if self.crop % 16 or self.crop < 64:
@@ -59,8 +67,10 @@ class InteractiveTrainingSet(SeededSamples):
     """``length`` samples from ``store``; item i is the same for the same (config.seed, i).
 
     Items: ``image`` (3, S, S) float RGB in [0, 1]; ``mask`` (1, S, S) float {0, 1};
-    ``click`` (3,) float: the first positive click (x, y) in crop pixels and 1, or zeros without one;
-    ``cues`` (2, S, S) float: the selection's box and colour likelihood (``engine/interactive/selection_cues.py``).
+    ``click`` (4,) float: the first click (x, y) in crop pixels, 1, and 1 if positive else 0; or
+    zeros without one; ``prev`` (1, S, S) float in [0, 1]: the previous mask (zeros but for focus
+    windows); ``cues`` (2, S, S) float: the selection's box and colour likelihood
+    (``engine/interactive/selection_cues.py``).
     """
 
     def __init__(self, store: FrameStore, config: InteractiveSampleConfig | None = None, length: int = 10000) -> None:
@@ -70,19 +80,24 @@ class InteractiveTrainingSet(SeededSamples):
         c = self.config
         image, mask = self._image(rng)
         image = augment.apply_colour(image[None], augment.colour_params(rng, 1, 0.2, 0.2, 0.3, 0.03, 0))[0]
-        window, box, click = selection(rng, mask, c)
-        crop, crop_mask = cut(image, window, c.crop), cut(mask, window, c.crop, cv2.INTER_NEAREST)
-        point = window.to_crop([click], c.crop)[0] if click is not None else None
+        focus = c.focus_share > 0 and rng.random() < c.focus_share  # no draw at 0: old runs resume the same
+        window, box, click = focus_selection(rng, mask, c) if focus else selection(rng, mask, c)
+        crop, crop_mask = cut(image, window, c.crop), cut_mask(mask, window, c.crop)
+        prev = coarse_mask(rng, crop_mask) if focus else np.zeros(crop_mask.shape, np.float32)
+        point, positive = _first_click(prev, crop_mask) if focus \
+            else (None if click is None else window.to_crop([click], c.crop)[0], True)
         x0, y0, x1, y1 = window.box_to_crop(box, c.crop)
         if rng.random() < 0.5:  # mirror
-            crop, crop_mask = np.ascontiguousarray(crop[:, ::-1]), crop_mask[:, ::-1]
+            crop, crop_mask, prev = (np.ascontiguousarray(a[:, ::-1]) for a in (crop, crop_mask, prev))
             point = None if point is None else np.array([c.crop - 1 - point[0], point[1]])
             x0, x1 = c.crop - x1, c.crop - x0
         return {
             "cues": torch.from_numpy(selection_maps(crop, (x0, y0, x1, y1))),
             "image": torch.from_numpy(np.multiply(crop.transpose(2, 0, 1), np.float32(1 / 255), dtype=np.float32)),
             "mask": torch.from_numpy(np.ascontiguousarray(crop_mask[None], dtype=np.float32)),
-            "click": torch.tensor([*point, 1.0] if point is not None else [0.0, 0.0, 0.0], dtype=torch.float32),
+            "prev": torch.from_numpy(prev[None].astype(np.float32)),
+            "click": torch.tensor([*point, 1.0, float(positive)] if point is not None else [0.0] * 4,
+                                  dtype=torch.float32),
         }
 
     def _image(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -118,6 +133,52 @@ def selection(rng: np.random.Generator, mask: np.ndarray, config: InteractiveSam
     push = rng.uniform(-config.tighten, config.loosen, size=4) * np.array([w, h, w, h])
     box = (x - push[0], y - push[1], x + w + push[2], y + h + push[3])
     return CropWindow.around(box, BOX_MARGIN), box, click if rng.random() < config.box_click_share else None
+
+
+def cut_mask(mask: np.ndarray, window: CropWindow, size: int) -> np.ndarray:
+    """(size, size) uint8 {0, 1}: ``mask`` (H, W) {0, 1} cut like the image and thresholded at half,
+    so a magnified window gets a smooth outline rather than nearest-neighbour steps."""
+    return (cut(mask.astype(np.float32), window, size) > 0.5).astype(np.uint8)
+
+
+def focus_selection(rng: np.random.Generator, mask: np.ndarray, config: InteractiveSampleConfig
+                    ) -> tuple[CropWindow, tuple[float, float, float, float], None]:
+    """A focus window on the object's outline: centred near a random outline pixel, its side a
+    quarter to nine tenths of the object's longer side (at least half the crop's); the box is the selection's, as for a box."""
+    x, y, w, h = cv2.boundingRect(mask)
+    outline = mask - cv2.erode(mask, np.ones((3, 3), np.uint8))
+    ys, xs = np.nonzero(outline if outline.any() else mask)
+    k = int(rng.integers(len(xs)))
+    side = max(max(w, h) * rng.uniform(0.25, 0.9), config.crop / 2)  # as ClickSegmenter: at most 2x magnified
+    cx, cy = xs[k] + rng.uniform(-0.2, 0.2) * side, ys[k] + rng.uniform(-0.2, 0.2) * side
+    push = rng.uniform(-config.tighten, config.loosen, size=4) * np.array([w, h, w, h])
+    box = (x - push[0], y - push[1], x + w + push[2], y + h + push[3])
+    return CropWindow.centred(cx, cy, side), box, None
+
+
+def coarse_mask(rng: np.random.Generator, mask: np.ndarray) -> np.ndarray:
+    """(S, S) float32 in [0, 1]: ``mask`` (S, S) {0, 1} as a coarse prediction would draw it, seen
+    through 16 to 80 pixels a side and blurred back up, its outline pushed in or out by a few
+    pixels, and half the time a blob of it wrong (what the correction click then points at)."""
+    size = mask.shape[0]
+    low = int(rng.integers(16, 81))
+    soft = cv2.resize(cv2.resize(mask.astype(np.float32), (low, low), interpolation=cv2.INTER_AREA),
+                      (size, size), interpolation=cv2.INTER_LINEAR)
+    soft = np.clip(soft + rng.uniform(-0.25, 0.25), 0, 1)  # the threshold moves: outline in or out
+    if rng.random() < 0.5:
+        blob = np.zeros((size, size), np.uint8)
+        centre = tuple(int(v) for v in rng.integers(0, size, size=2))
+        axes = tuple(int(v) for v in rng.integers(size // 16, size // 4, size=2))
+        cv2.ellipse(blob, centre, axes, float(rng.uniform(0, 180)), 0, 360, 1, thickness=-1)
+        soft = np.where(blob > 0, 1 - soft, soft)
+    return soft.astype(np.float32)
+
+
+def _first_click(prev: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray | None, bool]:
+    """A focus window's click, in crop pixels: the protocol's on the coarse mask's error (None where
+    it has none)."""
+    found = next_click(prev > 0.5, mask > 0)
+    return (None, True) if found is None else (np.array([found.x, found.y], np.float32), found.positive)
 
 
 def _inside_point(rng: np.random.Generator, mask: np.ndarray) -> tuple[float, float]:

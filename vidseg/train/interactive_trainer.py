@@ -35,6 +35,9 @@ class InteractiveTrainConfig(PhotoTrainConfig):
     # RITM's 3 leaves clicks 5-20 untrained: the network then ignores late clicks (the protocol
     # clicks the same spot again and again), so corrections stall near 86% IoU.
     click_rounds: int = 3
+    # Share of samples that are focus windows (a part of the object's outline at the crop's full
+    # resolution, with a coarse previous mask); 0 trains a network without the focus step.
+    focus_share: float = 0.0
     # The crop side to train at; None: the network's own (config.model's, or the --init checkpoint's).
     # The weights do not depend on it, so a network can be fine-tuned at a larger crop.
     crop: int | None = None
@@ -46,6 +49,8 @@ class InteractiveTrainConfig(PhotoTrainConfig):
         if isinstance(self.click_rounds, bool) or not isinstance(self.click_rounds, int) \
                 or not 0 <= self.click_rounds <= 20:
             raise InputError(f"--click-rounds is {self.click_rounds!r}; give a whole number from 0 to 20")
+        if not 0 <= self.focus_share <= 1:
+            raise InputError(f"--focus-share is {self.focus_share!r}; give a share from 0 to 1")
         if self.crop is not None and (self.crop % 16 or self.crop < 64):
             raise InputError(f"--crop is {self.crop}; give a multiple of 16 of at least 64")
 
@@ -56,14 +61,16 @@ def train_interactive(config: InteractiveTrainConfig) -> Path:
     model = starting_model("interactive", config.model, config.init)
     if config.crop is not None:
         model.config = replace(model.config, crop=config.crop)  # validated there; saved with the weights
+    if config.focus_share > 0:
+        model.config = replace(model.config, focus=True)  # the click segmenter then runs its focus step
     groups = imagenet_start(model, model.backbone, config)
     rng = np.random.default_rng(config.seed)
 
     def step(batch: dict) -> StepResult:
         lower = model.lower(batch["image"])
         masks = batch["mask"]
-        clicks = [[Click(x, y, True)] if has else [] for x, y, has in batch["click"].tolist()]
-        prev = torch.zeros_like(masks)
+        clicks = [[Click(x, y, positive > 0.5)] if has else [] for x, y, has, positive in batch["click"].tolist()]
+        prev = batch["prev"]  # zeros but for focus windows, whose coarse mask the clicks correct
         cues = batch["cues"]
         for _ in range(int(rng.integers(0, config.click_rounds + 1))):
             prev = simulate_round(model, lower, masks, clicks, prev, cues)
@@ -104,7 +111,7 @@ def _batches(config: InteractiveTrainConfig, crop: int, start: int) -> Iterator[
 
     store = FrameStore(config.data, config.sequences, scale=config.scale, cache_dir=config.out.parent / ".cache")
     samples = InteractiveSampleConfig(crop=crop, synthetic_ratio=config.synthetic_ratio,
-                                      seed=config.seed)
+                                      focus_share=config.focus_share, seed=config.seed)
     length = config.steps * config.batch_size
     dataset = InteractiveTrainingSet(store, samples, length=length)
     if config.photos is not None:

@@ -27,6 +27,11 @@ from vidseg.ops.guided_filter import guided_upsample
 BOX_MARGIN = 0.2  # the crop around a box: its longer side grown by this much on each side
 CLICK_WINDOW = 0.75  # the wide crop around a single click: this share of the image's shorter side
 MAX_GUIDE = 1024  # refining works on the crop at the image's resolution, at most this many pixels a side
+FOCUS_GROWTH = 0.4  # a focus window: the box of a click's change grown by this share on each side
+# A focus window's side as shares of the selection's: smaller leaves too little around the change to
+# judge it; larger shows no more detail than the selection's crop already did.
+FOCUS_SIDES = (0.2, 0.7)
+FOCUS_FEATHER = 0.1  # the focus pass fades into the whole-object one over this share of its window
 
 
 @dataclass(frozen=True)
@@ -64,7 +69,9 @@ class ClickSegmenter:
     polish of the first mask from a box (:mod:`vidseg.engine.interactive.graph_cut`); ``merge_locally``:
     a click changes only the region of change it lands in (:func:`merge_at_click`); ``hold_radius``:
     each click's disk of this many pixels keeps the click's label (:func:`hold_clicks`; 0: off);
-    each left out (None) is what was chosen for the network (:func:`chosen_steps`). ``backend``:
+    ``focus``: after each click, rerun the network on a window around the click's change at the crop's
+    full resolution (FocalClick's focus crop, :func:`focus_window`; for networks trained on such
+    windows); each left out (None) is what was chosen for the network (:func:`chosen_steps`). ``backend``:
     "auto" (ONNX Runtime where installed, else torch), "torch" or "onnxruntime" (the same network
     through ONNX Runtime; the ``onnx`` extra). Masks are
     (H, W) bool in the image's pixels.
@@ -72,13 +79,15 @@ class ClickSegmenter:
 
     def __init__(self, model: str | os.PathLike | InteractiveNet = "default", device: str = "cpu",
                  refine: RefineConfig | None = None, graph_cut: GraphCutConfig | None = None,
-                 merge_locally: bool | None = None, hold_radius: int | None = None, backend: str = "auto") -> None:
+                 merge_locally: bool | None = None, hold_radius: int | None = None, focus: bool | None = None,
+                 backend: str = "auto") -> None:
         self.net = load_interactive(model, backend).to(device).eval()
         steps = chosen_steps(self.net)
         self.refine = refine or steps.refine
         self.graph_cut = graph_cut or steps.graph_cut
         self.merge_locally = steps.merge_locally if merge_locally is None else merge_locally
         self.hold_radius = steps.hold_radius if hold_radius is None else int(hold_radius)
+        self.focus = steps.focus if focus is None else bool(focus)
         self.device = torch.device(device)
         self.state: ClickState | None = None
 
@@ -126,6 +135,8 @@ class ClickSegmenter:
             self.state = state = self._select(state.image, state.box, grown, state.clicks, state.probs)
         clicks = [*state.clicks, Click(x, y, bool(positive))]
         probs = self._predict(clicks, state.probs[-1])
+        if self.focus:
+            probs = self._focus(clicks, state.probs[-1], probs, x, y)
         if self.merge_locally:
             probs = merge_at_click(state.probs[-1], probs, x, y)
         state.probs.append(probs)
@@ -205,10 +216,63 @@ class ClickSegmenter:
             low = torch.sigmoid(logits)[0].cpu().numpy()  # (1, S/2, S/2)
             probs = guided_upsample(low, state.guide, self.refine.radius, self.refine.eps)[0]
         else:
-            logits = torch.nn.functional.interpolate(logits, size=(self.crop, self.crop), mode="bilinear",
-                                                     align_corners=False)
-            probs = torch.sigmoid(logits)[0, 0].cpu().numpy()
+            probs = self._crop_probs(logits)
         return hold_clicks(paste(probs, state.window, state.image.shape[:2]), clicks, self.hold_radius)
+
+    @torch.inference_mode()
+    def _focus(self, clicks: list[Click], previous: np.ndarray, probs: np.ndarray, x: int, y: int) -> np.ndarray:
+        """``probs`` (H, W) with the focus pass blended in: both parts of the network rerun on the
+        window around the change the click made (the image seen there at the crop's full
+        resolution, ``probs`` as the previous mask), faded out towards the window's edges."""
+        state = self.state
+        window = focus_window(previous, probs, x, y, state.window, self.crop)
+        if window is None:
+            return probs
+        crop = cut(state.image, window, self.crop)
+        cues = selection_maps(crop, window.box_to_crop(state.box, self.crop))
+        maps = correction_maps(clicks, window, cut(probs, window, self.crop), cues)
+        local = self._crop_probs(self.net.upper(self._lower(crop), torch.from_numpy(maps)[None].to(self.device)))
+        hw = state.image.shape[:2]
+        weight = paste(feather(self.crop, FOCUS_FEATHER), window, hw)
+        blended = probs * (1 - weight) + paste(local, window, hw) * weight
+        return hold_clicks(blended.astype(np.float32), clicks, self.hold_radius)
+
+    def _crop_probs(self, logits: torch.Tensor) -> np.ndarray:
+        """Logits (1, 1, S/2, S/2) -> (S, S) float32 probabilities, upsampled bilinearly."""
+        logits = torch.nn.functional.interpolate(logits, size=(self.crop, self.crop), mode="bilinear",
+                                                 align_corners=False)
+        return torch.sigmoid(logits)[0, 0].cpu().numpy()
+
+
+def focus_window(previous: np.ndarray, new: np.ndarray, x: int, y: int, selection: CropWindow,
+                 crop: int) -> CropWindow | None:
+    """The window of a click's focus pass: the box of the connected change (previous -> new, both
+    (H, W) probabilities) that holds the click, or the click alone where it changed nothing, grown
+    by FOCUS_GROWTH and kept within FOCUS_SIDES of the ``selection``'s window and to at most 2x
+    magnification of a ``crop``-pixel crop; centred on the click when the change is larger than
+    that. None when such a window would be no smaller than FOCUS_SIDES[1] of the selection's
+    (nothing finer to see)."""
+    lo, hi = (share * selection.side for share in FOCUS_SIDES)
+    smallest = max(lo, crop / 2)
+    if smallest > hi:
+        return None
+    changed = ((new > 0.5) != (previous > 0.5)).astype(np.uint8)
+    box = (x, y, x + 1, y + 1)
+    if changed[y, x]:
+        _, labels, stats, _ = cv2.connectedComponentsWithStats(changed, connectivity=8)
+        left, top, width, height = stats[labels[y, x], :4]
+        box = (int(left), int(top), int(left + width), int(top + height))
+    side = max(box[2] - box[0], box[3] - box[1]) * (1 + 2 * FOCUS_GROWTH)
+    if side > hi:
+        return CropWindow.centred(x, y, hi)
+    window = CropWindow.around(box, FOCUS_GROWTH)
+    return window if side >= smallest else CropWindow.centred((box[0] + box[2] - 1) / 2, (box[1] + box[3] - 1) / 2, smallest)
+
+
+def feather(size: int, share: float) -> np.ndarray:
+    """(size, size) float32 weights: 1 inside, falling linearly to 0 over ``share`` of the side at the edges."""
+    ramp = np.clip((np.minimum(np.arange(size), np.arange(size)[::-1]) + 0.5) / max(share * size, 1), 0, 1)
+    return np.minimum(ramp[:, None], ramp[None, :]).astype(np.float32)
 
 
 def hold_clicks(probs: np.ndarray, clicks: list[Click], radius: int) -> np.ndarray:
@@ -273,13 +337,14 @@ def grabcut_from_box(image: np.ndarray, box: tuple[int, int, int, int], probs: n
 
 @dataclass(frozen=True)
 class PipelineSteps:
-    """The steps around the network: guided-filter upsampling, graph-cut polish, local merge, and
-    the radius in pixels of the disk each click holds (0: none)."""
+    """The steps around the network: guided-filter upsampling, graph-cut polish, local merge, the
+    radius in pixels of the disk each click holds (0: none), and the focus pass after each click."""
 
     refine: RefineConfig
     graph_cut: GraphCutConfig
     merge_locally: bool
     hold_radius: int = 0
+    focus: bool = False
 
 
 def chosen_steps(net: InteractiveNet) -> PipelineSteps:
@@ -291,8 +356,9 @@ def chosen_steps(net: InteractiveNet) -> PipelineSteps:
     7.02 / 9.88 at 10 px; 3 px also for a network fine-tuned at a 352-px crop: 6.26 / 7.67 against
     6.52 / 7.67 at 6 px)."""
     if net.config.encoder == "separable":
-        return PipelineSteps(RefineConfig(), GraphCutConfig(), True)
-    return PipelineSteps(RefineConfig(enabled=False), GraphCutConfig(enabled=False), False, hold_radius=3)
+        return PipelineSteps(RefineConfig(), GraphCutConfig(), True, focus=net.config.focus)
+    return PipelineSteps(RefineConfig(enabled=False), GraphCutConfig(enabled=False), False, hold_radius=3,
+                         focus=net.config.focus)
 
 
 def load_interactive(model: str | os.PathLike | InteractiveNet = "default", backend: str = "auto") -> InteractiveNet:

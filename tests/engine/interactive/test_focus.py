@@ -1,0 +1,73 @@
+"""The focus pass: after a click, the network reruns on a window around the click's change."""
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from vidseg.engine.interactive.click_segmenter import ClickSegmenter, feather, focus_window
+from vidseg.nn.interactive import InteractiveNetConfig, LowerFeatures
+from vidseg.ops.crops import CropWindow
+
+
+class DarkNet(nn.Module):
+    """A stand-in network: the object is whatever is dark, seen at its stride-2 output."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.config = InteractiveNetConfig(crop=64, encoder="lite0", focus=True)
+
+    def lower(self, crops: torch.Tensor) -> LowerFeatures:
+        empty = torch.zeros(crops.shape[0], 5, 8, 8)
+        return LowerFeatures(crops, crops, crops, empty)
+
+    def upper(self, lower: LowerFeatures, maps: torch.Tensor) -> torch.Tensor:
+        dark = 1 - F.avg_pool2d(lower.f2.mean(1, keepdim=True), 2)
+        return 40 * (dark - 0.5)
+
+
+def spoke_image() -> tuple[np.ndarray, np.ndarray]:
+    """A bright image with a dark square and a thin dark spoke (2 px) leaving it to the right."""
+    image = np.full((240, 320, 3), 220, np.uint8)
+    image[60:180, 60:180] = 20
+    image[119:121, 180:260] = 20
+    return image, image[..., 0] < 128
+
+
+def test_the_window_holds_the_change_and_is_kept_between_its_bounds():
+    selection = CropWindow(0, 0, 400)
+    previous = np.zeros((300, 400), np.float32)
+    new = previous.copy()
+    new[100:140, 200:230] = 1
+    window = focus_window(previous, new, 210, 120, selection, crop=64)
+    assert window.contains(200, 100) and window.contains(229, 139)
+    assert 0.2 * 400 <= window.side <= 0.7 * 400
+    # A click that changed nothing: the smallest window, centred on it.
+    alone = focus_window(previous, previous, 50, 60, selection, crop=64)
+    assert alone.side == 0.2 * 400 and alone.contains(50, 60)
+    # A change larger than the window may be: the largest, centred on the click.
+    new[:] = 1
+    assert focus_window(previous, new, 50, 60, selection, crop=64).side == 0.7 * 400
+    # A selection whose crop already shows the image at 2x or more: nothing finer to see.
+    assert focus_window(previous, new, 20, 20, CropWindow(0, 0, 40), crop=64) is None
+
+
+def test_feather_is_one_inside_and_fades_to_the_edges():
+    weights = feather(20, 0.2)
+    assert weights[10, 10] == 1 and weights[0, 10] < 0.2 and weights[10, -1] < 0.2
+    assert np.allclose(weights, weights.T) and np.allclose(weights, weights[::-1])
+
+
+def test_a_click_on_a_part_too_thin_for_the_whole_object_crop_gets_it_from_the_focus_pass():
+    image, dark = spoke_image()
+    spoke = np.zeros_like(dark)
+    spoke[119:121, 200:240] = True
+    masks = {}
+    for focus in (False, True):
+        segmenter = ClickSegmenter(DarkNet(), focus=focus, hold_radius=0, backend="torch")
+        first = segmenter.start(image, box=(60, 60, 260, 180))
+        assert not first[spoke].any()  # 2 px at a 64-px crop of a 280-px window: below its output
+        masks[focus] = segmenter.click(220, 119, positive=True)
+    assert masks[True][spoke].mean() > 0.8 and masks[False][spoke].mean() < 0.2
+    # Far from the click the whole-object mask stands.
+    assert np.array_equal(masks[True][:, :150], masks[False][:, :150])
