@@ -118,16 +118,18 @@ def test_training_with_focus_windows_saves_a_network_that_runs_the_focus_pass(tm
     from vidseg.nn.registry import load_with_meta
 
     _, first = train_and_resume(tmp_path, InteractiveTrainConfig, train_interactive, TINY, "net.pt")
-    assert not ClickSegmenter(first.out).focus
-    tuned = replace(first, out=tmp_path / "focus" / "net.pt", init=first.out, steps=1, focus_share=0.5)
+    assert not ClickSegmenter(first.out).focus.enabled
+    tuned = replace(first, out=tmp_path / "focus" / "net.pt", init=first.out, steps=1, focus_share=0.5, keep_init=0.5)
     train_interactive(tuned)
-    model, _ = load_with_meta("interactive", tuned.out)
-    assert model.config == replace(TINY, focus=True) and ClickSegmenter(tuned.out).focus
+    model, meta = load_with_meta("interactive", tuned.out)
+    assert model.config == replace(TINY, focus=True) and ClickSegmenter(tuned.out).focus.enabled
+    assert meta["keep_init"] == {"share": 0.5, "init": str(first.out)}
 
 
 @pytest.mark.parametrize("field, value, says", [("click_rounds", -1, "--click-rounds"), ("click_rounds", 21, "--click-rounds"),
                                                 ("crop", 100, "--crop"), ("crop", 48, "--crop"),
-                                                ("focus_share", 1.5, "--focus-share")])
+                                                ("focus_share", 1.5, "--focus-share"), ("keep_init", 1.0, "--keep-init"),
+                                                ("keep_init", 0.5, "--init too")])
 def test_bad_click_rounds_or_crop_is_one_line(tmp_path, field, value, says):
     from vidseg.errors import InputError
 

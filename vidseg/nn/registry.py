@@ -70,11 +70,11 @@ _TABLE = (
     ModelEntry("interactive", InteractiveNet, InteractiveNetConfig, card="interactive.card.md",
                trained_by="vidseg train interactive",
                weights={"default": ShippedWeights(
-                            "interactive.pt", "7926e0ac26d0006e306ac08347e658594f984143a7f4db31727b6f22c52b45e4"),
+                            "interactive.pt", "4a623f9d224714995c483b341dcc8777174f3b0f1c4b3a70c0c7b7c4ce7c6938"),
                         # The default's recipe on our training split and training photos: the validation tables' network.
                         "train-split": ShippedWeights(
                             "interactive-train-split.pt",
-                            "ac97d72d4de9a3ab6fc8d4bf45727e4e1c302c5c755c043bbd7cf51ea290b8d0"),
+                            "78778fcde762a817c4d57db00f637c56bb6732a4bea646da89f6e35d0c0a81e7"),
                         # The previous default, learnt from scratch on the training split (its card).
                         "separable": ShippedWeights(
                             "interactive-separable.pt",

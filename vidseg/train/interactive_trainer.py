@@ -23,6 +23,7 @@ from vidseg.errors import InputError
 from vidseg.eval.click_protocol import next_click
 from vidseg.nn.interactive import InteractiveNet, InteractiveNetConfig, LowerFeatures
 from vidseg.nn.losses import batch_iou, region_loss, segmentation_loss
+from vidseg.train.interpolate import keep_start
 from vidseg.train.loop import StepResult, run_training
 from vidseg.train.pretraining import PhotoTrainConfig, imagenet_start, starting_model, with_photos
 from vidseg.train.vos_trainer import index_loader
@@ -38,6 +39,9 @@ class InteractiveTrainConfig(PhotoTrainConfig):
     # Share of samples that are focus windows (a part of the object's outline at the crop's full
     # resolution, with a coarse previous mask); 0 trains a network without the focus step.
     focus_share: float = 0.0
+    # The share of the --init network's weights kept in the saved one (WiSE-FT,
+    # :mod:`vidseg.train.interpolate`); 0: the fine-tuned weights as they are.
+    keep_init: float = 0.0
     # The crop side to train at; None: the network's own (config.model's, or the --init checkpoint's).
     # The weights do not depend on it, so a network can be fine-tuned at a larger crop.
     crop: int | None = None
@@ -51,6 +55,10 @@ class InteractiveTrainConfig(PhotoTrainConfig):
             raise InputError(f"--click-rounds is {self.click_rounds!r}; give a whole number from 0 to 20")
         if not 0 <= self.focus_share <= 1:
             raise InputError(f"--focus-share is {self.focus_share!r}; give a share from 0 to 1")
+        if not 0 <= self.keep_init < 1:
+            raise InputError(f"--keep-init is {self.keep_init!r}; give a share from 0 to below 1")
+        if self.keep_init and self.init is None:
+            raise InputError("--keep-init keeps a share of the --init network's weights; give --init too")
         if self.crop is not None and (self.crop % 16 or self.crop < 64):
             raise InputError(f"--crop is {self.crop}; give a multiple of 16 of at least 64")
 
@@ -79,7 +87,10 @@ def train_interactive(config: InteractiveTrainConfig) -> Path:
         return StepResult(loss, batch_iou(logits, masks))
 
     crop = model.config.crop
-    return run_training(config, model, "interactive", lambda start: _batches(config, crop, start), step, groups)
+    path = run_training(config, model, "interactive", lambda start: _batches(config, crop, start), step, groups)
+    if config.keep_init and path == config.out:  # not when stopped early (the state file)
+        keep_start(config.out, config.init, "interactive", config.keep_init)
+    return path
 
 
 @torch.no_grad()

@@ -71,12 +71,13 @@ def test_graph_cut_settings_are_checked():
 
 
 def test_each_network_gets_the_steps_chosen_for_it():
-    lite = ClickSegmenter("default")
-    assert not (lite.refine.enabled or lite.graph_cut.enabled or lite.merge_locally) and lite.hold_radius == 3
+    lite = ClickSegmenter("default")  # trained on focus windows: the focus pass, and the merge from click 2
+    assert not (lite.refine.enabled or lite.graph_cut.enabled) and lite.hold_radius == 3
+    assert lite.focus.enabled and lite.merge_locally and lite.merge_from == 2
     separable = ClickSegmenter("separable")
     assert separable.refine.enabled and separable.graph_cut.enabled and separable.merge_locally
-    assert separable.hold_radius == 0
-    assert ClickSegmenter("default", merge_locally=True).merge_locally  # a step asked for is taken
+    assert separable.hold_radius == 0 and not separable.focus.enabled and separable.merge_from == 1
+    assert not ClickSegmenter("default", merge_locally=False).merge_locally  # a step asked for is taken
 
 
 def test_a_click_changes_only_the_region_of_change_it_lands_in():

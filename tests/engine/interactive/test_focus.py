@@ -5,7 +5,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from vidseg.engine.interactive.click_segmenter import ClickSegmenter, feather, focus_window
+from vidseg.engine.interactive.click_segmenter import ClickSegmenter, FocusConfig, feather, focus_window
 from vidseg.nn.interactive import InteractiveNetConfig, LowerFeatures
 from vidseg.ops.crops import CropWindow
 
@@ -39,17 +39,17 @@ def test_the_window_holds_the_change_and_is_kept_between_its_bounds():
     previous = np.zeros((300, 400), np.float32)
     new = previous.copy()
     new[100:140, 200:230] = 1
-    window = focus_window(previous, new, 210, 120, selection, crop=64)
+    window = focus_window(previous, new, 210, 120, selection, crop=64, config=FocusConfig())
     assert window.contains(200, 100) and window.contains(229, 139)
     assert 0.2 * 400 <= window.side <= 0.7 * 400
     # A click that changed nothing: the smallest window, centred on it.
-    alone = focus_window(previous, previous, 50, 60, selection, crop=64)
+    alone = focus_window(previous, previous, 50, 60, selection, crop=64, config=FocusConfig())
     assert alone.side == 0.2 * 400 and alone.contains(50, 60)
     # A change larger than the window may be: the largest, centred on the click.
     new[:] = 1
-    assert focus_window(previous, new, 50, 60, selection, crop=64).side == 0.7 * 400
+    assert focus_window(previous, new, 50, 60, selection, crop=64, config=FocusConfig()).side == 0.7 * 400
     # A selection whose crop already shows the image at 2x or more: nothing finer to see.
-    assert focus_window(previous, new, 20, 20, CropWindow(0, 0, 40), crop=64) is None
+    assert focus_window(previous, new, 20, 20, CropWindow(0, 0, 40), crop=64, config=FocusConfig()) is None
 
 
 def test_feather_is_one_inside_and_fades_to_the_edges():
@@ -64,10 +64,27 @@ def test_a_click_on_a_part_too_thin_for_the_whole_object_crop_gets_it_from_the_f
     spoke[119:121, 200:240] = True
     masks = {}
     for focus in (False, True):
-        segmenter = ClickSegmenter(DarkNet(), focus=focus, hold_radius=0, backend="torch")
+        segmenter = ClickSegmenter(DarkNet(), focus=FocusConfig(enabled=focus), hold_radius=0, backend="torch")
         first = segmenter.start(image, box=(60, 60, 260, 180))
         assert not first[spoke].any()  # 2 px at a 64-px crop of a 280-px window: below its output
         masks[focus] = segmenter.click(220, 119, positive=True)
     assert masks[True][spoke].mean() > 0.8 and masks[False][spoke].mean() < 0.2
     # Far from the click the whole-object mask stands.
     assert np.array_equal(masks[True][:, :150], masks[False][:, :150])
+
+
+def test_the_local_merge_starts_at_the_click_it_is_set_to(monkeypatch):
+    image, _ = spoke_image()
+    segmenter = ClickSegmenter(DarkNet(), focus=FocusConfig(enabled=False), merge_locally=True, merge_from=2,
+                               hold_radius=0, backend="torch")
+    segmenter.start(image, box=(60, 60, 260, 180))
+    far = np.zeros(image.shape[:2], np.float32)
+    far[10:20, 10:20] = 1  # a change far from every click
+    far[60:180, 60:180] = 1
+    monkeypatch.setattr(segmenter, "_predict", lambda clicks, previous: np.maximum(previous, far))
+    first = segmenter.click(100, 100, positive=True)  # the first click: the whole prediction
+    assert first[15, 15]
+    far[30:40, 10:20] = 1
+    far[200:220, 280:300] = 1
+    second = segmenter.click(290, 210, positive=True)  # from the second: only the change at the click
+    assert second[210, 290] and not second[35, 15]

@@ -27,11 +27,6 @@ from vidseg.ops.guided_filter import guided_upsample
 BOX_MARGIN = 0.2  # the crop around a box: its longer side grown by this much on each side
 CLICK_WINDOW = 0.75  # the wide crop around a single click: this share of the image's shorter side
 MAX_GUIDE = 1024  # refining works on the crop at the image's resolution, at most this many pixels a side
-FOCUS_GROWTH = 0.4  # a focus window: the box of a click's change grown by this share on each side
-# A focus window's side as shares of the selection's: smaller leaves too little around the change to
-# judge it; larger shows no more detail than the selection's crop already did.
-FOCUS_SIDES = (0.2, 0.7)
-FOCUS_FEATHER = 0.1  # the focus pass fades into the whole-object one over this share of its window
 
 
 @dataclass(frozen=True)
@@ -44,6 +39,23 @@ class RefineConfig:
     enabled: bool = True
     radius: int = 8
     eps: float = 1e-3
+
+
+@dataclass(frozen=True)
+class FocusConfig:
+    """FocalClick's focus crop: after each click the network reruns on a window around the change
+    the click made, seen at the crop's full resolution, and that answer is blended in. growth: the
+    change's box grown by this share of its side each way; smallest, largest: the window's side as
+    shares of the selection's (smaller leaves too little around the change to judge it; larger
+    shows no more than the selection's crop did); max_zoom: the crop magnifies the image at most
+    this much; feather: the focus answer fades out over this share of the window at its edges."""
+
+    enabled: bool = True
+    growth: float = 0.4
+    smallest: float = 0.2
+    largest: float = 0.7
+    max_zoom: float = 2.0
+    feather: float = 0.1
 
 
 @dataclass
@@ -69,9 +81,9 @@ class ClickSegmenter:
     polish of the first mask from a box (:mod:`vidseg.engine.interactive.graph_cut`); ``merge_locally``:
     a click changes only the region of change it lands in (:func:`merge_at_click`); ``hold_radius``:
     each click's disk of this many pixels keeps the click's label (:func:`hold_clicks`; 0: off);
-    ``focus``: after each click, rerun the network on a window around the click's change at the crop's
-    full resolution (FocalClick's focus crop, :func:`focus_window`; for networks trained on such
-    windows); each left out (None) is what was chosen for the network (:func:`chosen_steps`). ``backend``:
+    ``merge_from``: the local merge starts at this click of a selection; ``focus``: after each click,
+    rerun the network on a window around the click's change at the crop's full resolution
+    (:class:`FocusConfig`; for networks trained on such windows); each left out (None) is what was chosen for the network (:func:`chosen_steps`). ``backend``:
     "auto" (ONNX Runtime where installed, else torch), "torch" or "onnxruntime" (the same network
     through ONNX Runtime; the ``onnx`` extra). Masks are
     (H, W) bool in the image's pixels.
@@ -79,15 +91,16 @@ class ClickSegmenter:
 
     def __init__(self, model: str | os.PathLike | InteractiveNet = "default", device: str = "cpu",
                  refine: RefineConfig | None = None, graph_cut: GraphCutConfig | None = None,
-                 merge_locally: bool | None = None, hold_radius: int | None = None, focus: bool | None = None,
-                 backend: str = "auto") -> None:
+                 merge_locally: bool | None = None, hold_radius: int | None = None, merge_from: int | None = None,
+                 focus: FocusConfig | None = None, backend: str = "auto") -> None:
         self.net = load_interactive(model, backend).to(device).eval()
         steps = chosen_steps(self.net)
         self.refine = refine or steps.refine
         self.graph_cut = graph_cut or steps.graph_cut
         self.merge_locally = steps.merge_locally if merge_locally is None else merge_locally
         self.hold_radius = steps.hold_radius if hold_radius is None else int(hold_radius)
-        self.focus = steps.focus if focus is None else bool(focus)
+        self.merge_from = steps.merge_from if merge_from is None else int(merge_from)
+        self.focus = focus or steps.focus
         self.device = torch.device(device)
         self.state: ClickState | None = None
 
@@ -135,10 +148,10 @@ class ClickSegmenter:
             self.state = state = self._select(state.image, state.box, grown, state.clicks, state.probs)
         clicks = [*state.clicks, Click(x, y, bool(positive))]
         probs = self._predict(clicks, state.probs[-1])
-        if self.focus:
-            probs = self._focus(clicks, state.probs[-1], probs, x, y)
-        if self.merge_locally:
+        if self.merge_locally and len(clicks) >= self.merge_from:
             probs = merge_at_click(state.probs[-1], probs, x, y)
+        if self.focus.enabled:
+            probs = self._focus(clicks, state.probs[-1], probs, x, y)
         state.probs.append(probs)
         state.clicks = clicks
         return self.mask
@@ -225,7 +238,7 @@ class ClickSegmenter:
         window around the change the click made (the image seen there at the crop's full
         resolution, ``probs`` as the previous mask), faded out towards the window's edges."""
         state = self.state
-        window = focus_window(previous, probs, x, y, state.window, self.crop)
+        window = focus_window(previous, probs, x, y, state.window, self.crop, self.focus)
         if window is None:
             return probs
         crop = cut(state.image, window, self.crop)
@@ -233,7 +246,7 @@ class ClickSegmenter:
         maps = correction_maps(clicks, window, cut(probs, window, self.crop), cues)
         local = self._crop_probs(self.net.upper(self._lower(crop), torch.from_numpy(maps)[None].to(self.device)))
         hw = state.image.shape[:2]
-        weight = paste(feather(self.crop, FOCUS_FEATHER), window, hw)
+        weight = paste(feather(self.crop, self.focus.feather), window, hw)
         blended = probs * (1 - weight) + paste(local, window, hw) * weight
         return hold_clicks(blended.astype(np.float32), clicks, self.hold_radius)
 
@@ -245,15 +258,14 @@ class ClickSegmenter:
 
 
 def focus_window(previous: np.ndarray, new: np.ndarray, x: int, y: int, selection: CropWindow,
-                 crop: int) -> CropWindow | None:
+                 crop: int, config: FocusConfig) -> CropWindow | None:
     """The window of a click's focus pass: the box of the connected change (previous -> new, both
     (H, W) probabilities) that holds the click, or the click alone where it changed nothing, grown
-    by FOCUS_GROWTH and kept within FOCUS_SIDES of the ``selection``'s window and to at most 2x
-    magnification of a ``crop``-pixel crop; centred on the click when the change is larger than
-    that. None when such a window would be no smaller than FOCUS_SIDES[1] of the selection's
-    (nothing finer to see)."""
-    lo, hi = (share * selection.side for share in FOCUS_SIDES)
-    smallest = max(lo, crop / 2)
+    and bounded as ``config`` says for a ``crop``-pixel crop; centred on the click when the change
+    is larger than the largest window. None when even the smallest window allowed would be larger
+    than that (nothing finer to see)."""
+    lo, hi = config.smallest * selection.side, config.largest * selection.side
+    smallest = max(lo, crop / config.max_zoom)
     if smallest > hi:
         return None
     changed = ((new > 0.5) != (previous > 0.5)).astype(np.uint8)
@@ -262,11 +274,12 @@ def focus_window(previous: np.ndarray, new: np.ndarray, x: int, y: int, selectio
         _, labels, stats, _ = cv2.connectedComponentsWithStats(changed, connectivity=8)
         left, top, width, height = stats[labels[y, x], :4]
         box = (int(left), int(top), int(left + width), int(top + height))
-    side = max(box[2] - box[0], box[3] - box[1]) * (1 + 2 * FOCUS_GROWTH)
+    side = max(box[2] - box[0], box[3] - box[1]) * (1 + 2 * config.growth)
     if side > hi:
         return CropWindow.centred(x, y, hi)
-    window = CropWindow.around(box, FOCUS_GROWTH)
-    return window if side >= smallest else CropWindow.centred((box[0] + box[2] - 1) / 2, (box[1] + box[3] - 1) / 2, smallest)
+    if side < smallest:
+        return CropWindow.centred((box[0] + box[2] - 1) / 2, (box[1] + box[3] - 1) / 2, smallest)
+    return CropWindow.around(box, config.growth)
 
 
 def feather(size: int, share: float) -> np.ndarray:
@@ -344,7 +357,8 @@ class PipelineSteps:
     graph_cut: GraphCutConfig
     merge_locally: bool
     hold_radius: int = 0
-    focus: bool = False
+    merge_from: int = 1
+    focus: FocusConfig = FocusConfig(enabled=False)
 
 
 def chosen_steps(net: InteractiveNet) -> PipelineSteps:
@@ -354,11 +368,18 @@ def chosen_steps(net: InteractiveNet) -> PipelineSteps:
     and with each click holding a 3-pixel disk (on the six TUNE clips of our training split, every
     10th frame, NoC@85 / NoC@90 7.43 / 9.48 without, 7.12 / 8.90 at 3 px, 7.05 / 8.71 at 6 px,
     7.02 / 9.88 at 10 px; 3 px also for a network fine-tuned at a 352-px crop: 6.26 / 7.67 against
-    6.52 / 7.67 at 6 px)."""
+    6.52 / 7.67 at 6 px). A network trained on focus windows runs the focus pass and merges a
+    click's change locally from the second click on (same frames, the train-split network fine-tuned
+    on focus windows, before half its start was kept (:mod:`vidseg.train.interpolate`):
+    6.69 / 9.26 without the pass, 6.60 / 7.88 with it, 5.71 / 7.60 with the merge from the second
+    click, 5.93 / 7.95 from the first; the focus window's growth, sizes, zoom and feathering moved
+    NoC@90 by at most 0.1)."""
     if net.config.encoder == "separable":
-        return PipelineSteps(RefineConfig(), GraphCutConfig(), True, focus=net.config.focus)
-    return PipelineSteps(RefineConfig(enabled=False), GraphCutConfig(enabled=False), False, hold_radius=3,
-                         focus=net.config.focus)
+        return PipelineSteps(RefineConfig(), GraphCutConfig(), True, focus=FocusConfig(enabled=net.config.focus))
+    if net.config.focus:
+        return PipelineSteps(RefineConfig(enabled=False), GraphCutConfig(enabled=False), True, hold_radius=3,
+                             merge_from=2, focus=FocusConfig())
+    return PipelineSteps(RefineConfig(enabled=False), GraphCutConfig(enabled=False), False, hold_radius=3)
 
 
 def load_interactive(model: str | os.PathLike | InteractiveNet = "default", backend: str = "auto") -> InteractiveNet:
