@@ -144,7 +144,8 @@ def cut_mask(mask: np.ndarray, window: CropWindow, size: int) -> np.ndarray:
 def focus_selection(rng: np.random.Generator, mask: np.ndarray, config: InteractiveSampleConfig
                     ) -> tuple[CropWindow, tuple[float, float, float, float], None]:
     """A focus window on the object's outline: centred near a random outline pixel, its side a
-    quarter to nine tenths of the object's longer side (at least half the crop's); the box is the selection's, as for a box."""
+    quarter to nine tenths of the object's longer side (at least half the crop's); the box is the
+    selection's, as for a box."""
     x, y, w, h = cv2.boundingRect(mask)
     outline = mask - cv2.erode(mask, np.ones((3, 3), np.uint8))
     ys, xs = np.nonzero(outline if outline.any() else mask)

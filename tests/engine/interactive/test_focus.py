@@ -88,3 +88,13 @@ def test_the_local_merge_starts_at_the_click_it_is_set_to(monkeypatch):
     far[200:220, 280:300] = 1
     second = segmenter.click(290, 210, positive=True)  # from the second: only the change at the click
     assert second[210, 290] and not second[35, 15]
+
+
+def test_focus_settings_are_checked():
+    import pytest
+
+    from vidseg.errors import InputError
+
+    for bad in ({"smallest": 0.8, "largest": 0.5}, {"max_zoom": 0.5}, {"feather": 0.7}, {"growth": -1}):
+        with pytest.raises(InputError, match="focus needs"):
+            FocusConfig(**bad)

@@ -57,6 +57,12 @@ class FocusConfig:
     max_zoom: float = 2.0
     feather: float = 0.1
 
+    def __post_init__(self) -> None:
+        if not (0 < self.smallest <= self.largest <= 1 and self.growth >= 0 and self.max_zoom >= 1
+                and 0 <= self.feather <= 0.5):
+            raise InputError("focus needs 0 < smallest <= largest <= 1, growth >= 0, max_zoom >= 1 and "
+                             f"0 <= feather <= 0.5, got {self}")
+
 
 @dataclass
 class ClickState:
@@ -83,10 +89,10 @@ class ClickSegmenter:
     each click's disk of this many pixels keeps the click's label (:func:`hold_clicks`; 0: off);
     ``merge_from``: the local merge starts at this click of a selection; ``focus``: after each click,
     rerun the network on a window around the click's change at the crop's full resolution
-    (:class:`FocusConfig`; for networks trained on such windows); each left out (None) is what was chosen for the network (:func:`chosen_steps`). ``backend``:
-    "auto" (ONNX Runtime where installed, else torch), "torch" or "onnxruntime" (the same network
-    through ONNX Runtime; the ``onnx`` extra). Masks are
-    (H, W) bool in the image's pixels.
+    (:class:`FocusConfig`; for networks trained on such windows); each left out (None) is what was
+    chosen for the network (:func:`chosen_steps`). ``backend``: "auto" (ONNX Runtime where
+    installed, else torch), "torch" or "onnxruntime" (the same network through ONNX Runtime; the
+    ``onnx`` extra). Masks are (H, W) bool in the image's pixels.
     """
 
     def __init__(self, model: str | os.PathLike | InteractiveNet = "default", device: str = "cpu",
