@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 import torch
 
-from vidseg.engine.interactive.click_segmenter import BOX_MARGIN
+from vidseg.engine.interactive.click_segmenter import BOX_MARGIN, FocusConfig
 from vidseg.engine.interactive.selection_cues import selection_maps
 from vidseg.errors import InputError
 from vidseg.eval.click_protocol import next_click
@@ -150,7 +150,8 @@ def focus_selection(rng: np.random.Generator, mask: np.ndarray, config: Interact
     outline = mask - cv2.erode(mask, np.ones((3, 3), np.uint8))
     ys, xs = np.nonzero(outline if outline.any() else mask)
     k = int(rng.integers(len(xs)))
-    side = max(max(w, h) * rng.uniform(0.25, 0.9), config.crop / 2)  # as ClickSegmenter: at most 2x magnified
+    # Magnified no more than ClickSegmenter's focus pass magnifies.
+    side = max(max(w, h) * rng.uniform(0.25, 0.9), config.crop / FocusConfig().max_zoom)
     cx, cy = xs[k] + rng.uniform(-0.2, 0.2) * side, ys[k] + rng.uniform(-0.2, 0.2) * side
     push = rng.uniform(-config.tighten, config.loosen, size=4) * np.array([w, h, w, h])
     box = (x - push[0], y - push[1], x + w + push[2], y + h + push[3])
