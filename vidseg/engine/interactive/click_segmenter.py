@@ -274,12 +274,11 @@ def focus_window(previous: np.ndarray, new: np.ndarray, x: int, y: int, selectio
     smallest = max(lo, crop / config.max_zoom)
     if smallest > hi:
         return None
-    changed = ((new > 0.5) != (previous > 0.5)).astype(np.uint8)
+    region = change_at_click(previous, new, x, y)
     box = (x, y, x + 1, y + 1)
-    if changed[y, x]:
-        _, labels, stats, _ = cv2.connectedComponentsWithStats(changed, connectivity=8)
-        left, top, width, height = stats[labels[y, x], :4]
-        box = (int(left), int(top), int(left + width), int(top + height))
+    if region is not None:
+        left, top, width, height = cv2.boundingRect(region.view(np.uint8))
+        box = (left, top, left + width, top + height)
     side = max(box[2] - box[0], box[3] - box[1]) * (1 + 2 * config.growth)
     if side > hi:
         return CropWindow.centred(x, y, hi)
@@ -317,11 +316,21 @@ def merge_at_click(previous: np.ndarray, new: np.ndarray, x: int, y: int) -> np.
     previous, new: (H, W) float32 probabilities. When the click's own pixel kept its label (the
     network did not act on the click) the new map is taken whole.
     """
+    region = change_at_click(previous, new, x, y)
+    if region is None:
+        return new
+    return np.where(region, new, previous).astype(np.float32)
+
+
+def change_at_click(previous: np.ndarray, new: np.ndarray, x: int, y: int) -> np.ndarray | None:
+    """(H, W) bool: the connected region (8-neighbours) of pixels whose label changed from
+    ``previous`` to ``new`` (both (H, W) probabilities) that holds the click at (x, y); None when
+    the click's own pixel kept its label."""
     changed = ((new > 0.5) != (previous > 0.5)).astype(np.uint8)
     if not changed[y, x]:
-        return new
+        return None
     _, labels = cv2.connectedComponents(changed, connectivity=8)
-    return np.where(labels == labels[y, x], new, previous).astype(np.float32)
+    return labels == labels[y, x]
 
 
 def correction_maps(clicks: list[Click], window: CropWindow, previous_crop: np.ndarray, cues: np.ndarray) -> np.ndarray:
