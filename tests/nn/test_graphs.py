@@ -17,8 +17,6 @@ NETWORKS = {
                                                        refine_width=8)),
     "interactive": lambda: InteractiveNet(InteractiveNetConfig(widths=(8, 8, 16, 16), upper_width=16,
                                                                decoder_width=8, crop=64)),
-    "interactive-fine": lambda: InteractiveNet(InteractiveNetConfig(widths=(8, 8, 16, 16), upper_width=16,
-                                                                    decoder_width=8, crop=64, fine_width=8)),
     "tracker": lambda: PolarTrackerNet(PolarTrackerConfig(widths=(8, 8, 16, 16), width=16, template=64, search=128,
                                                           kernel=4, rays=12)),
 }
@@ -42,9 +40,9 @@ def _randomised(net: torch.nn.Module) -> torch.nn.Module:
 def exported(request, tmp_path_factory):
     from vidseg.nn.onnx_export import export_part
 
-    arch = request.param.split("-")[0]  # "interactive-fine": the interactive network with its stride-1 stage
-    folder = tmp_path_factory.mktemp(request.param)
-    parts = network_parts(arch, _randomised(NETWORKS[request.param]()))
+    arch = request.param
+    folder = tmp_path_factory.mktemp(arch)
+    parts = network_parts(arch, _randomised(NETWORKS[arch]()))
     sessions = {p.name: ort.InferenceSession(str(folder / export_part(p, folder / f"{p.name}.onnx")["file"]),
                                              providers=["CPUExecutionProvider"]) for p in parts}
     return arch, parts, sessions

@@ -18,37 +18,6 @@ def test_upper_part_reuses_cached_lower_features():
     assert torch.allclose(net(crops, torch.zeros(1, 5, 64, 64))[0], a)
 
 
-def test_a_new_stride_1_stage_answers_as_the_stride_2_logits_upsampled_until_trained():
-    from dataclasses import replace
-
-    from vidseg.train.interactive_trainer import with_fine_stage
-
-    torch.manual_seed(0)
-    net = InteractiveNet(TINY).eval()
-    fine = with_fine_stage(net, 8).eval()
-    assert fine.config == replace(TINY, fine_width=8) and fine.stride == 1 and net.stride == 2
-    crops, maps = torch.rand(1, 3, 64, 64), torch.rand(1, 5, 64, 64)
-    coarse = net.upper(net.lower(crops), maps)
-    sharp = fine.upper(fine.lower(crops), maps)
-    assert coarse.shape == (1, 1, 32, 32) and sharp.shape == (1, 1, 64, 64)
-    upsampled = torch.nn.functional.interpolate(coarse, size=(64, 64), mode="bilinear", align_corners=False)
-    assert torch.allclose(sharp, upsampled, atol=1e-5)
-    torch.nn.init.normal_(fine.upper_part.fine.head.weight, std=0.1)  # once trained, the stage adds detail
-    assert not torch.allclose(fine.upper(fine.lower(crops), maps), upsampled, atol=1e-3)
-
-
-def test_a_stride_1_stage_is_not_replaced_by_another_width():
-    from dataclasses import replace
-
-    from vidseg.errors import InputError
-    from vidseg.train.interactive_trainer import with_fine_stage
-
-    fine = InteractiveNet(replace(TINY, fine_width=8))
-    assert with_fine_stage(fine, 8) is fine
-    with pytest.raises(InputError, match="already has a stride-1 stage"):
-        with_fine_stage(fine, 16)
-
-
 def test_upper_refuses_maps_of_the_wrong_shape():
     net = InteractiveNet(TINY)
     with pytest.raises(ValueError, match="maps must be"):
@@ -63,12 +32,6 @@ def test_region_targets_and_box_at_recover_a_known_box():
     # A region map equal to the targets (objectness as a large logit) gives the box back exactly.
     region = torch.cat([(objectness * 20 - 10), dist], dim=1)[0]
     assert box_at(region, 20, 30, 64) == pytest.approx((8, 16, 40, 48), abs=1e-4)
-
-
-@pytest.mark.parametrize("bad", [{"focus_zoom": 0.5}, {"fine_width": -1}, {"fine_width": 65}])
-def test_config_rejects_a_zoom_or_stage_width_out_of_range(bad):
-    with pytest.raises(ValueError, match=next(iter(bad))):
-        InteractiveNetConfig(**bad)
 
 
 def test_config_rejects_a_crop_that_is_not_a_multiple_of_16():

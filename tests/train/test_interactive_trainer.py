@@ -60,28 +60,6 @@ def test_focus_samples_zoom_on_the_outline_with_a_coarse_mask_and_a_click_on_its
     assert clicked >= 6
 
 
-@pytest.mark.parametrize("zoom", [2.0, 4.0])
-def test_focus_windows_magnify_at_most_the_zoom_asked(store, monkeypatch, zoom):
-    from vidseg.train import interactive_samples
-
-    sides = []
-    real = interactive_samples.focus_selection
-
-    def watch(rng, mask, config):
-        window, box, click = real(rng, mask, config)
-        sides.append((window.side, max(mask.shape)))
-        return window, box, click
-
-    monkeypatch.setattr(interactive_samples, "focus_selection", watch)
-    data = InteractiveTrainingSet(store, InteractiveSampleConfig(crop=64, focus_share=1.0, focus_zoom=zoom,
-                                                                 synthetic_ratio=0.0, min_pixels=16), length=24)
-    for i in range(24):
-        data[i]
-    assert sides and all(side >= 64 / zoom - 1e-6 for side, _ in sides)
-    if zoom > 2:  # the larger zoom is used: some windows are smaller than the 2x floor
-        assert any(side < 32 for side, _ in sides)
-
-
 def test_other_samples_have_no_previous_mask(store):
     data = InteractiveTrainingSet(store, InteractiveSampleConfig(crop=64, min_pixels=16), length=4)
     assert all(data[i]["prev"].sum() == 0 for i in range(4))
@@ -146,16 +124,11 @@ def test_training_with_focus_windows_saves_a_network_that_runs_the_focus_pass(tm
     model, meta = load_with_meta("interactive", tuned.out)
     assert model.config == replace(TINY, focus=True) and ClickSegmenter(tuned.out).focus.enabled
     assert meta["keep_init"] == {"share": 0.5, "init": str(first.out)}
-    zoomed = replace(tuned, out=tmp_path / "zoom" / "net.pt", init=tuned.out, focus_zoom=4.0, keep_init=0.0)
-    train_interactive(zoomed)
-    focus = ClickSegmenter(zoomed.out).focus
-    assert focus.max_zoom == 4.0 and focus.smallest == pytest.approx(0.1)
 
 
 @pytest.mark.parametrize("field, value, says", [("click_rounds", -1, "--click-rounds"), ("click_rounds", 21, "--click-rounds"),
                                                 ("crop", 100, "--crop"), ("crop", 48, "--crop"),
-                                                ("focus_share", 1.5, "--focus-share"), ("focus_zoom", 0.5, "--focus-zoom"),
-                                                ("keep_init", 1.0, "--keep-init"),
+                                                ("focus_share", 1.5, "--focus-share"), ("keep_init", 1.0, "--keep-init"),
                                                 ("keep_init", 0.5, "--init too")])
 def test_bad_click_rounds_or_crop_is_one_line(tmp_path, field, value, says):
     from vidseg.errors import InputError

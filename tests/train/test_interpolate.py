@@ -30,23 +30,3 @@ def test_keeping_part_of_another_network_is_one_line(tmp_path):
         keep_start(tmp_path / "tuned.pt", tmp_path / "other.pt", "interactive", 0.5)
     with pytest.raises(InputError, match="--keep-init"):
         keep_start(tmp_path / "tuned.pt", tmp_path / "tuned.pt", "interactive", 1.0)
-
-
-def test_layers_the_fine_tuning_added_are_kept_as_trained(tmp_path):
-    from dataclasses import replace
-
-    torch.manual_seed(0)
-    start, tuned = InteractiveNet(TINY), InteractiveNet(replace(TINY, fine_width=8))
-    save_model(tmp_path / "start.pt", "interactive", start)
-    save_model(tmp_path / "tuned.pt", "interactive", tuned)
-    keep_start(tmp_path / "tuned.pt", tmp_path / "start.pt", "interactive", 0.5)
-    mixed, _ = load_with_meta("interactive", tmp_path / "tuned.pt")
-    weights, first = mixed.state_dict(), start.state_dict()
-    added = [name for name in weights if name not in first]
-    assert added and all(name.startswith(("fine_stem.", "upper_part.fine.")) for name in added)
-    for name in added:
-        assert torch.equal(weights[name], tuned.state_dict()[name]), name
-    shared = "upper_part.head.weight"
-    assert torch.allclose(weights[shared], 0.5 * first[shared] + 0.5 * tuned.state_dict()[shared])
-    with pytest.raises(InputError, match="different networks"):  # the start may not have layers the tuned lacks
-        keep_start(tmp_path / "start.pt", tmp_path / "tuned.pt", "interactive", 0.5)

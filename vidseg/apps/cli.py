@@ -335,13 +335,6 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
                              help="share of samples that are focus windows (a part of the outline at full "
                                   "resolution, with a coarse mask to correct); above 0 the network is saved "
                                   "as one that reruns on such a window after each click (default: %(default)s)")
-    interactive.add_argument("--focus-zoom", type=float,
-                             help="largest magnification of the focus windows, saved with the network for its "
-                                  "focus pass (default: the network's own, 2 for a new one)")
-    interactive.add_argument("--fine-width", type=int,
-                             help="channels of a stride-1 stage (an RGB stem and a fuse at the crop's full "
-                                  "resolution) to add, so 1-px detail can be drawn; with --init it starts at "
-                                  "zero (default: the network's own, none for a new one)")
     interactive.add_argument("--keep-init", type=float, default=0.0,
                              help="with --init: save the weights this share of the way back to the --init network's "
                                   "(WiSE-FT), keeping more of what it did well (default: %(default)s)")
@@ -450,9 +443,7 @@ def _run_train_interactive(args: argparse.Namespace) -> int:
     model = _model_config(InteractiveNetConfig, args)
     print(train_interactive(InteractiveTrainConfig(**_train_run_options(args), **_pretraining_options(args),
                                                    model=model, click_rounds=args.click_rounds, crop=args.crop,
-                                                   focus_share=args.focus_share, focus_zoom=args.focus_zoom,
-                                                   fine_width=args.fine_width,
-                                                   keep_init=args.keep_init)))
+                                                   focus_share=args.focus_share, keep_init=args.keep_init)))
     return 0
 
 

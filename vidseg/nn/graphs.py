@@ -111,8 +111,7 @@ class _InteractiveLower(nn.Module):
 
     def forward(self, crop: torch.Tensor) -> tuple[torch.Tensor, ...]:
         lower = self.net.lower(crop)
-        fine = () if lower.f1 is None else (lower.f1,)
-        return lower.f2, lower.f4, lower.f8, lower.region, *fine
+        return lower.f2, lower.f4, lower.f8, lower.region
 
 
 class _InteractiveUpper(nn.Module):
@@ -120,9 +119,8 @@ class _InteractiveUpper(nn.Module):
         super().__init__()
         self.net = net
 
-    def forward(self, f2: torch.Tensor, f4: torch.Tensor, f8: torch.Tensor, maps: torch.Tensor,
-                f1: torch.Tensor | None = None) -> torch.Tensor:
-        return self.net.upper(LowerFeatures(f2, f4, f8, f8[:, :0], f1), maps)
+    def forward(self, f2: torch.Tensor, f4: torch.Tensor, f8: torch.Tensor, maps: torch.Tensor) -> torch.Tensor:
+        return self.net.upper(LowerFeatures(f2, f4, f8, f8[:, :0]), maps)
 
 
 class _TrackerTemplate(nn.Module):
@@ -188,12 +186,11 @@ def _vos_parts(net: PropagationNet) -> list[NetworkPart]:
 def _interactive_parts(net: InteractiveNet) -> list[NetworkPart]:
     s = net.config.crop
     crop = torch.rand(1, 3, s, s)
-    f2, f4, f8, _, *fine = _InteractiveLower(net)(crop)
-    upper = {"f2": f2, "f4": f4, "f8": f8, "maps": torch.rand(1, MAP_CHANNELS, s, s), **{"f1": f for f in fine}}
+    f2, f4, f8, _ = _InteractiveLower(net)(crop)
     return [
-        NetworkPart("lower", _InteractiveLower(net).eval(), {"crop": crop},
-                    ("f2", "f4", "f8", "region", *("f1" for _ in fine))),
-        NetworkPart("upper", _InteractiveUpper(net).eval(), upper, ("logits",)),
+        NetworkPart("lower", _InteractiveLower(net).eval(), {"crop": crop}, ("f2", "f4", "f8", "region")),
+        NetworkPart("upper", _InteractiveUpper(net).eval(),
+                    {"f2": f2, "f4": f4, "f8": f8, "maps": torch.rand(1, MAP_CHANNELS, s, s)}, ("logits",)),
     ]
 
 

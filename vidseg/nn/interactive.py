@@ -13,8 +13,7 @@ stride-8 cell, whether it lies on the object and the distances from it to the ob
 sides (FCOS-style); read at a click, it proposes the box of the object under it.
 
 Shapes: crops (B, 3, S, S) RGB in [0, 1], S a multiple of 16; maps (B, 5, S, S) in [0, 1];
-logits (B, 1, S/2, S/2), or (B, 1, S, S) with the stride-1 stage (``fine_width``); region
-(B, 5, S/8, S/8): objectness logit and (left, top, right, bottom)
+logits (B, 1, S/2, S/2); region (B, 5, S/8, S/8): objectness logit and (left, top, right, bottom)
 distances as shares of the crop side.
 """
 
@@ -42,12 +41,7 @@ class InteractiveNetConfig(StoredConfig):
     used, the stride-8 width after stride 16 is fused into it. upper_width: channels of the upper
     layers at stride 8; decoder_width: at stride 4 (half of it at stride 2). crop: the side S of the
     square crop the network sees. focus: trained on focus windows too (a part of the outline with a
-    coarse previous mask), so a click reruns it on the window around the click's change.
-    focus_zoom: the largest magnification of the focus windows it was trained on (the focus pass then
-    magnifies as much, no more). fine_width: channels of the stride-1 stage (a light RGB stem in the
-    first part, a fuse at the crop's full resolution in the second) that adds a residual to the
-    stride-2 logits, so 1-px detail (a kite's lines, a boat's rails) can be drawn; 0: none, the
-    output stays at stride 2."""
+    coarse previous mask), so a click reruns it on the window around the click's change."""
 
     widths: tuple[int, int, int, int] = (16, 32, 64, 96)
     upper_width: int = 64
@@ -55,29 +49,22 @@ class InteractiveNetConfig(StoredConfig):
     crop: int = 224
     encoder: str = "separable"
     focus: bool = False
-    focus_zoom: float = 2.0
-    fine_width: int = 0
 
     def __post_init__(self) -> None:
         if self.crop % 16 or self.crop < 64:
             raise ValueError(f"crop is {self.crop}; use a multiple of 16 of at least 64")
-        if not 1 <= self.focus_zoom <= 8:
-            raise ValueError(f"focus_zoom is {self.focus_zoom!r}; use a magnification from 1 to 8")
-        if not 0 <= self.fine_width <= 64:
-            raise ValueError(f"fine_width is {self.fine_width!r}; use 0 (no stride-1 stage) to 64 channels")
         check_encoder(self.encoder)
 
 
 @dataclass
 class LowerFeatures:
-    """The first part's output, cached per image: f2, f4, f8 (B, widths[i], S/s, S/s), the
-    region branch's map (B, 5, S/8, S/8) and, with a stride-1 stage, f1 (B, fine_width, S, S)."""
+    """The first part's output, cached per image: f2, f4, f8 (B, widths[i], S/s, S/s) and the
+    region branch's map (B, 5, S/8, S/8)."""
 
     f2: torch.Tensor
     f4: torch.Tensor
     f8: torch.Tensor
     region: torch.Tensor
-    f1: torch.Tensor | None = None
 
 
 class RegionBranch(nn.Module):
@@ -93,26 +80,8 @@ class RegionBranch(nn.Module):
         return torch.cat([raw[:, :1], F.softplus(raw[:, 1:])], dim=1)
 
 
-class FineStage(nn.Module):
-    """Stride-2 decoder features + stride-1 image features + correction maps -> a residual to the
-    upsampled stride-2 logits (B, 1, S, S). Its last layer starts at zero, so a network given this
-    stage answers as before until it is trained."""
-
-    def __init__(self, width: int, decoder: int) -> None:
-        super().__init__()
-        self.fuse = nn.Sequential(conv_bn_relu(decoder + width + MAP_CHANNELS, width, kernel=1),
-                                  SeparableBlock(width, width))
-        self.head = nn.Conv2d(width, 1, 3, padding=1)
-        nn.init.zeros_(self.head.weight)
-        nn.init.zeros_(self.head.bias)
-
-    def forward(self, x2: torch.Tensor, logits2: torch.Tensor, f1: torch.Tensor, maps: torch.Tensor) -> torch.Tensor:
-        residual = self.head(self.fuse(torch.cat([upsample_to(x2, f1), f1, maps], dim=1)))
-        return upsample_to(logits2, f1) + residual
-
-
 class UpperPart(nn.Module):
-    """Middle features + correction maps -> mask logits at stride 2 (stride 1 with a fine stage)."""
+    """Middle features + correction maps -> mask logits at stride 2."""
 
     def __init__(self, config: InteractiveNetConfig, widths: tuple[int, int, int]) -> None:
         """widths: the backbone's channels at strides 2, 4, 8."""
@@ -126,14 +95,12 @@ class UpperPart(nn.Module):
         self.fuse2 = nn.Sequential(conv_bn_relu(d + w2 + MAP_CHANNELS, d // 2, kernel=1),
                                    SeparableBlock(d // 2, d // 2))
         self.head = nn.Conv2d(d // 2, 1, 3, padding=1)
-        self.fine = FineStage(config.fine_width, d // 2) if config.fine_width else None
 
     def forward(self, lower: LowerFeatures, maps: torch.Tensor) -> torch.Tensor:
         x = self.body(self.inject(torch.cat([lower.f8, _pool_to(maps, lower.f8)], dim=1)))
         x = self.fuse4(torch.cat([upsample_to(x, lower.f4), lower.f4, _pool_to(maps, lower.f4)], dim=1))
         x = self.fuse2(torch.cat([upsample_to(x, lower.f2), lower.f2, _pool_to(maps, lower.f2)], dim=1))
-        logits = self.head(x)
-        return logits if self.fine is None else self.fine(x, logits, lower.f1, maps)
+        return self.head(x)
 
 
 class InteractiveNet(nn.Module):
@@ -147,29 +114,20 @@ class InteractiveNet(nn.Module):
         widths = c.widths[:3] if c.encoder == "separable" else self.backbone.widths
         self.region = RegionBranch(widths[2])
         self.upper_part = UpperPart(c, widths)
-        # The stride-1 stage's own look at the crop: two 3x3 layers, cheap at full resolution.
-        self.fine_stem = nn.Sequential(conv_bn_relu(3, c.fine_width), conv_bn_relu(c.fine_width, c.fine_width)) \
-            if c.fine_width else None
-
-    @property
-    def stride(self) -> int:
-        """The logits' stride: 1 with a fine stage, else 2."""
-        return 1 if self.config.fine_width else 2
 
     def lower(self, crops: torch.Tensor) -> LowerFeatures:
         """crops: (B, 3, S, S) RGB in [0, 1] -> cached features and the region map."""
         f2, f4, f8 = self.backbone.features(crops)
-        f1 = None if self.fine_stem is None else self.fine_stem(crops)
-        return LowerFeatures(f2, f4, f8, self.region(f8), f1)
+        return LowerFeatures(f2, f4, f8, self.region(f8))
 
     def upper(self, lower: LowerFeatures, maps: torch.Tensor) -> torch.Tensor:
-        """maps: (B, 5, S, S) -> logits (B, 1, S/k, S/k), k the network's ``stride``."""
+        """maps: (B, 5, S, S) -> logits (B, 1, S/2, S/2)."""
         if maps.ndim != 4 or maps.shape[1] != MAP_CHANNELS:
             raise ValueError(f"maps must be (B, {MAP_CHANNELS}, S, S), got {tuple(maps.shape)}")
         return self.upper_part(lower, maps)
 
     def forward(self, crops: torch.Tensor, maps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Both parts: (logits (B, 1, S/k, S/k), region (B, 5, S/8, S/8))."""
+        """Both parts: (logits (B, 1, S/2, S/2), region (B, 5, S/8, S/8))."""
         lower = self.lower(crops)
         return self.upper(lower, maps), lower.region
 

@@ -142,8 +142,7 @@ class OrtInteractiveNet(_Runtime):
         return LowerFeatures(*self._lower(crop=crops))
 
     def upper(self, lower: LowerFeatures, maps: torch.Tensor) -> torch.Tensor:
-        fine = {} if lower.f1 is None else {"f1": lower.f1}
-        return self._upper(f2=lower.f2, f4=lower.f4, f8=lower.f8, maps=maps, **fine)[0]
+        return self._upper(f2=lower.f2, f4=lower.f4, f8=lower.f8, maps=maps)[0]
 
 
 class OrtPolarTrackerNet(_Runtime):

@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 import torch
 
-from vidseg.engine.interactive.click_segmenter import BOX_MARGIN
+from vidseg.engine.interactive.click_segmenter import BOX_MARGIN, FocusConfig
 from vidseg.engine.interactive.selection_cues import selection_maps
 from vidseg.errors import InputError
 from vidseg.eval.click_protocol import next_click
@@ -41,8 +41,7 @@ _ATTEMPTS = 20
 class InteractiveSampleConfig:
     """crop: side of the square crops. click_share: share of click selections (the rest are boxes).
     box_click_share: share of box selections that also get a first positive click. focus_share:
-    share of focus windows (taken before the click / box draw); focus_zoom: their largest
-    magnification (the network's ``focus_zoom``). loosen: largest outward push of each
+    share of focus windows (taken before the click / box draw). loosen: largest outward push of each
     box side, as a share of the object's size (0.5 = box up to twice the object); tighten: largest
     inward push. synthetic_ratio: share of composite images."""
 
@@ -50,7 +49,6 @@ class InteractiveSampleConfig:
     click_share: float = 0.3
     box_click_share: float = 0.3
     focus_share: float = 0.0
-    focus_zoom: float = 2.0
     loosen: float = 0.5
     tighten: float = 0.05
     synthetic_ratio: float = 0.3
@@ -63,8 +61,6 @@ class InteractiveSampleConfig:
                 raise InputError(f"{name} is {getattr(self, name)!r}; use a number from 0 to 1")
         if self.crop % 16 or self.crop < 64:
             raise InputError(f"crop is {self.crop}; use a multiple of 16 of at least 64")
-        if not 1 <= self.focus_zoom <= 8:
-            raise InputError(f"focus_zoom is {self.focus_zoom!r}; use a magnification from 1 to 8")
 
 
 class InteractiveTrainingSet(SeededSamples):
@@ -147,15 +143,15 @@ def cut_mask(mask: np.ndarray, window: CropWindow, size: int) -> np.ndarray:
 
 def focus_selection(rng: np.random.Generator, mask: np.ndarray, config: InteractiveSampleConfig
                     ) -> tuple[CropWindow, tuple[float, float, float, float], None]:
-    """A focus window on the object's outline: centred near a random outline pixel, its side from
-    0.5 / focus_zoom to nine tenths of the object's longer side (a quarter at 2x), and at least the
-    crop's over focus_zoom; the box is the selection's, as for a box."""
+    """A focus window on the object's outline: centred near a random outline pixel, its side a
+    quarter to nine tenths of the object's longer side (at least half the crop's); the box is the
+    selection's, as for a box."""
     x, y, w, h = cv2.boundingRect(mask)
     outline = mask - cv2.erode(mask, np.ones((3, 3), np.uint8))
     ys, xs = np.nonzero(outline if outline.any() else mask)
     k = int(rng.integers(len(xs)))
-    # Magnified no more than ClickSegmenter's focus pass magnifies (:func:`~vidseg.engine.interactive.click_segmenter.focus_config`).
-    side = max(max(w, h) * rng.uniform(0.5 / config.focus_zoom, 0.9), config.crop / config.focus_zoom)
+    # Magnified no more than ClickSegmenter's focus pass magnifies.
+    side = max(max(w, h) * rng.uniform(0.25, 0.9), config.crop / FocusConfig().max_zoom)
     cx, cy = xs[k] + rng.uniform(-0.2, 0.2) * side, ys[k] + rng.uniform(-0.2, 0.2) * side
     push = rng.uniform(-config.tighten, config.loosen, size=4) * np.array([w, h, w, h])
     box = (x - push[0], y - push[1], x + w + push[2], y + h + push[3])

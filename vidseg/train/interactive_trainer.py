@@ -39,12 +39,6 @@ class InteractiveTrainConfig(PhotoTrainConfig):
     # Share of samples that are focus windows (a part of the object's outline at the crop's full
     # resolution, with a coarse previous mask); 0 trains a network without the focus step.
     focus_share: float = 0.0
-    # The focus windows' largest magnification (saved in the network's config); None: the
-    # network's own (2x for a new one).
-    focus_zoom: float | None = None
-    # Channels of a stride-1 stage to give the network (added to an --init network that has none,
-    # starting at zero so it answers as before); None: the network's own (none for a new one).
-    fine_width: int | None = None
     # The share of the --init network's weights kept in the saved one (WiSE-FT,
     # :mod:`vidseg.train.interpolate`); 0: the fine-tuned weights as they are.
     keep_init: float = 0.0
@@ -65,10 +59,6 @@ class InteractiveTrainConfig(PhotoTrainConfig):
             raise InputError(f"--keep-init is {self.keep_init!r}; give a share from 0 to below 1")
         if self.keep_init and self.init is None:
             raise InputError("--keep-init keeps a share of the --init network's weights; give --init too")
-        if self.focus_zoom is not None and not 1 <= self.focus_zoom <= 8:
-            raise InputError(f"--focus-zoom is {self.focus_zoom!r}; give a magnification from 1 to 8")
-        if self.fine_width is not None and not 0 <= self.fine_width <= 64:
-            raise InputError(f"--fine-width is {self.fine_width!r}; give 0 to 64 channels")
         if self.crop is not None and (self.crop % 16 or self.crop < 64):
             raise InputError(f"--crop is {self.crop}; give a multiple of 16 of at least 64")
 
@@ -81,10 +71,6 @@ def train_interactive(config: InteractiveTrainConfig) -> Path:
         model.config = replace(model.config, crop=config.crop)  # validated there; saved with the weights
     if config.focus_share > 0:
         model.config = replace(model.config, focus=True)  # the click segmenter then runs its focus step
-    if config.focus_zoom is not None:
-        model.config = replace(model.config, focus_zoom=config.focus_zoom)
-    if config.fine_width is not None:
-        model = with_fine_stage(model, config.fine_width)
     groups = imagenet_start(model, model.backbone, config)
     rng = np.random.default_rng(config.seed)
 
@@ -100,25 +86,11 @@ def train_interactive(config: InteractiveTrainConfig) -> Path:
         loss = segmentation_loss(logits, masks) + config.region_weight * region_loss(lower.region, masks)
         return StepResult(loss, batch_iou(logits, masks))
 
-    crop, zoom = model.config.crop, model.config.focus_zoom
-    path = run_training(config, model, "interactive", lambda start: _batches(config, crop, zoom, start), step, groups)
+    crop = model.config.crop
+    path = run_training(config, model, "interactive", lambda start: _batches(config, crop, start), step, groups)
     if config.keep_init and path == config.out:  # not when stopped early (the state file)
         keep_start(config.out, config.init, "interactive", config.keep_init)
     return path
-
-
-def with_fine_stage(model: InteractiveNet, width: int) -> InteractiveNet:
-    """``model`` with a stride-1 stage of ``width`` channels: its own weights, the new stage's
-    last layer at zero (so it answers as before). A network that has a stage keeps it as it is."""
-    if width == model.config.fine_width:
-        return model
-    if model.config.fine_width:
-        raise InputError(f"the network already has a stride-1 stage of {model.config.fine_width} channels; "
-                         f"leave out --fine-width to keep it")
-    grown = InteractiveNet(replace(model.config, fine_width=width))
-    missing, unexpected = grown.load_state_dict(model.state_dict(), strict=False)
-    assert not unexpected and all(k.startswith(("fine_stem.", "upper_part.fine.")) for k in missing)
-    return grown
 
 
 @torch.no_grad()
@@ -144,13 +116,13 @@ def click_maps(clicks: list[list[Click]], prev: torch.Tensor, cues: torch.Tensor
     return torch.cat([torch.from_numpy(np.stack(maps)).to(prev.device), prev, cues], dim=1)
 
 
-def _batches(config: InteractiveTrainConfig, crop: int, zoom: float, start: int) -> Iterator[dict]:
+def _batches(config: InteractiveTrainConfig, crop: int, start: int) -> Iterator[dict]:
     from vidseg.train.clips import FrameStore
     from vidseg.train.interactive_samples import InteractiveSampleConfig, InteractiveTrainingSet
 
     store = FrameStore(config.data, config.sequences, scale=config.scale, cache_dir=config.out.parent / ".cache")
     samples = InteractiveSampleConfig(crop=crop, synthetic_ratio=config.synthetic_ratio,
-                                      focus_share=config.focus_share, focus_zoom=zoom, seed=config.seed)
+                                      focus_share=config.focus_share, seed=config.seed)
     length = config.steps * config.batch_size
     dataset = InteractiveTrainingSet(store, samples, length=length)
     if config.photos is not None:

@@ -19,18 +19,17 @@ from vidseg.nn.registry import load_with_meta, save_model
 
 def keep_start(out: Path, start: Path, arch: str, share: float) -> None:
     """Rewrite the ``arch`` checkpoint ``out`` (atomically) as ``share`` x ``start``'s weights +
-    (1 - share) x its own. Integer buffers (BatchNorm's counters) are ``out``'s, and so are the
-    layers the fine-tuning added (a stride-1 stage): they have no start to go back to. The two
-    networks must otherwise be of one architecture and configuration."""
+    (1 - share) x its own. Integer buffers (BatchNorm's counters) are ``out``'s. The two networks
+    must be of one architecture and configuration (but for what the fine-tuning changed, e.g. focus)."""
     if not 0 <= share < 1:
         raise InputError(f"--keep-init is {share!r}; give a share from 0 (the fine-tuned weights) to below 1")
     tuned, meta = load_with_meta(arch, out)
     first, _ = load_with_meta(arch, start)
     a, b = first.state_dict(), tuned.state_dict()
-    if not a.keys() <= b.keys() or any(a[k].shape != b[k].shape for k in a):
+    if a.keys() != b.keys() or any(a[k].shape != b[k].shape for k in a):
         raise InputError(f"{start} and {out} are different networks; --keep-init needs the --init checkpoint "
                          "the run was fine-tuned from")
     with torch.no_grad():
-        tuned.load_state_dict({k: share * a[k] + (1 - share) * b[k] if k in a and b[k].is_floating_point() else b[k]
+        tuned.load_state_dict({k: share * a[k] + (1 - share) * b[k] if b[k].is_floating_point() else b[k]
                                for k in b})
     save_model(out, arch, tuned, {**meta, "keep_init": {"share": share, "init": str(start)}})

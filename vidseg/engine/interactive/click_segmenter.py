@@ -19,7 +19,7 @@ from vidseg.engine.interactive.clicks import Click, check_click, distance_maps
 from vidseg.engine.interactive.graph_cut import GraphCutConfig, polish_with_graph_cut
 from vidseg.engine.interactive.selection_cues import selection_maps
 from vidseg.errors import InputError
-from vidseg.nn.interactive import InteractiveNet, InteractiveNetConfig, LowerFeatures, box_at
+from vidseg.nn.interactive import InteractiveNet, LowerFeatures, box_at
 from vidseg.ops.boxes import Box, check_box
 from vidseg.ops.crops import CropWindow, cut, paste
 from vidseg.ops.guided_filter import guided_upsample
@@ -232,7 +232,7 @@ class ClickSegmenter:
         maps = correction_maps(clicks, state.window, cut(previous, state.window, self.crop), state.cues)
         logits = self.net.upper(state.lower, torch.from_numpy(maps)[None].to(self.device))
         if state.guide is not None:
-            low = torch.sigmoid(logits)[0].cpu().numpy()  # (1, S/k, S/k), k the network's stride
+            low = torch.sigmoid(logits)[0].cpu().numpy()  # (1, S/2, S/2)
             probs = guided_upsample(low, state.guide, self.refine.radius, self.refine.eps)[0]
         else:
             probs = self._crop_probs(logits)
@@ -257,7 +257,7 @@ class ClickSegmenter:
         return hold_clicks(blended.astype(np.float32), clicks, self.hold_radius)
 
     def _crop_probs(self, logits: torch.Tensor) -> np.ndarray:
-        """Logits (1, 1, S/k, S/k) -> (S, S) float32 probabilities, upsampled bilinearly (k the network's stride)."""
+        """Logits (1, 1, S/2, S/2) -> (S, S) float32 probabilities, upsampled bilinearly."""
         logits = torch.nn.functional.interpolate(logits, size=(self.crop, self.crop), mode="bilinear",
                                                  align_corners=False)
         return torch.sigmoid(logits)[0, 0].cpu().numpy()
@@ -376,13 +376,6 @@ class PipelineSteps:
     focus: FocusConfig = FocusConfig(enabled=False)
 
 
-def focus_config(config: InteractiveNetConfig) -> FocusConfig:
-    """The focus pass for a network of ``config``: on where it was trained on focus windows, with
-    their largest magnification and windows as small as that allows (a fifth of the selection's
-    at 2x)."""
-    return FocusConfig(enabled=config.focus, max_zoom=config.focus_zoom, smallest=0.4 / config.focus_zoom)
-
-
 def chosen_steps(net: InteractiveNet) -> PipelineSteps:
     """The steps chosen for ``net`` on training frames (docs/benchmarks.md): the separable network,
     learnt from 24 clips, gains from all three of its steps; an ImageNet-started (Lite) network's own
@@ -397,10 +390,10 @@ def chosen_steps(net: InteractiveNet) -> PipelineSteps:
     click, 5.93 / 7.95 from the first; the focus window's growth, sizes, zoom and feathering moved
     NoC@90 by at most 0.1)."""
     if net.config.encoder == "separable":
-        return PipelineSteps(RefineConfig(), GraphCutConfig(), True, focus=focus_config(net.config))
+        return PipelineSteps(RefineConfig(), GraphCutConfig(), True, focus=FocusConfig(enabled=net.config.focus))
     if net.config.focus:
         return PipelineSteps(RefineConfig(enabled=False), GraphCutConfig(enabled=False), True, hold_radius=3,
-                             merge_from=2, focus=focus_config(net.config))
+                             merge_from=2, focus=FocusConfig())
     return PipelineSteps(RefineConfig(enabled=False), GraphCutConfig(enabled=False), False, hold_radius=3)
 
 
