@@ -5,7 +5,7 @@ from tests.train.trainer_checks import train_and_resume
 from vidseg.data.synthetic import ClipConfig, render_clip
 from vidseg.engine.interactive.click_segmenter import ClickSegmenter
 from vidseg.engine.interactive.clicks import Click
-from vidseg.nn.interactive import InteractiveNetConfig
+from vidseg.nn.interactive import InteractiveNet, InteractiveNetConfig
 from vidseg.train.clips import FrameStore
 from vidseg.train.interactive_samples import InteractiveSampleConfig, InteractiveTrainingSet
 from vidseg.train.interactive_trainer import InteractiveTrainConfig, click_maps, train_interactive
@@ -126,10 +126,35 @@ def test_training_with_focus_windows_saves_a_network_that_runs_the_focus_pass(tm
     assert meta["keep_init"] == {"share": 0.5, "init": str(first.out)}
 
 
+def test_box_distillation_pulls_towards_the_teacher_s_box_mask():
+    from vidseg.train.interactive_trainer import box_distillation
+
+    torch.manual_seed(0)
+    teacher, stranger = InteractiveNet(TINY).eval(), InteractiveNet(TINY).eval()
+    student = InteractiveNet(TINY).eval()
+    student.load_state_dict(teacher.state_dict())
+    images, cues = torch.rand(2, 3, 64, 64), torch.rand(2, 2, 64, 64)
+    same = box_distillation(student, teacher, images, student.lower(images), cues)
+    other = box_distillation(stranger, teacher, images, stranger.lower(images), cues)
+    assert same < other
+    other.backward()  # the loss reaches the student's weights, not the teacher's
+    assert stranger.upper_part.head.weight.grad is not None and teacher.upper_part.head.weight.grad is None
+
+
+def test_fine_tuning_with_distillation_writes_weights(tmp_path):
+    from dataclasses import replace
+
+    clip, first = train_and_resume(tmp_path, InteractiveTrainConfig, train_interactive, TINY, "net.pt")
+    tuned = replace(first, out=tmp_path / "distilled" / "net.pt", init=first.out, steps=1, distill=1.0)
+    train_interactive(tuned)
+    assert ClickSegmenter(tuned.out).start(clip.frames[0], box=(10, 10, 60, 50)).shape == clip.frames[0].shape[:2]
+
+
 @pytest.mark.parametrize("field, value, says", [("click_rounds", -1, "--click-rounds"), ("click_rounds", 21, "--click-rounds"),
                                                 ("crop", 100, "--crop"), ("crop", 48, "--crop"),
                                                 ("focus_share", 1.5, "--focus-share"), ("keep_init", 1.0, "--keep-init"),
-                                                ("keep_init", 0.5, "--init too")])
+                                                ("keep_init", 0.5, "--init too"), ("distill", -1.0, "--distill"),
+                                                ("distill", 1.0, "--init too")])
 def test_bad_click_rounds_or_crop_is_one_line(tmp_path, field, value, says):
     from vidseg.errors import InputError
 

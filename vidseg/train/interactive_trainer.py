@@ -42,6 +42,10 @@ class InteractiveTrainConfig(PhotoTrainConfig):
     # The share of the --init network's weights kept in the saved one (WiSE-FT,
     # :mod:`vidseg.train.interpolate`); 0: the fine-tuned weights as they are.
     keep_init: float = 0.0
+    # Weight of matching the --init network's mask from the box alone (no clicks), on every crop:
+    # learning without forgetting (Li and Hoiem, 2016), so fine-tuning for corrections keeps the
+    # first masks the --init network drew; 0: off.
+    distill: float = 0.0
     # The crop side to train at; None: the network's own (config.model's, or the --init checkpoint's).
     # The weights do not depend on it, so a network can be fine-tuned at a larger crop.
     crop: int | None = None
@@ -61,6 +65,10 @@ class InteractiveTrainConfig(PhotoTrainConfig):
             raise InputError("--keep-init keeps a share of the --init network's weights; give --init too")
         if self.crop is not None and (self.crop % 16 or self.crop < 64):
             raise InputError(f"--crop is {self.crop}; give a multiple of 16 of at least 64")
+        if not 0 <= self.distill <= 10:
+            raise InputError(f"--distill is {self.distill!r}; give a weight from 0 to 10")
+        if self.distill and self.init is None:
+            raise InputError("--distill keeps the --init network's first masks; give --init too")
 
 
 def train_interactive(config: InteractiveTrainConfig) -> Path:
@@ -73,6 +81,7 @@ def train_interactive(config: InteractiveTrainConfig) -> Path:
         model.config = replace(model.config, focus=True)  # the click segmenter then runs its focus step
     groups = imagenet_start(model, model.backbone, config)
     rng = np.random.default_rng(config.seed)
+    teacher = _teacher(config)
 
     def step(batch: dict) -> StepResult:
         lower = model.lower(batch["image"])
@@ -84,6 +93,8 @@ def train_interactive(config: InteractiveTrainConfig) -> Path:
             prev = simulate_round(model, lower, masks, clicks, prev, cues)
         logits = model.upper(lower, click_maps(clicks, prev, cues))
         loss = segmentation_loss(logits, masks) + config.region_weight * region_loss(lower.region, masks)
+        if teacher is not None:
+            loss = loss + config.distill * box_distillation(model, teacher, batch["image"], lower, cues)
         return StepResult(loss, batch_iou(logits, masks))
 
     crop = model.config.crop
@@ -91,6 +102,26 @@ def train_interactive(config: InteractiveTrainConfig) -> Path:
     if config.keep_init and path == config.out:  # not when stopped early (the state file)
         keep_start(config.out, config.init, "interactive", config.keep_init)
     return path
+
+
+def _teacher(config: InteractiveTrainConfig) -> InteractiveNet | None:
+    """The --init network, frozen, whose box-only masks ``--distill`` keeps; None when off."""
+    if not config.distill:
+        return None
+    teacher = starting_model("interactive", config.model, config.init).to(config.device).eval()
+    teacher.requires_grad_(False)
+    return teacher
+
+
+def box_distillation(model: InteractiveNet, teacher: InteractiveNet, images: torch.Tensor,
+                     lower: LowerFeatures, cues: torch.Tensor) -> torch.Tensor:
+    """BCE between ``model``'s mask from the box alone (no clicks, no previous mask) and
+    ``teacher``'s, soft targets; images (B, 3, S, S), cues (B, 2, S, S), ``lower`` the model's
+    features of the images."""
+    maps = click_maps([[] for _ in range(images.shape[0])], torch.zeros_like(cues[:, :1]), cues)
+    with torch.no_grad():
+        target = torch.sigmoid(teacher.upper(teacher.lower(images), maps))
+    return F.binary_cross_entropy_with_logits(model.upper(lower, maps), target)
 
 
 @torch.no_grad()
