@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from vidseg.ops.crops import MIN_SIDE, CropWindow, cut, cut_smooth, paste
+from vidseg.ops.crops import MIN_SIDE, CropWindow, cut, cut_smooth, paste, paste_region
 
 
 def test_around_is_a_square_centred_on_the_box_with_its_margin():
@@ -41,3 +41,19 @@ def test_cut_smooth_keeps_the_geometry_and_averages_fine_texture():
     stripes = np.zeros((400, 600, 3), np.uint8)
     stripes[:, ::2] = 255
     assert abs(cut_smooth(stripes, window, 64).mean() - 127.5) < 3      # cut alone gives all 255 or all 0
+
+
+@pytest.mark.parametrize("window", [CropWindow(30.3, 12.7, 41.5), CropWindow(-10.2, -5.5, 40.0),
+                                    CropWindow(90.4, 50.6, 60.0), CropWindow(200.0, 10.0, 30.0)])
+def test_paste_region_is_paste_over_the_window_s_pixels_only(window):
+    rng = np.random.default_rng(0)
+    crop = rng.random((32, 32)).astype(np.float32) + 0.1
+    full = paste(crop, window, (100, 120))
+    where, region = paste_region(crop, window, (100, 120))
+    # OpenCV maps each pixel on a 1/32-px grid, so the shifted map may round a few pixels to the
+    # neighbouring grid point: equal but for such rounding.
+    if region.size:
+        assert np.abs(region - full[where]).max() < 0.05 and np.abs(region - full[where]).mean() < 1e-4
+    outside = np.ones(full.shape, bool)
+    outside[where] = False
+    assert not full[outside].any()  # nothing pasted falls outside the region

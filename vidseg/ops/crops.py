@@ -104,3 +104,21 @@ def paste(crop: np.ndarray, window: CropWindow, image_hw: tuple[int, int]) -> np
     size = crop.shape[0]
     return cv2.warpAffine(crop, window.matrix(size), (image_hw[1], image_hw[0]),
                           flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_CONSTANT)
+
+
+def paste_region(crop: np.ndarray, window: CropWindow, image_hw: tuple[int, int]
+                 ) -> tuple[tuple[slice, slice], np.ndarray]:
+    """:func:`paste` drawn only over the image pixels the window covers: (rows, columns) slices of
+    the image and the map there, equal to ``paste(...)[rows, columns]`` (zero elsewhere). A small
+    window (the focus pass's) then costs its own size, not the image's."""
+    h, w = image_hw
+    # A pixel past each edge too: bilinear sampling blends the crop's edge into the zero border.
+    x0, y0 = max(int(np.floor(window.x0)) - 1, 0), max(int(np.floor(window.y0)) - 1, 0)
+    x1, y1 = min(int(np.ceil(window.x0 + window.side)) + 1, w), min(int(np.ceil(window.y0 + window.side)) + 1, h)
+    x1, y1 = max(x1, x0), max(y1, y0)
+    matrix = window.matrix(crop.shape[0])
+    matrix[:, 2] += matrix[0, 0] * np.array([x0, y0])  # the same map, from the region's own pixels
+    region = (cv2.warpAffine(crop, matrix, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                             borderMode=cv2.BORDER_CONSTANT) if x1 > x0 and y1 > y0
+              else np.zeros((y1 - y0, x1 - x0), crop.dtype))
+    return (slice(y0, y1), slice(x0, x1)), region

@@ -21,7 +21,7 @@ from vidseg.engine.interactive.selection_cues import selection_maps
 from vidseg.errors import InputError
 from vidseg.nn.interactive import InteractiveNet, LowerFeatures, box_at
 from vidseg.ops.boxes import Box, check_box
-from vidseg.ops.crops import CropWindow, cut, paste
+from vidseg.ops.crops import CropWindow, cut, paste, paste_region
 from vidseg.ops.guided_filter import guided_upsample
 
 BOX_MARGIN = 0.2  # the crop around a box: its longer side grown by this much on each side
@@ -252,9 +252,11 @@ class ClickSegmenter:
         maps = correction_maps(clicks, window, cut(probs, window, self.crop), cues)
         local = self._crop_probs(self.net.upper(self._lower(crop), torch.from_numpy(maps)[None].to(self.device)))
         hw = state.image.shape[:2]
-        weight = paste(feather(self.crop, self.focus.feather), window, hw)
-        blended = probs * (1 - weight) + paste(local, window, hw) * weight
-        return hold_clicks(blended.astype(np.float32), clicks, self.hold_radius)
+        where, weight = paste_region(feather(self.crop, self.focus.feather), window, hw)
+        _, local = paste_region(local, window, hw)
+        blended = probs.copy()
+        blended[where] = probs[where] * (1 - weight) + local * weight
+        return hold_clicks(blended, clicks, self.hold_radius)
 
     def _crop_probs(self, logits: torch.Tensor) -> np.ndarray:
         """Logits (1, 1, S/2, S/2) -> (S, S) float32 probabilities, upsampled bilinearly."""
