@@ -109,8 +109,9 @@ def paste(crop: np.ndarray, window: CropWindow, image_hw: tuple[int, int]) -> np
 def paste_region(crop: np.ndarray, window: CropWindow, image_hw: tuple[int, int]
                  ) -> tuple[tuple[slice, slice], np.ndarray]:
     """:func:`paste` drawn only over the image pixels the window covers: (rows, columns) slices of
-    the image and the map there, equal to ``paste(...)[rows, columns]`` (zero elsewhere). A small
-    window (the focus pass's) then costs its own size, not the image's."""
+    the image and the map there, ``paste(...)[rows, columns]`` but for OpenCV's rounding of each
+    pixel's source to a 1/32-px grid (zero elsewhere). A small window (the focus pass's) then
+    costs its own size, not the image's."""
     h, w = image_hw
     # A pixel past each edge too: bilinear sampling blends the crop's edge into the zero border.
     x0, y0 = max(int(np.floor(window.x0)) - 1, 0), max(int(np.floor(window.y0)) - 1, 0)
