@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from vidseg.engine.interactive.click_segmenter import ClickSegmenter, RefineConfig, hold_clicks, merge_at_click
+from vidseg.engine.interactive.click_segmenter import (ClickSegmenter, RefineConfig, change_at_click, hold_clicks,
+                                                         merge_at_click)
 from vidseg.engine.interactive.clicks import Click
 from vidseg.engine.interactive.graph_cut import GraphCutConfig, polish_with_graph_cut
 from vidseg.errors import InputError
@@ -86,10 +87,10 @@ def test_a_click_changes_only_the_region_of_change_it_lands_in():
     new = np.zeros((20, 20), np.float32)
     new[12:18, 12:18] = 0.9  # the network adds a region at the click ...
     # ... and, far from the click, drops the old square: a change the click did not ask for
-    merged = merge_at_click(previous, new, 15, 15)
+    merged = merge_at_click(previous, new, change_at_click(previous, new, 15, 15))
     assert (merged[12:18, 12:18] == 0.9).all() and (merged[2:8, 2:8] == 1.0).all()
     assert merged.sum() == previous.sum() + new.sum()
-    assert merge_at_click(previous, new, 0, 0) is new  # the click's pixel kept its label: the new map whole
+    assert merge_at_click(previous, new, change_at_click(previous, new, 0, 0)) is new  # the click's pixel kept its label: the new map whole
 
 
 def test_a_box_the_network_finds_nothing_in_is_answered_by_grabcut(monkeypatch):

@@ -5,7 +5,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from vidseg.engine.interactive.click_segmenter import ClickSegmenter, FocusConfig, feather, focus_window
+from vidseg.engine.interactive.click_segmenter import (ClickSegmenter, FocusConfig, change_at_click, feather,
+                                                         focus_window)
 from vidseg.nn.interactive import InteractiveNetConfig, LowerFeatures
 from vidseg.ops.crops import CropWindow
 
@@ -39,17 +40,17 @@ def test_the_window_holds_the_change_and_is_kept_between_its_bounds():
     previous = np.zeros((300, 400), np.float32)
     new = previous.copy()
     new[100:140, 200:230] = 1
-    window = focus_window(previous, new, 210, 120, selection, crop=64, config=FocusConfig())
+    window = focus_window(change_at_click(previous, new, 210, 120), 210, 120, selection, crop=64, config=FocusConfig())
     assert window.contains(200, 100) and window.contains(229, 139)
     assert 0.2 * 400 <= window.side <= 0.7 * 400
     # A click that changed nothing: the smallest window, centred on it.
-    alone = focus_window(previous, previous, 50, 60, selection, crop=64, config=FocusConfig())
+    alone = focus_window(change_at_click(previous, previous, 50, 60), 50, 60, selection, crop=64, config=FocusConfig())
     assert alone.side == 0.2 * 400 and alone.contains(50, 60)
     # A change larger than the window may be: the largest, centred on the click.
     new[:] = 1
-    assert focus_window(previous, new, 50, 60, selection, crop=64, config=FocusConfig()).side == 0.7 * 400
+    assert focus_window(change_at_click(previous, new, 50, 60), 50, 60, selection, crop=64, config=FocusConfig()).side == 0.7 * 400
     # A selection whose crop already shows the image at 2x or more: nothing finer to see.
-    assert focus_window(previous, new, 20, 20, CropWindow(0, 0, 40), crop=64, config=FocusConfig()) is None
+    assert focus_window(change_at_click(previous, new, 20, 20), 20, 20, CropWindow(0, 0, 40), crop=64, config=FocusConfig()) is None
 
 
 def test_feather_is_one_inside_and_fades_to_the_edges():

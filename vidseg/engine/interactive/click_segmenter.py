@@ -154,10 +154,12 @@ class ClickSegmenter:
             self.state = state = self._select(state.image, state.box, grown, state.clicks, state.probs)
         clicks = [*state.clicks, Click(x, y, bool(positive))]
         probs = self._predict(clicks, state.probs[-1])
+        # One connected change for both steps: after the merge it is still the change at the click.
+        change = change_at_click(state.probs[-1], probs, x, y)
         if self.merge_locally and len(clicks) >= self.merge_from:
-            probs = merge_at_click(state.probs[-1], probs, x, y)
+            probs = merge_at_click(state.probs[-1], probs, change)
         if self.focus.enabled:
-            probs = self._focus(clicks, state.probs[-1], probs, x, y)
+            probs = self._focus(clicks, probs, x, y, change)
         state.probs.append(probs)
         state.clicks = clicks
         return self.mask
@@ -239,12 +241,12 @@ class ClickSegmenter:
         return hold_clicks(paste(probs, state.window, state.image.shape[:2]), clicks, self.hold_radius)
 
     @torch.inference_mode()
-    def _focus(self, clicks: list[Click], previous: np.ndarray, probs: np.ndarray, x: int, y: int) -> np.ndarray:
+    def _focus(self, clicks: list[Click], probs: np.ndarray, x: int, y: int, change: np.ndarray | None) -> np.ndarray:
         """``probs`` (H, W) with the focus pass blended in: both parts of the network rerun on the
-        window around the change the click made (the image seen there at the crop's full
-        resolution, ``probs`` as the previous mask), faded out towards the window's edges."""
+        window around ``change``, the click's (:func:`change_at_click`; the image seen there at the
+        crop's full resolution, ``probs`` as the previous mask), faded out towards the window's edges."""
         state = self.state
-        window = focus_window(previous, probs, x, y, state.window, self.crop, self.focus)
+        window = focus_window(change, x, y, state.window, self.crop, self.focus)
         if window is None:
             return probs
         crop = cut(state.image, window, self.crop)
@@ -265,10 +267,10 @@ class ClickSegmenter:
         return torch.sigmoid(logits)[0, 0].cpu().numpy()
 
 
-def focus_window(previous: np.ndarray, new: np.ndarray, x: int, y: int, selection: CropWindow,
+def focus_window(change: np.ndarray | None, x: int, y: int, selection: CropWindow,
                  crop: int, config: FocusConfig) -> CropWindow | None:
-    """The window of a click's focus pass: the box of the connected change (previous -> new, both
-    (H, W) probabilities) that holds the click, or the click alone where it changed nothing, grown
+    """The window of a click's focus pass: the box of ``change``, the click's connected change
+    (:func:`change_at_click`), or the click alone where it changed nothing (None), grown
     and bounded as ``config`` says for a ``crop``-pixel crop; centred on the click when the change
     is larger than the largest window. None when even the smallest window allowed would be larger
     than that (nothing finer to see)."""
@@ -276,10 +278,9 @@ def focus_window(previous: np.ndarray, new: np.ndarray, x: int, y: int, selectio
     smallest = max(lo, crop / config.max_zoom)
     if smallest > hi:
         return None
-    region = change_at_click(previous, new, x, y)
     box = (x, y, x + 1, y + 1)
-    if region is not None:
-        left, top, width, height = cv2.boundingRect(region.view(np.uint8))
+    if change is not None:
+        left, top, width, height = cv2.boundingRect(change.view(np.uint8))
         box = (left, top, left + width, top + height)
     side = max(box[2] - box[0], box[3] - box[1]) * (1 + 2 * config.growth)
     if side > hi:
@@ -309,19 +310,19 @@ def hold_clicks(probs: np.ndarray, clicks: list[Click], radius: int) -> np.ndarr
     return probs
 
 
-def merge_at_click(previous: np.ndarray, new: np.ndarray, x: int, y: int) -> np.ndarray:
-    """FocalClick's progressive merge: the new prediction only in the connected region of pixels
-    whose label it changed that holds the click; the previous map elsewhere.
+def merge_at_click(previous: np.ndarray, new: np.ndarray, change: np.ndarray | None) -> np.ndarray:
+    """FocalClick's progressive merge: the new prediction only in ``change``, the connected region
+    of pixels whose label it changed that holds the click (:func:`change_at_click`); the previous
+    map elsewhere.
 
     A click says where one error is, not that the rest is wrong: without this the network's own
     opinion far from the click (where a graph cut or earlier clicks had it right) comes back.
     previous, new: (H, W) float32 probabilities. When the click's own pixel kept its label (the
-    network did not act on the click) the new map is taken whole.
+    network did not act on the click: ``change`` None) the new map is taken whole.
     """
-    region = change_at_click(previous, new, x, y)
-    if region is None:
+    if change is None:
         return new
-    return np.where(region, new, previous).astype(np.float32)
+    return np.where(change, new, previous).astype(np.float32)
 
 
 def change_at_click(previous: np.ndarray, new: np.ndarray, x: int, y: int) -> np.ndarray | None:
