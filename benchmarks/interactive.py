@@ -43,6 +43,7 @@ MAX_CLICKS = 20
 STOP_AT = 0.90  # the highest NoC threshold reported: stopping there changes no column
 MIN_PIXELS = 100
 LABELS = {"vidseg": "vidseg interactive", "vidseg-no-hold": "- clicks held", "vidseg-no-focus": "- focus pass",
+          "vidseg-no-tiles": "- outline tiles of the first mask",
           "vidseg-no-merge": "- local merge of a click's change", "vidseg-all-steps": "all steps: merge, graph cut, guided filter",
           "vidseg-global-clicks": "- local merge",
           "vidseg-no-graph-cut": "- merge, graph cut", "vidseg-network": "- merge, cut, guided filter",
@@ -100,6 +101,7 @@ def make_segmenters(methods: list[str], model: str, previous: str = "default",
                 # Imported here so that the GrabCut row runs without the network's dependencies.
                 from vidseg.engine.interactive.click_segmenter import ClickSegmenter, FocusConfig, RefineConfig
                 from vidseg.engine.interactive.graph_cut import GraphCutConfig
+                from vidseg.engine.interactive.outline_tiles import TileConfig
 
                 if method in ("vidseg", "previous", "other"):  # the steps chosen for each network
                     segmenters[method] = ClickSegmenter(model={"previous": previous, "other": other}.get(method, model),
@@ -109,9 +111,10 @@ def make_segmenters(methods: list[str], model: str, previous: str = "default",
                     segmenters[method] = HybridClicks(ClickSegmenter(model=model, backend="torch"),
                                                       ClickSegmenter(model=other, backend="torch"))
                     continue
-                if method in ("vidseg-no-hold", "vidseg-no-focus", "vidseg-no-merge"):
+                if method in ("vidseg-no-hold", "vidseg-no-focus", "vidseg-no-merge", "vidseg-no-tiles"):
                     off = {"vidseg-no-hold": {"hold_radius": 0}, "vidseg-no-merge": {"merge_locally": False},
-                           "vidseg-no-focus": {"focus": FocusConfig(enabled=False)}}[method]
+                           "vidseg-no-focus": {"focus": FocusConfig(enabled=False)},
+                           "vidseg-no-tiles": {"tiles": TileConfig(enabled=False)}}[method]
                     segmenters[method] = ClickSegmenter(model=model, backend="torch", **off)
                     continue
                 refine = RefineConfig(enabled=method != "vidseg-network")
@@ -259,7 +262,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--other-model", help='the network of the "other" method: a shipped tag or a checkpoint path')
     parser.add_argument("--other-label", default="other network", help='the "other" method\'s row label')
     parser.add_argument("--methods", default="vidseg,grabcut", help="comma-separated: vidseg (the steps chosen for the network), vidseg-no-hold (those steps, "
-                        "but a click's pixel may stay wrong), vidseg-no-focus (those steps without the focus pass), vidseg-no-merge (without the local merge), vidseg-all-steps (local merge, "
+                        "but a click's pixel may stay wrong), vidseg-no-focus (those steps without the focus pass), vidseg-no-tiles (without the focus passes along the first mask's outline), vidseg-no-merge (without the local merge), vidseg-all-steps (local merge, "
                         "graph cut, guided filter), vidseg-global-clicks (no local merge), vidseg-no-graph-cut, "
                         "vidseg-network (none of the three: no graph cut, no edge-aware upsampling, no local merge), "
                         "previous (--previous-model with the steps chosen for it), other (--other-model, likewise), hybrid "
