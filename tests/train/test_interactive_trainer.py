@@ -33,19 +33,6 @@ def test_samples_are_deterministic_and_the_click_lies_on_the_object(store):
         assert a["mask"][0, min(max(y, 0), 63), min(max(x, 0), 63)] == 1
 
 
-def test_thin_parts_change_the_samples_and_stay_deterministic(store):
-    from vidseg.train.thin_parts import ThinPartsConfig
-
-    plain = InteractiveTrainingSet(store, InteractiveSampleConfig(crop=64, min_pixels=16), length=4)
-    thin = InteractiveTrainingSet(store, InteractiveSampleConfig(crop=64, min_pixels=16,
-                                                                 thin=ThinPartsConfig(bar_share=1, strand_share=1)), length=4)
-    changed = 0
-    for i in range(4):
-        assert torch.equal(thin[i]["mask"], thin[i]["mask"]) and torch.equal(thin[i]["image"], thin[i]["image"])
-        changed += not torch.equal(thin[i]["mask"], plain[i]["mask"])
-    assert changed >= 2
-
-
 def test_box_samples_frame_the_object_inside_the_crop(store):
     data = InteractiveTrainingSet(store, InteractiveSampleConfig(crop=64, click_share=0.0, box_click_share=0.0,
                                                                  synthetic_ratio=0.0, min_pixels=16), length=4)
@@ -167,8 +154,7 @@ def test_fine_tuning_with_distillation_writes_weights(tmp_path):
                                                 ("crop", 100, "--crop"), ("crop", 48, "--crop"),
                                                 ("focus_share", 1.5, "--focus-share"), ("keep_init", 1.0, "--keep-init"),
                                                 ("keep_init", 0.5, "--init too"), ("distill", -1.0, "--distill"),
-                                                ("distill", 1.0, "--init too"), ("thin_bars", 1.5, "--thin-bars"),
-                                                ("thin_strands", -0.5, "--thin-strands")])
+                                                ("distill", 1.0, "--init too")])
 def test_bad_click_rounds_or_crop_is_one_line(tmp_path, field, value, says):
     from vidseg.errors import InputError
 

@@ -14,8 +14,7 @@ Two kinds of selection are drawn, as users make them:
   network on such a window at the crop's full resolution (``ClickSegmenter``'s focus step), so fine
   parts and outlines are drawn at the image's own detail rather than the whole object's crop's.
 
-Frames are real (DAVIS) or composites (an object cut out of one sequence over another's frame);
-some get thin bars across the object or strands out of it (:mod:`vidseg.train.thin_parts`).
+Frames are real (DAVIS) or composites (an object cut out of one sequence over another's frame).
 """
 
 from __future__ import annotations
@@ -34,7 +33,6 @@ from vidseg.ops.crops import CropWindow, cut
 from vidseg.train import augment
 from vidseg.train.clips import FrameStore, SeededSamples, pick_object
 from vidseg.train.composite import composite_clip
-from vidseg.train.thin_parts import ThinPartsConfig, add_thin_parts
 
 _ATTEMPTS = 20
 
@@ -45,8 +43,7 @@ class InteractiveSampleConfig:
     box_click_share: share of box selections that also get a first positive click. focus_share:
     share of focus windows (taken before the click / box draw). loosen: largest outward push of each
     box side, as a share of the object's size (0.5 = box up to twice the object); tighten: largest
-    inward push. synthetic_ratio: share of composite images. thin: bars across and strands out of
-    the object (:mod:`vidseg.train.thin_parts`; none by default)."""
+    inward push. synthetic_ratio: share of composite images."""
 
     crop: int = 224
     click_share: float = 0.3
@@ -57,7 +54,6 @@ class InteractiveSampleConfig:
     synthetic_ratio: float = 0.3
     min_pixels: int = 64
     seed: int = 0
-    thin: ThinPartsConfig = ThinPartsConfig()
 
     def __post_init__(self) -> None:
         for name in ("click_share", "box_click_share", "focus_share", "synthetic_ratio", "tighten"):
@@ -83,8 +79,6 @@ class InteractiveTrainingSet(SeededSamples):
     def sample(self, rng: np.random.Generator) -> dict[str, torch.Tensor]:
         c = self.config
         image, mask = self._image(rng)
-        if c.thin.bar_share or c.thin.strand_share:  # no draw without: old runs resume the same
-            image, mask = add_thin_parts(rng, image, mask, self._any_frame(rng), c.thin)
         image = augment.apply_colour(image[None], augment.colour_params(rng, 1, 0.2, 0.2, 0.3, 0.03, 0))[0]
         focus = c.focus_share > 0 and rng.random() < c.focus_share  # no draw at 0: old runs resume the same
         window, box, click = focus_selection(rng, mask, c) if focus else selection(rng, mask, c)
@@ -105,11 +99,6 @@ class InteractiveTrainingSet(SeededSamples):
             "click": torch.tensor([*point, 1.0, float(positive)] if point is not None else [0.0] * 4,
                                   dtype=torch.float32),
         }
-
-    def _any_frame(self, rng: np.random.Generator) -> np.ndarray:
-        """A random frame of the store, (H, W, 3) uint8: the pixels some thin bars show."""
-        seq = int(rng.integers(len(self.store)))
-        return self.store.frames[seq][int(rng.integers(len(self.store.frames[seq])))]
 
     def _image(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """(H, W, 3) uint8 and the selected object's (H, W) uint8 {0, 1} mask."""

@@ -26,7 +26,6 @@ from vidseg.nn.losses import batch_iou, region_loss, segmentation_loss
 from vidseg.train.interpolate import keep_start
 from vidseg.train.loop import StepResult, run_training
 from vidseg.train.pretraining import PhotoTrainConfig, imagenet_start, starting_model, with_photos
-from vidseg.train.thin_parts import ThinPartsConfig
 from vidseg.train.vos_trainer import index_loader
 
 
@@ -50,10 +49,6 @@ class InteractiveTrainConfig(PhotoTrainConfig):
     # The crop side to train at; None: the network's own (config.model's, or the --init checkpoint's).
     # The weights do not depend on it, so a network can be fine-tuned at a larger crop.
     crop: int | None = None
-    # Shares of samples with thin bars across the object and strands out of it
-    # (:mod:`vidseg.train.thin_parts`): occluders to cut out and fine parts to keep.
-    thin_bars: float = 0.0
-    thin_strands: float = 0.0
     region_weight: float = 0.5
     model: InteractiveNetConfig = field(default_factory=InteractiveNetConfig)
 
@@ -70,9 +65,6 @@ class InteractiveTrainConfig(PhotoTrainConfig):
             raise InputError("--keep-init keeps a share of the --init network's weights; give --init too")
         if self.crop is not None and (self.crop % 16 or self.crop < 64):
             raise InputError(f"--crop is {self.crop}; give a multiple of 16 of at least 64")
-        for name in ("thin_bars", "thin_strands"):
-            if not 0 <= getattr(self, name) <= 1:
-                raise InputError(f"--{name.replace('_', '-')} is {getattr(self, name)!r}; give a share from 0 to 1")
         if not 0 <= self.distill <= 10:
             raise InputError(f"--distill is {self.distill!r}; give a weight from 0 to 10")
         if self.distill and self.init is None:
@@ -161,8 +153,7 @@ def _batches(config: InteractiveTrainConfig, crop: int, start: int) -> Iterator[
 
     store = FrameStore(config.data, config.sequences, scale=config.scale, cache_dir=config.out.parent / ".cache")
     samples = InteractiveSampleConfig(crop=crop, synthetic_ratio=config.synthetic_ratio,
-                                      focus_share=config.focus_share, seed=config.seed,
-                                      thin=ThinPartsConfig(config.thin_bars, config.thin_strands))
+                                      focus_share=config.focus_share, seed=config.seed)
     length = config.steps * config.batch_size
     dataset = InteractiveTrainingSet(store, samples, length=length)
     if config.photos is not None:
