@@ -43,7 +43,7 @@ MAX_CLICKS = 20
 STOP_AT = 0.90  # the highest NoC threshold reported: stopping there changes no column
 MIN_PIXELS = 100
 LABELS = {"vidseg": "vidseg interactive", "vidseg-no-hold": "- clicks held", "vidseg-no-focus": "- focus pass",
-          "vidseg-no-tiles": "- outline tiles of the first mask",
+          "vidseg-no-tiles": "- outline tiles (merge from click 2)",
           "vidseg-no-merge": "- local merge of a click's change", "vidseg-all-steps": "all steps: merge, graph cut, guided filter",
           "vidseg-global-clicks": "- local merge",
           "vidseg-no-graph-cut": "- merge, graph cut", "vidseg-network": "- merge, cut, guided filter",
@@ -114,7 +114,8 @@ def make_segmenters(methods: list[str], model: str, previous: str = "default",
                 if method in ("vidseg-no-hold", "vidseg-no-focus", "vidseg-no-merge", "vidseg-no-tiles"):
                     off = {"vidseg-no-hold": {"hold_radius": 0}, "vidseg-no-merge": {"merge_locally": False},
                            "vidseg-no-focus": {"focus": FocusConfig(enabled=False)},
-                           "vidseg-no-tiles": {"tiles": TileConfig(enabled=False)}}[method]
+                           # Without tiles the merge from the second click was the better choice.
+                           "vidseg-no-tiles": {"tiles": TileConfig(enabled=False), "merge_from": 2}}[method]
                     segmenters[method] = ClickSegmenter(model=model, backend="torch", **off)
                     continue
                 refine = RefineConfig(enabled=method != "vidseg-network")
@@ -262,7 +263,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--other-model", help='the network of the "other" method: a shipped tag or a checkpoint path')
     parser.add_argument("--other-label", default="other network", help='the "other" method\'s row label')
     parser.add_argument("--methods", default="vidseg,grabcut", help="comma-separated: vidseg (the steps chosen for the network), vidseg-no-hold (those steps, "
-                        "but a click's pixel may stay wrong), vidseg-no-focus (those steps without the focus pass), vidseg-no-tiles (without the focus passes along the first mask's outline), vidseg-no-merge (without the local merge), vidseg-all-steps (local merge, "
+                        "but a click's pixel may stay wrong), vidseg-no-focus (those steps without the focus pass), vidseg-no-tiles (without the focus passes along the first mask's outline, the local merge from the second click as chosen without them), vidseg-no-merge (without the local merge), vidseg-all-steps (local merge, "
                         "graph cut, guided filter), vidseg-global-clicks (no local merge), vidseg-no-graph-cut, "
                         "vidseg-network (none of the three: no graph cut, no edge-aware upsampling, no local merge), "
                         "previous (--previous-model with the steps chosen for it), other (--other-model, likewise), hybrid "
