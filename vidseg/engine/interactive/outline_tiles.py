@@ -45,11 +45,12 @@ def outline_tiles(mask: np.ndarray, box: tuple[float, float, float, float], smal
     stride = side * (1 - config.overlap)
     # A tight box's edges are the outline: the outer windows reach past them to see both sides.
     margin = side / 4
+    values = mask.astype(np.float32)
     tiles = []
     for cy in _centres(y0 - margin, y1 + margin, side, stride):
         for cx in _centres(x0 - margin, x1 + margin, side, stride):
             window = CropWindow.centred(cx, cy, side)
-            probe = cut(mask.astype(np.float32), window, _PROBE)
+            probe = cut(values, window, _PROBE)
             if probe.min() < 0.5 < probe.max():
                 tiles.append(window)
     return tiles
