@@ -60,24 +60,6 @@ def test_focus_samples_zoom_on_the_outline_with_a_coarse_mask_and_a_click_on_its
     assert clicked >= 6
 
 
-def test_tile_samples_are_focus_windows_without_a_click_and_get_no_simulated_one(store):
-    from vidseg.train.interactive_trainer import simulate_round
-
-    data = InteractiveTrainingSet(store, InteractiveSampleConfig(crop=64, focus_share=1.0, tile_share=1.0,
-                                                                 synthetic_ratio=0.0, min_pixels=16), length=4)
-    items = [data[i] for i in range(4)]
-    assert all(item["tile"] and item["click"].sum() == 0 and item["prev"].sum() > 0 for item in items)
-    assert not any(InteractiveTrainingSet(store, InteractiveSampleConfig(crop=64, min_pixels=16), length=2)[i]["tile"]
-                   for i in range(2))
-    model = InteractiveNet(TINY).eval()
-    images = torch.stack([item["image"] for item in items[:2]])
-    masks = torch.stack([item["mask"] for item in items[:2]])
-    clicks = [[], []]
-    simulate_round(model, model.lower(images), masks, clicks, torch.stack([item["prev"] for item in items[:2]]),
-                   torch.stack([item["cues"] for item in items[:2]]), skip=[True, False])
-    assert clicks[0] == [] and len(clicks[1]) == 1
-
-
 def test_other_samples_have_no_previous_mask(store):
     data = InteractiveTrainingSet(store, InteractiveSampleConfig(crop=64, min_pixels=16), length=4)
     assert all(data[i]["prev"].sum() == 0 for i in range(4))
@@ -170,8 +152,7 @@ def test_fine_tuning_with_distillation_writes_weights(tmp_path):
 
 @pytest.mark.parametrize("field, value, says", [("click_rounds", -1, "--click-rounds"), ("click_rounds", 21, "--click-rounds"),
                                                 ("crop", 100, "--crop"), ("crop", 48, "--crop"),
-                                                ("focus_share", 1.5, "--focus-share"), ("tile_share", -0.1, "--tile-share"),
-                                                ("keep_init", 1.0, "--keep-init"),
+                                                ("focus_share", 1.5, "--focus-share"), ("keep_init", 1.0, "--keep-init"),
                                                 ("keep_init", 0.5, "--init too"), ("distill", -1.0, "--distill"),
                                                 ("distill", 1.0, "--init too")])
 def test_bad_click_rounds_or_crop_is_one_line(tmp_path, field, value, says):

@@ -335,9 +335,6 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
                              help="share of samples that are focus windows (a part of the outline at full "
                                   "resolution, with a coarse mask to correct); above 0 the network is saved "
                                   "as one that reruns on such a window after each click (default: %(default)s)")
-    interactive.add_argument("--tile-share", type=float, default=0.0,
-                             help="share of the focus windows without a click, as the tiles along a first mask's "
-                                  "outline run them (default: %(default)s)")
     interactive.add_argument("--distill", type=float, default=0.0,
                              help="with --init: weight of matching the --init network's mask from the box alone, "
                                   "so fine-tuning for corrections keeps its first masks (default: %(default)s)")
@@ -449,8 +446,7 @@ def _run_train_interactive(args: argparse.Namespace) -> int:
     model = _model_config(InteractiveNetConfig, args)
     print(train_interactive(InteractiveTrainConfig(**_train_run_options(args), **_pretraining_options(args),
                                                    model=model, click_rounds=args.click_rounds, crop=args.crop,
-                                                   focus_share=args.focus_share, tile_share=args.tile_share,
-                                                   keep_init=args.keep_init,
+                                                   focus_share=args.focus_share, keep_init=args.keep_init,
                                                    distill=args.distill)))
     return 0
 

@@ -41,8 +41,7 @@ _ATTEMPTS = 20
 class InteractiveSampleConfig:
     """crop: side of the square crops. click_share: share of click selections (the rest are boxes).
     box_click_share: share of box selections that also get a first positive click. focus_share:
-    share of focus windows (taken before the click / box draw); tile_share: share of those without
-    a click, as the tiles along a first mask's outline run them. loosen: largest outward push of each
+    share of focus windows (taken before the click / box draw). loosen: largest outward push of each
     box side, as a share of the object's size (0.5 = box up to twice the object); tighten: largest
     inward push. synthetic_ratio: share of composite images."""
 
@@ -50,7 +49,6 @@ class InteractiveSampleConfig:
     click_share: float = 0.3
     box_click_share: float = 0.3
     focus_share: float = 0.0
-    tile_share: float = 0.0
     loosen: float = 0.5
     tighten: float = 0.05
     synthetic_ratio: float = 0.3
@@ -58,7 +56,7 @@ class InteractiveSampleConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("click_share", "box_click_share", "focus_share", "tile_share", "synthetic_ratio", "tighten"):
+        for name in ("click_share", "box_click_share", "focus_share", "synthetic_ratio", "tighten"):
             if not 0 <= getattr(self, name) <= 1:
                 raise InputError(f"{name} is {getattr(self, name)!r}; use a number from 0 to 1")
         if self.crop % 16 or self.crop < 64:
@@ -72,8 +70,7 @@ class InteractiveTrainingSet(SeededSamples):
     ``click`` (4,) float: the first click (x, y) in crop pixels, 1, and 1 if positive else 0; or
     zeros without one; ``prev`` (1, S, S) float in [0, 1]: the previous mask (zeros but for focus
     windows); ``cues`` (2, S, S) float: the selection's box and colour likelihood
-    (``engine/interactive/selection_cues.py``); ``tile`` () bool: a focus window that gets no click,
-    not even simulated ones.
+    (``engine/interactive/selection_cues.py``).
     """
 
     def __init__(self, store: FrameStore, config: InteractiveSampleConfig | None = None, length: int = 10000) -> None:
@@ -89,9 +86,6 @@ class InteractiveTrainingSet(SeededSamples):
         prev = coarse_mask(rng, crop_mask) if focus else np.zeros(crop_mask.shape, np.float32)
         point, positive = _first_click(prev, crop_mask) if focus \
             else (None if click is None else window.to_crop([click], c.crop)[0], True)
-        tile = bool(focus and c.tile_share and rng.random() < c.tile_share)  # no draw at 0: old runs resume
-        if tile:
-            point = None
         x0, y0, x1, y1 = window.box_to_crop(box, c.crop)
         if rng.random() < 0.5:  # mirror
             crop, crop_mask, prev = (np.ascontiguousarray(a[:, ::-1]) for a in (crop, crop_mask, prev))
@@ -104,7 +98,6 @@ class InteractiveTrainingSet(SeededSamples):
             "prev": torch.from_numpy(prev[None].astype(np.float32)),
             "click": torch.tensor([*point, 1.0, float(positive)] if point is not None else [0.0] * 4,
                                   dtype=torch.float32),
-            "tile": torch.tensor(tile),
         }
 
     def _image(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

@@ -39,9 +39,6 @@ class InteractiveTrainConfig(PhotoTrainConfig):
     # Share of samples that are focus windows (a part of the object's outline at the crop's full
     # resolution, with a coarse previous mask); 0 trains a network without the focus step.
     focus_share: float = 0.0
-    # Share of the focus windows without a click: what the tiles along a first mask's outline show
-    # the network (:mod:`vidseg.engine.interactive.outline_tiles`).
-    tile_share: float = 0.0
     # The share of the --init network's weights kept in the saved one (WiSE-FT,
     # :mod:`vidseg.train.interpolate`); 0: the fine-tuned weights as they are.
     keep_init: float = 0.0
@@ -62,8 +59,6 @@ class InteractiveTrainConfig(PhotoTrainConfig):
             raise InputError(f"--click-rounds is {self.click_rounds!r}; give a whole number from 0 to 20")
         if not 0 <= self.focus_share <= 1:
             raise InputError(f"--focus-share is {self.focus_share!r}; give a share from 0 to 1")
-        if not 0 <= self.tile_share <= 1:
-            raise InputError(f"--tile-share is {self.tile_share!r}; give a share from 0 to 1")
         if not 0 <= self.keep_init < 1:
             raise InputError(f"--keep-init is {self.keep_init!r}; give a share from 0 to below 1")
         if self.keep_init and self.init is None:
@@ -94,9 +89,8 @@ def train_interactive(config: InteractiveTrainConfig) -> Path:
         clicks = [[Click(x, y, positive > 0.5)] if has else [] for x, y, has, positive in batch["click"].tolist()]
         prev = batch["prev"]  # zeros but for focus windows, whose coarse mask the clicks correct
         cues = batch["cues"]
-        tiles = batch["tile"].tolist()  # tiles run without clicks: none is simulated for them
         for _ in range(int(rng.integers(0, config.click_rounds + 1))):
-            prev = simulate_round(model, lower, masks, clicks, prev, cues, tiles)
+            prev = simulate_round(model, lower, masks, clicks, prev, cues)
         logits = model.upper(lower, click_maps(clicks, prev, cues))
         loss = segmentation_loss(logits, masks) + config.region_weight * region_loss(lower.region, masks)
         if teacher is not None:
@@ -132,16 +126,12 @@ def box_distillation(model: InteractiveNet, teacher: InteractiveNet, images: tor
 
 @torch.no_grad()
 def simulate_round(model: InteractiveNet, lower: LowerFeatures, masks: torch.Tensor,
-                   clicks: list[list[Click]], prev: torch.Tensor, cues: torch.Tensor,
-                   skip: list[bool] | None = None) -> torch.Tensor:
-    """Predict with the clicks so far, then add each crop's protocol click (in place), but for
-    crops whose ``skip`` is true; returns the prediction (B, 1, S, S) in [0, 1], the next round's
-    previous mask."""
+                   clicks: list[list[Click]], prev: torch.Tensor, cues: torch.Tensor) -> torch.Tensor:
+    """Predict with the clicks so far, then add each crop's protocol click (in place); returns
+    the prediction (B, 1, S, S) in [0, 1], the next round's previous mask."""
     logits = model.upper(lower, click_maps(clicks, prev, cues))
     probs = torch.sigmoid(F.interpolate(logits, size=masks.shape[-2:], mode="bilinear", align_corners=False))
     for k, (pred, gt) in enumerate(zip(probs[:, 0].cpu().numpy() > 0.5, masks[:, 0].cpu().numpy() > 0.5)):
-        if skip is not None and skip[k]:
-            continue
         click = next_click(pred, gt)
         if click is not None:
             clicks[k].append(click)
@@ -163,7 +153,7 @@ def _batches(config: InteractiveTrainConfig, crop: int, start: int) -> Iterator[
 
     store = FrameStore(config.data, config.sequences, scale=config.scale, cache_dir=config.out.parent / ".cache")
     samples = InteractiveSampleConfig(crop=crop, synthetic_ratio=config.synthetic_ratio,
-                                      focus_share=config.focus_share, tile_share=config.tile_share, seed=config.seed)
+                                      focus_share=config.focus_share, seed=config.seed)
     length = config.steps * config.batch_size
     dataset = InteractiveTrainingSet(store, samples, length=length)
     if config.photos is not None:
