@@ -249,25 +249,27 @@ class ClickSegmenter:
 
     def _focus(self, clicks: list[Click], probs: np.ndarray, x: int, y: int, change: np.ndarray | None) -> np.ndarray:
         """``probs`` (H, W) with the focus pass on the window around ``change``, the click's
-        (:func:`change_at_click`), blended in."""
+        (:func:`change_at_click`), blended in (a new map)."""
         window = focus_window(change, x, y, self.state.window, self.crop, self.focus)
-        return probs if window is None else self._rerun_window(window, clicks, probs)
+        return probs if window is None else self._rerun_window(window, clicks, probs.copy())
 
     def _refine_outline(self, clicks: list[Click], probs: np.ndarray) -> np.ndarray:
-        """The first mask ``probs`` (H, W) with a focus pass on each tile along its outline, in turn."""
+        """The first mask ``probs`` (H, W) with a focus pass on each tile along its outline, in turn
+        (a new map)."""
         state = self.state
-        smallest = max(self.focus.smallest * state.window.side, self.crop / self.focus.max_zoom)
-        if smallest > self.focus.largest * state.window.side:
+        bounds = focus_sides(state.window, self.crop, self.focus)
+        if bounds is None:
             return probs  # the selection's crop already shows the object at the focus pass's zoom
-        for window in outline_tiles(probs > 0.5, state.box, smallest, self.tiles):
-            probs = self._rerun_window(window, clicks, probs)
+        probs = probs.copy()  # one copy that every tile blends into
+        for window in outline_tiles(probs > 0.5, state.box, bounds[0], self.tiles):
+            self._rerun_window(window, clicks, probs)
         return probs
 
     @torch.inference_mode()
     def _rerun_window(self, window: CropWindow, clicks: list[Click], probs: np.ndarray) -> np.ndarray:
-        """``probs`` (H, W) with both parts of the network rerun on ``window`` (the image seen there
-        at the crop's full resolution, ``probs`` as the previous mask) blended in, faded out towards
-        the window's edges."""
+        """``probs`` (H, W), changed in place and returned, with both parts of the network rerun on
+        ``window`` (the image seen there at the crop's full resolution, ``probs`` as the previous
+        mask) blended in, faded out towards the window's edges."""
         state = self.state
         crop = cut(state.image, window, self.crop)
         cues = selection_maps(crop, window.box_to_crop(state.box, self.crop))
@@ -276,9 +278,8 @@ class ClickSegmenter:
         hw = state.image.shape[:2]
         where, weight = paste_region(feather(self.crop, self.focus.feather), window, hw)
         _, local = paste_region(local, window, hw)
-        blended = probs.copy()
-        blended[where] = probs[where] * (1 - weight) + local * weight
-        return hold_clicks(blended, clicks, self.hold_radius)
+        probs[where] = probs[where] * (1 - weight) + local * weight
+        return hold_clicks(probs, clicks, self.hold_radius)
 
     def _crop_probs(self, logits: torch.Tensor) -> np.ndarray:
         """Logits (1, 1, S/2, S/2) -> (S, S) float32 probabilities, upsampled bilinearly."""
@@ -294,10 +295,10 @@ def focus_window(change: np.ndarray | None, x: int, y: int, selection: CropWindo
     and bounded as ``config`` says for a ``crop``-pixel crop; centred on the click when the change
     is larger than the largest window. None when even the smallest window allowed would be larger
     than that (nothing finer to see)."""
-    lo, hi = config.smallest * selection.side, config.largest * selection.side
-    smallest = max(lo, crop / config.max_zoom)
-    if smallest > hi:
+    bounds = focus_sides(selection, crop, config)
+    if bounds is None:
         return None
+    smallest, hi = bounds
     box = (x, y, x + 1, y + 1)
     if change is not None:
         left, top, width, height = cv2.boundingRect(change.view(np.uint8))
@@ -308,6 +309,16 @@ def focus_window(change: np.ndarray | None, x: int, y: int, selection: CropWindo
     if side < smallest:
         return CropWindow.centred((box[0] + box[2] - 1) / 2, (box[1] + box[3] - 1) / 2, smallest)
     return CropWindow.around(box, config.growth)
+
+
+def focus_sides(selection: CropWindow, crop: int, config: FocusConfig) -> tuple[float, float] | None:
+    """The smallest and largest side (image pixels) of a focus window in ``selection`` for a
+    ``crop``-pixel crop: shares of the selection's side, the smallest also no finer than
+    ``config.max_zoom`` magnifies; None when the smallest would be larger than the largest (the
+    selection's crop already shows the image that closely: nothing finer to see)."""
+    smallest = max(config.smallest * selection.side, crop / config.max_zoom)
+    largest = config.largest * selection.side
+    return None if smallest > largest else (smallest, largest)
 
 
 def feather(size: int, share: float) -> np.ndarray:
