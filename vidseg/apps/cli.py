@@ -398,10 +398,13 @@ def _add_pretraining_options(p: argparse.ArgumentParser) -> None:
                         "(default: %(default)s)")
     p.add_argument("--pretrain-steps", type=int, default=0,
                    help="first steps on --photos only, then photos and videos mixed (default: 0)")
+    p.add_argument("--photo-ratio", type=float, default=0.25,
+                   help="after --pretrain-steps, the share of samples drawn from --photos (default: %(default)s)")
 
 
 def _pretraining_options(args: argparse.Namespace) -> dict:
-    return dict(photos=args.photos, photo_split=args.photo_split, pretrain_steps=args.pretrain_steps)
+    return dict(photos=args.photos, photo_split=args.photo_split, pretrain_steps=args.pretrain_steps,
+                photo_ratio=args.photo_ratio)
 
 
 def _model_config(config_class: type, args: argparse.Namespace, **lite: object):

@@ -48,8 +48,7 @@ class PhotoTrainConfig(TrainRunConfig):
             photo_folders(self.photos)  # a wrong folder is one line now, not after decoding the videos
         if self.photo_split not in ("all", "train"):
             raise InputError(f"--photo-split is {self.photo_split!r}; give all or train")
-        for name in ("photo_ratio", "encoder_lr_scale"):
-            value = getattr(self, name)
+        for name, value in (("--photo-ratio", self.photo_ratio), ("encoder_lr_scale", self.encoder_lr_scale)):
             if not isinstance(value, (int, float)) or not 0 <= value <= 1:
                 raise InputError(f"{name} is {value!r}; give a number from 0 to 1")
 
