@@ -54,6 +54,13 @@ def test_each_bad_training_option_is_one_line_before_any_decoding(capsys, tmp_pa
 
 
 @pytest.mark.parametrize("model", MODELS)
+def test_a_photo_ratio_without_photos_is_refused_not_ignored(capsys, tmp_path, data, model):
+    code, err = train(capsys, data, tmp_path / "run" / "net.pt", model, "--photo-ratio", "0.5")
+    assert_user_error(code, err, "--photo-ratio needs --photos")
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("model", MODELS)
 @pytest.mark.parametrize("content", [b"", b"hello world garbage" * 10, "truncated"])
 def test_a_corrupt_resume_state_names_the_file_and_restart(capsys, tmp_path, data, model, content):
     out = tmp_path / "run" / "net.pt"

@@ -23,3 +23,6 @@ def test_pre_training_needs_photos_and_fits_in_the_steps(tmp_path):
         VosTrainConfig(**base, photos=tmp_path, pretrain_steps=11)
     with pytest.raises(InputError, match="holds no photos"):
         VosTrainConfig(**base, photos=tmp_path / "nowhere")
+    for ratio in (1.5, -0.1, float("nan")):
+        with pytest.raises(InputError, match="--photo-ratio"):
+            VosTrainConfig(**base, photo_ratio=ratio)

@@ -398,13 +398,17 @@ def _add_pretraining_options(p: argparse.ArgumentParser) -> None:
                         "(default: %(default)s)")
     p.add_argument("--pretrain-steps", type=int, default=0,
                    help="first steps on --photos only, then photos and videos mixed (default: 0)")
-    p.add_argument("--photo-ratio", type=float, default=0.25,
-                   help="after --pretrain-steps, the share of samples drawn from --photos (default: %(default)s)")
+    p.add_argument("--photo-ratio", type=float, default=None,
+                   help="after --pretrain-steps, the share of samples drawn from --photos (default: 0.25)")
 
 
 def _pretraining_options(args: argparse.Namespace) -> dict:
-    return dict(photos=args.photos, photo_split=args.photo_split, pretrain_steps=args.pretrain_steps,
-                photo_ratio=args.photo_ratio)
+    options = dict(photos=args.photos, photo_split=args.photo_split, pretrain_steps=args.pretrain_steps)
+    if args.photo_ratio is not None:
+        if args.photos is None:  # without photos there is nothing to share; silently ignoring it misleads
+            raise InputError("--photo-ratio needs --photos: it is the share of samples drawn from them")
+        options["photo_ratio"] = args.photo_ratio
+    return options
 
 
 def _model_config(config_class: type, args: argparse.Namespace, **lite: object):
