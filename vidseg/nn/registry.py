@@ -70,11 +70,11 @@ _TABLE = (
     ModelEntry("interactive", InteractiveNet, InteractiveNetConfig, card="interactive.card.md",
                trained_by="vidseg train interactive",
                weights={"default": ShippedWeights(
-                            "interactive.pt", "4a623f9d224714995c483b341dcc8777174f3b0f1c4b3a70c0c7b7c4ce7c6938"),
+                            "interactive.pt", "ee1d78a7574502f9659e5346c8efd38d81e871c5f9c4be542c467b3bd7d5bec7"),
                         # The default's recipe on our training split and training photos: the validation tables' network.
                         "train-split": ShippedWeights(
                             "interactive-train-split.pt",
-                            "78778fcde762a817c4d57db00f637c56bb6732a4bea646da89f6e35d0c0a81e7"),
+                            "ee1d78a7574502f9659e5346c8efd38d81e871c5f9c4be542c467b3bd7d5bec7"),
                         # The previous default, learnt from scratch on the training split (its card).
                         "separable": ShippedWeights(
                             "interactive-separable.pt",
