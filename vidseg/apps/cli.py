@@ -403,12 +403,8 @@ def _add_pretraining_options(p: argparse.ArgumentParser) -> None:
 
 
 def _pretraining_options(args: argparse.Namespace) -> dict:
-    options = dict(photos=args.photos, photo_split=args.photo_split, pretrain_steps=args.pretrain_steps)
-    if args.photo_ratio is not None:
-        if args.photos is None:  # without photos there is nothing to share; silently ignoring it misleads
-            raise InputError("--photo-ratio needs --photos: it is the share of samples drawn from them")
-        options["photo_ratio"] = args.photo_ratio
-    return options
+    return dict(photos=args.photos, photo_split=args.photo_split, pretrain_steps=args.pretrain_steps,
+                photo_ratio=args.photo_ratio)
 
 
 def _model_config(config_class: type, args: argparse.Namespace, **lite: object):

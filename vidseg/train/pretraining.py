@@ -22,6 +22,9 @@ from vidseg.nn.registry import create_model, load_with_meta
 from vidseg.train.loop import TrainRunConfig
 
 
+DEFAULT_PHOTO_RATIO = 0.25
+
+
 @dataclass(frozen=True)
 class PhotoTrainConfig(TrainRunConfig):
     """``photos``: a folder of photos with masks, or None. ``pretrain_steps``: first steps on photo
@@ -31,7 +34,7 @@ class PhotoTrainConfig(TrainRunConfig):
     photos: Path | None = None
     photo_split: str = "all"  # "train": without the photos held out for validation (vidseg.eval.splits)
     pretrain_steps: int = 0
-    photo_ratio: float = 0.25
+    photo_ratio: float | None = None  # None: DEFAULT_PHOTO_RATIO; given without photos, an error
     encoder_lr_scale: float = 0.1
     freeze_stride: int = 4
 
@@ -48,9 +51,16 @@ class PhotoTrainConfig(TrainRunConfig):
             photo_folders(self.photos)  # a wrong folder is one line now, not after decoding the videos
         if self.photo_split not in ("all", "train"):
             raise InputError(f"--photo-split is {self.photo_split!r}; give all or train")
-        for name, value in (("--photo-ratio", self.photo_ratio), ("encoder_lr_scale", self.encoder_lr_scale)):
+        for name, value in (("--photo-ratio", self.photo_share), ("encoder_lr_scale", self.encoder_lr_scale)):
             if not isinstance(value, (int, float)) or not 0 <= value <= 1:
                 raise InputError(f"{name} is {value!r}; give a number from 0 to 1")
+        if self.photo_ratio is not None and self.photos is None:  # silently ignoring it would mislead
+            raise InputError("--photo-ratio needs --photos: it is the share of samples drawn from them")
+
+    @property
+    def photo_share(self) -> float:
+        """The share of photo samples after pre-training: ``photo_ratio``, or the default."""
+        return DEFAULT_PHOTO_RATIO if self.photo_ratio is None else self.photo_ratio
 
 
 def starting_model(arch: str, model_config: object, init: Path | None) -> nn.Module:
@@ -80,7 +90,7 @@ def imagenet_start(model: nn.Module, trunk: nn.Module, config: PhotoTrainConfig)
 def with_photos(photos: torch.utils.data.Dataset, videos: torch.utils.data.Dataset,
                 config: PhotoTrainConfig) -> torch.utils.data.Dataset:
     """The samples of a run that learns from photos too (see :class:`MixedSamples`)."""
-    return MixedSamples(photos, videos, config.pretrain_steps * config.batch_size, config.photo_ratio, config.seed)
+    return MixedSamples(photos, videos, config.pretrain_steps * config.batch_size, config.photo_share, config.seed)
 
 
 class MixedSamples(torch.utils.data.Dataset):
