@@ -21,6 +21,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.interactive import tight_box  # noqa: E402
 from vidseg.engine.interactive.click_segmenter import ClickSegmenter  # noqa: E402
 
 
@@ -37,9 +38,8 @@ def disc_photo(height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
 
 def time_model(model: str, image: np.ndarray, disc: np.ndarray, repeats: int) -> dict:
     """Median first-mask and click milliseconds of ``model`` and its IoU from the box."""
-    h, w = disc.shape
-    ys, xs = np.nonzero(disc)
-    box = (xs.min() - 20, ys.min() - 20, xs.max() + 21, ys.max() + 21)
+    x0, y0, x1, y1 = tight_box(disc)
+    box = (x0 - 20, y0 - 20, x1 + 20, y1 + 20)  # a user's box, a little loose
     segmenter = ClickSegmenter(model)
     firsts, clicks = [], []
     for _ in range(repeats + 1):
@@ -47,7 +47,7 @@ def time_model(model: str, image: np.ndarray, disc: np.ndarray, repeats: int) ->
         mask = segmenter.start(image, box=box).astype(bool)
         firsts.append(time.perf_counter() - start)
         start = time.perf_counter()
-        segmenter.click(w / 2, ys.max() - 10, positive=False)  # inside the disc's edge: a real change
+        segmenter.click((x0 + x1) / 2, y1 - 11, positive=False)  # inside the disc's edge: a real change
         clicks.append(time.perf_counter() - start)
     iou = (mask & disc).sum() / (mask | disc).sum()
     return dict(first_ms=1000 * statistics.median(firsts[1:]), click_ms=1000 * statistics.median(clicks[1:]),
