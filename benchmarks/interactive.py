@@ -16,6 +16,11 @@ one untimed warm-up box and click. A frame's run stops once IoU >= 0.90 after at
     python benchmarks/interactive.py                                   # our validation sequences
     python benchmarks/interactive.py --sequences car-turn --max-frames 3 --methods grabcut
     python benchmarks/interactive.py --photos ../shared/data/static        # the held-out photos
+    python benchmarks/interactive.py --sequences boat,flamingo --thin-parts 0  # with thin parts drawn
+
+``--thin-parts SEED`` draws thin occluders or thin attached parts over every frame, as training's
+``--thin-share`` does (:mod:`vidseg.train.thin_parts`), the ground truth changed to match: a check,
+on frames chosen for tuning, of how a network cuts or keeps thin structures.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from vidseg.eval.splits import VALIDATION
 from vidseg.io.frames import open_frames, read_rgb
 from vidseg.io.masks import read_mask
 from vidseg.train.photos import photo_folders, photo_pairs
+from vidseg.train.thin_parts import add_thin_parts
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "davis2016-train"
 MAX_CLICKS = 20
@@ -175,6 +181,15 @@ def photo_items(root: Path) -> Iterator[tuple[str, str, np.ndarray, np.ndarray]]
         yield folder, path.stem, read_rgb(path), read_mask(mask_path).labels > 0
 
 
+def with_thin_parts(items: Iterator[tuple[str, str, np.ndarray, np.ndarray]], seed: int
+                    ) -> Iterator[tuple[str, str, np.ndarray, np.ndarray]]:
+    """Each item with thin parts drawn over it (:func:`vidseg.train.thin_parts.add_thin_parts`,
+    drawn from ``seed`` and the item's index, so every method and run sees the same), its mask to match."""
+    for index, (seq, stem, image, gt) in enumerate(items):
+        painted, labels, _ = add_thin_parts(np.random.default_rng([seed, index]), image, gt.astype(np.uint8))
+        yield seq, stem, painted, labels > 0
+
+
 def run_benchmark(items: Iterator[tuple[str, str, np.ndarray, np.ndarray]], segmenters: dict[str, ClickModel],
                   max_frames: int | None, stop_at: float | None) -> dict[str, list[FrameRun]]:
     """Every item (at most ``max_frames`` in all) through every segmenter."""
@@ -233,7 +248,7 @@ def write_json(path: Path, rows: list[Row], results: dict[str, list[FrameRun]], 
                sequences: list[str]) -> None:
     data = {
         "data": str(args.data), "sequences": sequences, "every": args.every, "max_frames": args.max_frames,
-        "model": args.model, "previous_model": args.previous_model, "other_model": args.other_model, "max_clicks": MAX_CLICKS, "stop_at": None if args.all_clicks else STOP_AT,
+        "model": args.model, "previous_model": args.previous_model, "other_model": args.other_model, "thin_parts": args.thin_parts, "max_clicks": MAX_CLICKS, "stop_at": None if args.all_clicks else STOP_AT,
         "rows": [asdict(r) for r in rows],
         "frames": {LABELS[name]: [{"sequence": f.sequence, "frame": f.frame, "pixels": f.pixels, "box": f.box,
                                    "ious": f.run.ious, "start_seconds": f.run.start_seconds,
@@ -268,6 +283,9 @@ def parse_args() -> argparse.Namespace:
                         "vidseg-network (none of the three: no graph cut, no edge-aware upsampling, no local merge), "
                         "previous (--previous-model with the steps chosen for it), other (--other-model, likewise), hybrid "
                         "(the first mask by --model, the clicks by --other-model), grabcut")
+    parser.add_argument("--thin-parts", type=int, metavar="SEED",
+                        help="draw thin occluders or attached parts over every frame (from this seed), the "
+                             "ground truth changed to match")
     parser.add_argument("--all-clicks", action="store_true", help=f"always make {MAX_CLICKS} clicks (no early stop)")
     parser.add_argument("--json", type=Path, help="also write the summary and per-frame IoUs as JSON")
     args = parser.parse_args()
@@ -298,6 +316,8 @@ def main() -> None:
         if missing:
             raise SystemExit(f"sequences not in {args.data / 'JPEGImages'}: {', '.join(missing)}")
         items = davis_items(args.data, sequences, args.every)
+    if args.thin_parts is not None:
+        items = with_thin_parts(items, args.thin_parts)
     if ("other" in methods or "hybrid" in methods) and not args.other_model:
         raise SystemExit("the 'other' method needs --other-model")
     LABELS["other"] = args.other_label
@@ -308,6 +328,7 @@ def main() -> None:
     if not rows:
         raise SystemExit("no frame with an object of at least 100 pixels; check --sequences and --every")
     clipped = f", first {args.max_frames} such frames" if args.max_frames is not None else ""
+    clipped += f", thin parts drawn (seed {args.thin_parts})" if args.thin_parts is not None else ""
     where = (f"held-out photos (every 10th) of {', '.join(sequences)}" if args.photos is not None else
              f"{len(sequences)} sequences of {args.data.name}, every {args.every}th frame: {', '.join(sequences)}")
     print(f"{where}{clipped}; model: {args.model}; {time.perf_counter() - began:.0f} s")

@@ -5,6 +5,7 @@ from tests.train.trainer_checks import train_and_resume
 from vidseg.data.synthetic import ClipConfig, render_clip
 from vidseg.engine.interactive.click_segmenter import ClickSegmenter
 from vidseg.engine.interactive.clicks import Click
+from vidseg.errors import InputError
 from vidseg.nn.interactive import InteractiveNet, InteractiveNetConfig
 from vidseg.train.clips import FrameStore
 from vidseg.train.interactive_samples import InteractiveSampleConfig, InteractiveTrainingSet
@@ -63,6 +64,22 @@ def test_focus_samples_zoom_on_the_outline_with_a_coarse_mask_and_a_click_on_its
 def test_other_samples_have_no_previous_mask(store):
     data = InteractiveTrainingSet(store, InteractiveSampleConfig(crop=64, min_pixels=16), length=4)
     assert all(data[i]["prev"].sum() == 0 for i in range(4))
+
+
+def test_thin_parts_reach_the_samples_only_when_asked(store):
+    plain = InteractiveTrainingSet(store, InteractiveSampleConfig(crop=64, min_pixels=16), length=6)
+    assert all(plain[i]["thin"].sum() == 0 for i in range(6))
+    thin = InteractiveTrainingSet(store, InteractiveSampleConfig(crop=64, min_pixels=16, thin_share=1.0), length=12)
+    drawn = [thin[i]["thin"] for i in range(12)]
+    assert all(d.shape == (1, 64, 64) and set(d.unique().tolist()) <= {0.0, 1.0} for d in drawn)
+    assert sum(int(d.sum() > 0) for d in drawn) >= 6
+
+
+def test_invalid_thin_share_is_refused():
+    with pytest.raises(InputError, match="thin_share"):
+        InteractiveSampleConfig(thin_share=1.5)
+    with pytest.raises(InputError, match="--thin-share"):
+        InteractiveTrainConfig(data="d", out="o.pt", sequences=("a",), thin_share=-0.1)
 
 
 def test_click_maps_stack_clicks_and_previous_mask():
@@ -139,6 +156,21 @@ def test_box_distillation_pulls_towards_the_teacher_s_box_mask():
     assert same < other
     other.backward()  # the loss reaches the student's weights, not the teacher's
     assert stranger.upper_part.head.weight.grad is not None and teacher.upper_part.head.weight.grad is None
+
+
+def test_box_distillation_leaves_out_where_thin_parts_were_drawn():
+    from vidseg.train.interactive_trainer import box_distillation
+
+    torch.manual_seed(0)
+    teacher, student = InteractiveNet(TINY).eval(), InteractiveNet(TINY).eval()
+    images, cues = torch.rand(2, 3, 64, 64), torch.rand(2, 2, 64, 64)
+    whole = box_distillation(student, teacher, images, student.lower(images), cues)
+    none_drawn = box_distillation(student, teacher, images, student.lower(images), cues, torch.zeros(2, 1, 64, 64))
+    all_drawn = box_distillation(student, teacher, images, student.lower(images), cues, torch.ones(2, 1, 64, 64))
+    half = torch.zeros(2, 1, 64, 64)
+    half[..., :32] = 1
+    part = box_distillation(student, teacher, images, student.lower(images), cues, half)
+    assert torch.isclose(whole, none_drawn) and all_drawn == 0 and 0 < part < whole
 
 
 def test_fine_tuning_with_distillation_writes_weights(tmp_path):

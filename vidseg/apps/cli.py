@@ -335,6 +335,10 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
                              help="share of samples that are focus windows (a part of the outline at full "
                                   "resolution, with a coarse mask to correct); above 0 the network is saved "
                                   "as one that reruns on such a window after each click (default: %(default)s)")
+    interactive.add_argument("--thin-share", type=float, default=0.0,
+                             help="share of samples with thin occluders (poles, grass) or thin attached parts "
+                                  "(lines, strings) drawn over them, so the network keeps or cuts thin "
+                                  "structures (default: %(default)s)")
     interactive.add_argument("--distill", type=float, default=0.0,
                              help="with --init: weight of matching the --init network's mask from the box alone, "
                                   "so fine-tuning for corrections keeps its first masks (default: %(default)s)")
@@ -450,7 +454,7 @@ def _run_train_interactive(args: argparse.Namespace) -> int:
     print(train_interactive(InteractiveTrainConfig(**_train_run_options(args), **_pretraining_options(args),
                                                    model=model, click_rounds=args.click_rounds, crop=args.crop,
                                                    focus_share=args.focus_share, keep_init=args.keep_init,
-                                                   distill=args.distill)))
+                                                   distill=args.distill, thin_share=args.thin_share)))
     return 0
 
 

@@ -33,6 +33,7 @@ from vidseg.ops.crops import CropWindow, cut
 from vidseg.train import augment
 from vidseg.train.clips import FrameStore, SeededSamples, pick_object
 from vidseg.train.composite import composite_clip
+from vidseg.train.thin_parts import add_thin_parts
 
 _ATTEMPTS = 20
 
@@ -43,7 +44,8 @@ class InteractiveSampleConfig:
     box_click_share: share of box selections that also get a first positive click. focus_share:
     share of focus windows (taken before the click / box draw). loosen: largest outward push of each
     box side, as a share of the object's size (0.5 = box up to twice the object); tighten: largest
-    inward push. synthetic_ratio: share of composite images."""
+    inward push. synthetic_ratio: share of composite images. thin_share: share of images that get
+    thin occluders or thin attached parts drawn over them (:mod:`vidseg.train.thin_parts`)."""
 
     crop: int = 224
     click_share: float = 0.3
@@ -52,11 +54,12 @@ class InteractiveSampleConfig:
     loosen: float = 0.5
     tighten: float = 0.05
     synthetic_ratio: float = 0.3
+    thin_share: float = 0.0
     min_pixels: int = 64
     seed: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("click_share", "box_click_share", "focus_share", "synthetic_ratio", "tighten"):
+        for name in ("click_share", "box_click_share", "focus_share", "synthetic_ratio", "thin_share", "tighten"):
             if not 0 <= getattr(self, name) <= 1:
                 raise InputError(f"{name} is {getattr(self, name)!r}; use a number from 0 to 1")
         if self.crop % 16 or self.crop < 64:
@@ -70,7 +73,8 @@ class InteractiveTrainingSet(SeededSamples):
     ``click`` (4,) float: the first click (x, y) in crop pixels, 1, and 1 if positive else 0; or
     zeros without one; ``prev`` (1, S, S) float in [0, 1]: the previous mask (zeros but for focus
     windows); ``cues`` (2, S, S) float: the selection's box and colour likelihood
-    (``engine/interactive/selection_cues.py``).
+    (``engine/interactive/selection_cues.py``); ``thin`` (1, S, S) float {0, 1}: where thin parts
+    were drawn (zeros without them).
     """
 
     def __init__(self, store: FrameStore, config: InteractiveSampleConfig | None = None, length: int = 10000) -> None:
@@ -79,16 +83,20 @@ class InteractiveTrainingSet(SeededSamples):
     def sample(self, rng: np.random.Generator) -> dict[str, torch.Tensor]:
         c = self.config
         image, mask = self._image(rng)
+        thin = None
+        if c.thin_share > 0 and rng.random() < c.thin_share:  # no draw at 0: old runs resume the same
+            image, mask, thin = add_thin_parts(rng, image, mask)
         image = augment.apply_colour(image[None], augment.colour_params(rng, 1, 0.2, 0.2, 0.3, 0.03, 0))[0]
         focus = c.focus_share > 0 and rng.random() < c.focus_share  # no draw at 0: old runs resume the same
         window, box, click = focus_selection(rng, mask, c) if focus else selection(rng, mask, c)
         crop, crop_mask = cut(image, window, c.crop), cut_mask(mask, window, c.crop)
+        drawn = np.zeros(crop_mask.shape, np.float32) if thin is None else cut(thin.astype(np.float32), window, c.crop)
         prev = coarse_mask(rng, crop_mask) if focus else np.zeros(crop_mask.shape, np.float32)
         point, positive = _first_click(prev, crop_mask) if focus \
             else (None if click is None else window.to_crop([click], c.crop)[0], True)
         x0, y0, x1, y1 = window.box_to_crop(box, c.crop)
         if rng.random() < 0.5:  # mirror
-            crop, crop_mask, prev = (np.ascontiguousarray(a[:, ::-1]) for a in (crop, crop_mask, prev))
+            crop, crop_mask, prev, drawn = (np.ascontiguousarray(a[:, ::-1]) for a in (crop, crop_mask, prev, drawn))
             point = None if point is None else np.array([c.crop - 1 - point[0], point[1]])
             x0, x1 = c.crop - x1, c.crop - x0
         return {
@@ -96,6 +104,7 @@ class InteractiveTrainingSet(SeededSamples):
             "image": torch.from_numpy(np.multiply(crop.transpose(2, 0, 1), np.float32(1 / 255), dtype=np.float32)),
             "mask": torch.from_numpy(np.ascontiguousarray(crop_mask[None], dtype=np.float32)),
             "prev": torch.from_numpy(prev[None].astype(np.float32)),
+            "thin": torch.from_numpy((drawn[None] > 0).astype(np.float32)),
             "click": torch.tensor([*point, 1.0, float(positive)] if point is not None else [0.0] * 4,
                                   dtype=torch.float32),
         }

@@ -42,10 +42,13 @@ class InteractiveTrainConfig(PhotoTrainConfig):
     # The share of the --init network's weights kept in the saved one (WiSE-FT,
     # :mod:`vidseg.train.interpolate`); 0: the fine-tuned weights as they are.
     keep_init: float = 0.0
-    # Weight of matching the --init network's mask from the box alone (no clicks), on every crop:
-    # learning without forgetting (Li and Hoiem, 2016), so fine-tuning for corrections keeps the
-    # first masks the --init network drew; 0: off.
+    # Weight of matching the --init network's mask from the box alone (no clicks), on every crop
+    # but where thin parts were drawn: learning without forgetting (Li and Hoiem, 2016), so
+    # fine-tuning for corrections keeps the first masks the --init network drew; 0: off.
     distill: float = 0.0
+    # Share of samples with thin occluders or thin attached parts drawn over them
+    # (:mod:`vidseg.train.thin_parts`); 0: none.
+    thin_share: float = 0.0
     # The crop side to train at; None: the network's own (config.model's, or the --init checkpoint's).
     # The weights do not depend on it, so a network can be fine-tuned at a larger crop.
     crop: int | None = None
@@ -65,6 +68,8 @@ class InteractiveTrainConfig(PhotoTrainConfig):
             raise InputError("--keep-init keeps a share of the --init network's weights; give --init too")
         if self.crop is not None and (self.crop % 16 or self.crop < 64):
             raise InputError(f"--crop is {self.crop}; give a multiple of 16 of at least 64")
+        if not 0 <= self.thin_share <= 1:
+            raise InputError(f"--thin-share is {self.thin_share!r}; give a share from 0 to 1")
         if not 0 <= self.distill <= 10:
             raise InputError(f"--distill is {self.distill!r}; give a weight from 0 to 10")
         if self.distill and self.init is None:
@@ -94,7 +99,8 @@ def train_interactive(config: InteractiveTrainConfig) -> Path:
         logits = model.upper(lower, click_maps(clicks, prev, cues))
         loss = segmentation_loss(logits, masks) + config.region_weight * region_loss(lower.region, masks)
         if teacher is not None:
-            loss = loss + config.distill * box_distillation(model, teacher, batch["image"], lower, cues)
+            loss = loss + config.distill * box_distillation(model, teacher, batch["image"], lower, cues,
+                                                            batch["thin"])
         return StepResult(loss, batch_iou(logits, masks))
 
     crop = model.config.crop
@@ -114,14 +120,20 @@ def _teacher(config: InteractiveTrainConfig) -> InteractiveNet | None:
 
 
 def box_distillation(model: InteractiveNet, teacher: InteractiveNet, images: torch.Tensor,
-                     lower: LowerFeatures, cues: torch.Tensor) -> torch.Tensor:
+                     lower: LowerFeatures, cues: torch.Tensor, thin: torch.Tensor | None = None) -> torch.Tensor:
     """BCE between ``model``'s mask from the box alone (no clicks, no previous mask) and
     ``teacher``'s, soft targets; images (B, 3, S, S), cues (B, 2, S, S), ``lower`` the model's
-    features of the images."""
+    features of the images. ``thin`` (B, 1, S, S) {0, 1}: where thin parts were drawn, left out
+    (with a cell around them), since there the teacher never learnt what the labels say."""
     maps = click_maps([[] for _ in range(images.shape[0])], torch.zeros_like(cues[:, :1]), cues)
     with torch.no_grad():
         target = torch.sigmoid(teacher.upper(teacher.lower(images), maps))
-    return F.binary_cross_entropy_with_logits(model.upper(lower, maps), target)
+    logits = model.upper(lower, maps)
+    weight = None
+    if thin is not None and thin.any():
+        near = F.max_pool2d(F.adaptive_max_pool2d(thin, logits.shape[-2:]), 3, stride=1, padding=1)
+        weight = 1 - near
+    return F.binary_cross_entropy_with_logits(logits, target, weight=weight)
 
 
 @torch.no_grad()
@@ -153,7 +165,8 @@ def _batches(config: InteractiveTrainConfig, crop: int, start: int) -> Iterator[
 
     store = FrameStore(config.data, config.sequences, scale=config.scale, cache_dir=config.out.parent / ".cache")
     samples = InteractiveSampleConfig(crop=crop, synthetic_ratio=config.synthetic_ratio,
-                                      focus_share=config.focus_share, seed=config.seed)
+                                      focus_share=config.focus_share, thin_share=config.thin_share,
+                                      seed=config.seed)
     length = config.steps * config.batch_size
     dataset = InteractiveTrainingSet(store, samples, length=length)
     if config.photos is not None:

@@ -1,0 +1,58 @@
+import numpy as np
+
+from vidseg.train.thin_parts import add_thin_parts
+
+
+def _scene(height: int = 120, width: int = 160) -> tuple[np.ndarray, np.ndarray]:
+    """A grey frame with a brown 50x40 block, its (H, W) uint8 {0, 1} mask."""
+    image = np.full((height, width, 3), 90, np.uint8)
+    mask = np.zeros((height, width), np.uint8)
+    mask[40:90, 60:100] = 1
+    image[mask > 0] = (150, 100, 60)
+    return image, mask
+
+
+def test_strokes_either_cut_the_object_or_extend_it_and_leave_the_inputs_alone():
+    image, mask = _scene()
+    before_image, before_mask = image.copy(), mask.copy()
+    cut = grown = 0
+    for seed in range(40):
+        painted, labels, cover = add_thin_parts(np.random.default_rng(seed), image, mask)
+        assert painted.shape == image.shape and painted.dtype == np.uint8 and labels.dtype == np.uint8
+        if cover is None:  # occluders that would hide too much: the sample is left as it was
+            assert painted is image and labels is mask
+            continue
+        changed = labels != mask
+        assert not (changed & ~cover).any()  # labels change only under the strokes
+        assert (painted != image).any(axis=2)[cover].mean() > 0.5  # and the strokes are visible there
+        if (labels > mask).any():
+            grown += 1
+            assert not (labels < mask).any()  # an attached part adds, never removes
+            assert (labels[cover] == 1).all()
+        elif (labels < mask).any():
+            cut += 1
+            assert labels.sum() >= 0.6 * mask.sum()  # an occluder never hides most of the object
+            assert (labels[cover] == 0).all()
+    assert cut >= 8 and grown >= 8  # both kinds are drawn
+    assert np.array_equal(image, before_image) and np.array_equal(mask, before_mask)
+
+
+def test_attached_parts_reach_outside_the_object_and_occluders_cross_it():
+    image, mask = _scene()
+    outside = inside = 0
+    for seed in range(40):
+        _, labels, cover = add_thin_parts(np.random.default_rng(seed), image, mask)
+        if cover is None:
+            continue
+        if (labels > mask).any():
+            outside += int((cover & (mask == 0)).sum() > 10)
+        else:
+            inside += int((cover & (mask > 0)).sum() > 10)
+    assert outside >= 8 and inside >= 8
+
+
+def test_an_empty_mask_is_left_as_it_is():
+    image, mask = _scene()
+    empty = np.zeros_like(mask)
+    painted, labels, cover = add_thin_parts(np.random.default_rng(0), image, empty)
+    assert painted is image and labels is empty and cover is None

@@ -1,0 +1,170 @@
+"""Thin structures drawn over training frames: occluders the mask must leave out, parts it must keep.
+
+Our training objects (30 DAVIS clips, salient-object photos) have few thin parts, so the network
+learns that a mask is a blob: it covers a pole in front of a person, a blade of grass across a
+skirt, and drops a kite's lines or a leash. Users meet these everywhere and spend clicks on them
+that change nothing. So some samples get strokes drawn over the frame before it is cropped:
+
+- occluders, removed from the mask: a pole or stick across the object (straight or slightly bent,
+  up to a few percent of the object's size wide) or a tuft of grass blades (1-4 px, curved, often
+  out of focus) rising through it;
+- attached parts, added to the mask: lines from a point of the object's outline outwards
+  (1-3 px, as lines, strings, leashes, antennas), some ending in a small blob.
+
+Strokes are drawn at the frame's own resolution, so the crop's scale decides how thin they look to
+the network (a box crop shrinks them, a focus window magnifies them), as at inference.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+_MIN_KEPT = 0.6  # occluders may hide at most 40% of the object; the sample is left as it was otherwise
+ATTACHED_SHARE = 0.5  # the share of samples with thin parts whose strokes belong to the object
+
+
+@dataclass
+class _Stroke:
+    """A polyline (N, 2) float32 in image pixels, its width in pixels, its defocus blur sigma and
+    its RGB colour (3,) float32, None: drawn when painted."""
+
+    points: np.ndarray
+    width: int
+    blur: float
+    colour: np.ndarray | None = None
+
+
+def add_thin_parts(rng: np.random.Generator, image: np.ndarray, mask: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """New (H, W, 3) uint8 image and (H, W) uint8 {0, 1} mask with thin strokes drawn over them
+    (``image`` and ``mask`` are not changed), and the (H, W) bool cover of the strokes. Returns
+    them unchanged, and None, when the mask is empty or the occluders would hide too much of it."""
+    if not mask.any():
+        return image, mask, None
+    attached = rng.random() < ATTACHED_SHARE
+    if attached:
+        strokes = _attached_lines(rng, mask)
+    else:
+        strokes = _pole(rng, mask) if rng.random() < 0.5 else _grass(rng, image, mask)
+    painted, cover = _paint(rng, image, strokes)
+    if attached:
+        return painted, (mask | cover).astype(np.uint8), cover
+    kept = (mask & ~cover).astype(np.uint8)
+    if kept.sum() < _MIN_KEPT * mask.sum():
+        return image, mask, None
+    return painted, kept, cover
+
+
+def _attached_lines(rng: np.random.Generator, mask: np.ndarray) -> list[_Stroke]:
+    """1-4 lines from one point of the outline outwards (away from the object's centre), 0.3-1.5
+    times the object's size long; a third end in a blob (drawn as a short, wide stroke)."""
+    size, centre = _size_and_centre(mask)
+    outline = mask - cv2.erode(mask, np.ones((3, 3), np.uint8))
+    ys, xs = np.nonzero(outline)
+    k = int(rng.integers(len(xs)))
+    start = np.array([xs[k], ys[k]], np.float32)
+    away = np.arctan2(*(start - centre)[::-1]) if np.any(start != centre) else rng.uniform(-np.pi, np.pi)
+    strokes = []
+    heading = away + rng.uniform(-1.0, 1.0)
+    length = size * rng.uniform(0.3, 1.5)
+    for _ in range(int(rng.integers(1, 5))):
+        # Lines from one hand or one bar fan out a little.
+        line = _polyline(rng, start, heading + rng.uniform(-0.15, 0.15), length * rng.uniform(0.85, 1.15), 0.03)
+        strokes.append(_Stroke(line, int(rng.integers(1, 4)), 0.0))
+    if rng.random() < 1 / 3:
+        end = strokes[0].points[-1]
+        blob = _polyline(rng, end, rng.uniform(-np.pi, np.pi), size * rng.uniform(0.04, 0.12), 0.0)
+        strokes.append(_Stroke(blob, max(2, int(size * rng.uniform(0.03, 0.08))), 0.0))
+    return strokes
+
+
+def _pole(rng: np.random.Generator, mask: np.ndarray) -> list[_Stroke]:
+    """One or two poles through points of the object, longer than it, a few percent of its size wide."""
+    size, _ = _size_and_centre(mask)
+    strokes = []
+    for _ in range(int(rng.integers(1, 3))):
+        through = _object_point(rng, mask)
+        heading = rng.uniform(-np.pi, np.pi)
+        length = size * rng.uniform(1.5, 3.0)
+        start = through - length / 2 * np.array([np.cos(heading), np.sin(heading)], np.float32)
+        width = int(np.clip(size * rng.uniform(0.01, 0.06), 2, 40))
+        strokes.append(_Stroke(_polyline(rng, start, heading, length, 0.005), width, rng.uniform(0.0, 1.0)))
+    return strokes
+
+
+def _grass(rng: np.random.Generator, image: np.ndarray, mask: np.ndarray) -> list[_Stroke]:
+    """3-15 blades rising (upwards, +-40 degrees) from below points of the object through it,
+    1-4 px wide, curving; one defocus and one colour (give or take a fifth) for the tuft."""
+    size, _ = _size_and_centre(mask)
+    blur = rng.uniform(0.0, 1.5)
+    base = _colour(rng, image)
+    strokes = []
+    for _ in range(int(rng.integers(3, 16))):
+        length = size * rng.uniform(0.2, 0.8)
+        heading = -np.pi / 2 + rng.uniform(-0.7, 0.7)
+        start = _object_point(rng, mask) + np.array([0, length * rng.uniform(0.3, 0.9)], np.float32)
+        colour = np.clip(base * rng.uniform(0.8, 1.2), 0, 255).astype(np.float32)  # one tuft, one hue
+        strokes.append(_Stroke(_polyline(rng, start, heading, length, 0.08), int(rng.integers(1, 5)), blur, colour))
+    return strokes
+
+
+def _polyline(rng: np.random.Generator, start: np.ndarray, heading: float, length: float,
+              bend: float, steps: int = 16) -> np.ndarray:
+    """(steps + 1, 2) float32: a walk of ``steps`` equal segments from ``start``, its heading
+    (radians) turning by a normal draw of ``bend`` radians a segment."""
+    turns = np.cumsum(rng.normal(0.0, bend, steps)) + heading
+    moves = np.stack([np.cos(turns), np.sin(turns)], axis=1) * (length / steps)
+    return np.vstack([start[None], start[None] + np.cumsum(moves, axis=0)]).astype(np.float32)
+
+
+def _paint(rng: np.random.Generator, image: np.ndarray, strokes: list[_Stroke]) -> tuple[np.ndarray, np.ndarray]:
+    """The image with ``strokes`` drawn (each in its colour, or one from :func:`_colour`, with a
+    little noise) and the (H, W) bool cover: where they are at least
+    half opaque."""
+    out = image.copy()
+    cover = np.zeros(image.shape[:2], bool)
+    for stroke in strokes:
+        # Only the stroke's box is worked on: a frame is 854x480, a stroke a few thousand pixels.
+        reach = stroke.width + 3 * stroke.blur + 2
+        x0, y0 = np.floor(np.maximum(stroke.points.min(axis=0) - reach, 0)).astype(int)
+        x1, y1 = np.ceil(np.minimum(stroke.points.max(axis=0) + reach, image.shape[1::-1])).astype(int)
+        if x1 <= x0 or y1 <= y0:
+            continue  # wholly outside the frame
+        alpha = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        points = np.round((stroke.points - [x0, y0]) * 4).astype(np.int32)  # 2 fractional bits: smooth curves
+        cv2.polylines(alpha, [points], False, 255, stroke.width, cv2.LINE_AA, shift=2)
+        a = alpha.astype(np.float32) / 255
+        if stroke.blur > 0.3:
+            a = cv2.GaussianBlur(a, (0, 0), stroke.blur)
+        cover[y0:y1, x0:x1] |= a >= 0.5
+        region = out[y0:y1, x0:x1].astype(np.float32)
+        colour = _colour(rng, image) if stroke.colour is None else stroke.colour
+        shade = colour[None, None] * (1 + rng.normal(0, 0.06, (*a.shape, 1)).astype(np.float32))
+        region += a[..., None] * (np.clip(shade, 0, 255) - region)
+        out[y0:y1, x0:x1] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
+    return out, cover
+
+
+def _colour(rng: np.random.Generator, image: np.ndarray) -> np.ndarray:
+    """(3,) float32 RGB: half the time a pixel of the image made lighter or darker, else any colour."""
+    if rng.random() < 0.5:
+        y, x = rng.integers(image.shape[0]), rng.integers(image.shape[1])
+        return np.clip(image[y, x].astype(np.float32) * rng.uniform(0.5, 1.5), 0, 255)
+    return rng.uniform(0, 255, 3).astype(np.float32)
+
+
+def _size_and_centre(mask: np.ndarray) -> tuple[float, np.ndarray]:
+    """The object's longer box side in pixels and its centroid (x, y)."""
+    x, y, w, h = cv2.boundingRect(mask)
+    ys, xs = np.nonzero(mask)
+    return float(max(w, h)), np.array([xs.mean(), ys.mean()], np.float32)
+
+
+def _object_point(rng: np.random.Generator, mask: np.ndarray) -> np.ndarray:
+    """(2,) float32 (x, y) of a random pixel of the object."""
+    ys, xs = np.nonzero(mask)
+    k = int(rng.integers(len(xs)))
+    return np.array([xs[k], ys[k]], np.float32)
