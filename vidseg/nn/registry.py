@@ -70,7 +70,7 @@ _TABLE = (
     ModelEntry("interactive", InteractiveNet, InteractiveNetConfig, card="interactive.card.md",
                trained_by="vidseg train interactive",
                weights={"default": ShippedWeights(
-                            "interactive.pt", "ee1d78a7574502f9659e5346c8efd38d81e871c5f9c4be542c467b3bd7d5bec7"),
+                            "interactive.pt", "110662214ee8b70a86c5cc621f02b07e37e85f99e6ae4b081dbc68b3d41e384e"),
                         # The default's recipe on our training split and training photos: the validation tables' network.
                         "train-split": ShippedWeights(
                             "interactive-train-split.pt",
