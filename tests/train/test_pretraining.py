@@ -26,3 +26,14 @@ def test_pre_training_needs_photos_and_fits_in_the_steps(tmp_path):
     for ratio in (1.5, -0.1, float("nan")):
         with pytest.raises(InputError, match="--photo-ratio"):
             VosTrainConfig(**base, photo_ratio=ratio)
+
+
+@pytest.mark.parametrize("model", ["vos", "interactive", "tracker"])
+def test_the_photo_ratio_help_states_the_default_the_config_uses(capsys, model):
+    from vidseg.apps.cli import main
+    from vidseg.train.pretraining import DEFAULT_PHOTO_RATIO
+
+    with pytest.raises(SystemExit):
+        main(["train", model, "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert f"share of samples drawn from --photos (default: {DEFAULT_PHOTO_RATIO})" in text

@@ -402,6 +402,8 @@ def _add_pretraining_options(p: argparse.ArgumentParser) -> None:
                         "(default: %(default)s)")
     p.add_argument("--pretrain-steps", type=int, default=0,
                    help="first steps on --photos only, then photos and videos mixed (default: 0)")
+    # The default is vidseg.train.pretraining.DEFAULT_PHOTO_RATIO, written out because importing it
+    # would load torch for every command's --help; a test keeps the two equal.
     p.add_argument("--photo-ratio", type=float, default=None,
                    help="after --pretrain-steps, the share of samples drawn from --photos (default: 0.25)")
 
