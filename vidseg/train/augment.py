@@ -211,6 +211,11 @@ def _drop_thin_parts(rng: np.random.Generator, mask: np.ndarray, radius: int) ->
         mask[dropped[parts]] = 0
 
 
+def outline(mask: np.ndarray) -> np.ndarray:
+    """(H, W) uint8 {0, 1}: the pixels of ``mask`` (H, W uint8 {0, 1}) that touch its outside (8-neighbours)."""
+    return mask - cv2.erode(mask, np.ones((3, 3), np.uint8))
+
+
 def grow(mask: np.ndarray, pixels: int) -> np.ndarray:
     """``mask`` dilated by ``pixels`` (> 0) or eroded by ``-pixels`` (< 0) with a disk."""
     if pixels == 0:

@@ -156,7 +156,7 @@ def focus_selection(rng: np.random.Generator, mask: np.ndarray, config: Interact
     quarter to nine tenths of the object's longer side (at least half the crop's); the box is the
     selection's, as for a box."""
     x, y, w, h = cv2.boundingRect(mask)
-    outline = mask - cv2.erode(mask, np.ones((3, 3), np.uint8))
+    outline = augment.outline(mask)
     ys, xs = np.nonzero(outline if outline.any() else mask)
     k = int(rng.integers(len(xs)))
     # Magnified no more than ClickSegmenter's focus pass magnifies.

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from vidseg.train.augment import outline
+
 _MIN_KEPT = 0.6  # occluders may hide at most 40% of the object; the sample is left as it was otherwise
 ATTACHED_SHARE = 0.5  # the share of samples with thin parts whose strokes belong to the object
 
@@ -44,11 +46,12 @@ def add_thin_parts(rng: np.random.Generator, image: np.ndarray, mask: np.ndarray
     them unchanged, and None, when the mask is empty or the occluders would hide too much of it."""
     if not mask.any():
         return image, mask, None
+    obj = _Object.of(mask)
     attached = rng.random() < ATTACHED_SHARE
     if attached:
-        strokes = _attached_lines(rng, mask)
+        strokes = _attached_lines(rng, mask, obj)
     else:
-        strokes = _pole(rng, mask) if rng.random() < 0.5 else _grass(rng, image, mask)
+        strokes = _pole(rng, obj) if rng.random() < 0.5 else _grass(rng, image, obj)
     painted, cover = _paint(rng, image, strokes)
     if attached:
         return painted, (mask | cover).astype(np.uint8), cover
@@ -58,12 +61,11 @@ def add_thin_parts(rng: np.random.Generator, image: np.ndarray, mask: np.ndarray
     return painted, kept, cover
 
 
-def _attached_lines(rng: np.random.Generator, mask: np.ndarray) -> list[_Stroke]:
+def _attached_lines(rng: np.random.Generator, mask: np.ndarray, obj: _Object) -> list[_Stroke]:
     """1-4 lines from one point of the outline outwards (away from the object's centre), 0.3-1.5
     times the object's size long; a third end in a blob (drawn as a short, wide stroke)."""
-    size, centre = _size_and_centre(mask)
-    outline = mask - cv2.erode(mask, np.ones((3, 3), np.uint8))
-    ys, xs = np.nonzero(outline)
+    size, centre = obj.size, obj.centre
+    ys, xs = np.nonzero(outline(mask))
     k = int(rng.integers(len(xs)))
     start = np.array([xs[k], ys[k]], np.float32)
     away = np.arctan2(*(start - centre)[::-1]) if np.any(start != centre) else rng.uniform(-np.pi, np.pi)
@@ -81,12 +83,12 @@ def _attached_lines(rng: np.random.Generator, mask: np.ndarray) -> list[_Stroke]
     return strokes
 
 
-def _pole(rng: np.random.Generator, mask: np.ndarray) -> list[_Stroke]:
+def _pole(rng: np.random.Generator, obj: _Object) -> list[_Stroke]:
     """One or two poles through points of the object, longer than it, a few percent of its size wide."""
-    size, _ = _size_and_centre(mask)
+    size = obj.size
     strokes = []
     for _ in range(int(rng.integers(1, 3))):
-        through = _object_point(rng, mask)
+        through = obj.point(rng)
         heading = rng.uniform(-np.pi, np.pi)
         length = size * rng.uniform(1.5, 3.0)
         start = through - length / 2 * np.array([np.cos(heading), np.sin(heading)], np.float32)
@@ -95,17 +97,17 @@ def _pole(rng: np.random.Generator, mask: np.ndarray) -> list[_Stroke]:
     return strokes
 
 
-def _grass(rng: np.random.Generator, image: np.ndarray, mask: np.ndarray) -> list[_Stroke]:
+def _grass(rng: np.random.Generator, image: np.ndarray, obj: _Object) -> list[_Stroke]:
     """3-15 blades rising (upwards, +-40 degrees) from below points of the object through it,
     1-4 px wide, curving; one defocus and one colour (give or take a fifth) for the tuft."""
-    size, _ = _size_and_centre(mask)
+    size = obj.size
     blur = rng.uniform(0.0, 1.5)
     base = _colour(rng, image)
     strokes = []
     for _ in range(int(rng.integers(3, 16))):
         length = size * rng.uniform(0.2, 0.8)
         heading = -np.pi / 2 + rng.uniform(-0.7, 0.7)
-        start = _object_point(rng, mask) + np.array([0, length * rng.uniform(0.3, 0.9)], np.float32)
+        start = obj.point(rng) + np.array([0, length * rng.uniform(0.3, 0.9)], np.float32)
         colour = np.clip(base * rng.uniform(0.8, 1.2), 0, 255).astype(np.float32)  # one tuft, one hue
         strokes.append(_Stroke(_polyline(rng, start, heading, length, 0.08), int(rng.integers(1, 5)), blur, colour))
     return strokes
@@ -122,8 +124,7 @@ def _polyline(rng: np.random.Generator, start: np.ndarray, heading: float, lengt
 
 def _paint(rng: np.random.Generator, image: np.ndarray, strokes: list[_Stroke]) -> tuple[np.ndarray, np.ndarray]:
     """The image with ``strokes`` drawn (each in its colour, or one from :func:`_colour`, with a
-    little noise) and the (H, W) bool cover: where they are at least
-    half opaque."""
+    little noise) and the (H, W) bool cover: where they are at least half opaque."""
     out = image.copy()
     cover = np.zeros(image.shape[:2], bool)
     for stroke in strokes:
@@ -156,15 +157,23 @@ def _colour(rng: np.random.Generator, image: np.ndarray) -> np.ndarray:
     return rng.uniform(0, 255, 3).astype(np.float32)
 
 
-def _size_and_centre(mask: np.ndarray) -> tuple[float, np.ndarray]:
-    """The object's longer box side in pixels and its centroid (x, y)."""
-    x, y, w, h = cv2.boundingRect(mask)
-    ys, xs = np.nonzero(mask)
-    return float(max(w, h)), np.array([xs.mean(), ys.mean()], np.float32)
+@dataclass(frozen=True)
+class _Object:
+    """The object's pixels (xs, ys), its longer box side in pixels and its centroid (x, y), found
+    once per sample: a frame is 854x480 and a tuft of grass asks for up to 15 points."""
 
+    xs: np.ndarray
+    ys: np.ndarray
+    size: float
+    centre: np.ndarray
 
-def _object_point(rng: np.random.Generator, mask: np.ndarray) -> np.ndarray:
-    """(2,) float32 (x, y) of a random pixel of the object."""
-    ys, xs = np.nonzero(mask)
-    k = int(rng.integers(len(xs)))
-    return np.array([xs[k], ys[k]], np.float32)
+    @classmethod
+    def of(cls, mask: np.ndarray) -> _Object:
+        ys, xs = np.nonzero(mask)
+        size = float(max(xs.max() - xs.min(), ys.max() - ys.min()) + 1)
+        return cls(xs, ys, size, np.array([xs.mean(), ys.mean()], np.float32))
+
+    def point(self, rng: np.random.Generator) -> np.ndarray:
+        """(2,) float32 (x, y) of a random pixel of the object."""
+        k = int(rng.integers(len(self.xs)))
+        return np.array([self.xs[k], self.ys[k]], np.float32)
