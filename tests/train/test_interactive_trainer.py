@@ -143,6 +143,23 @@ def test_training_with_focus_windows_saves_a_network_that_runs_the_focus_pass(tm
     assert meta["keep_init"] == {"share": 0.5, "init": str(first.out)}
 
 
+def test_simulated_click_rounds_leave_the_batch_norm_statistics_alone():
+    from vidseg.train.interactive_trainer import simulate_round
+
+    torch.manual_seed(0)
+    net = InteractiveNet(TINY).train()
+    images, cues = torch.rand(2, 3, 64, 64), torch.rand(2, 2, 64, 64)
+    masks = (torch.rand(2, 1, 64, 64) > 0.5).float()
+    lower = net.lower(images)
+    before = {k: v.clone() for k, v in net.upper_part.state_dict().items()}
+    clicks = [[], []]
+    prev = simulate_round(net, lower, masks, clicks, torch.zeros_like(masks), cues)
+    assert prev.shape == masks.shape and all(len(c) == 1 for c in clicks)
+    assert net.training  # the trainer's mode is given back
+    after = net.upper_part.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)  # running means and variances too
+
+
 def test_box_distillation_pulls_towards_the_teacher_s_box_mask():
     from vidseg.train.interactive_trainer import box_distillation
 

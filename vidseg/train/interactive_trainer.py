@@ -140,8 +140,17 @@ def box_distillation(model: InteractiveNet, teacher: InteractiveNet, images: tor
 def simulate_round(model: InteractiveNet, lower: LowerFeatures, masks: torch.Tensor,
                    clicks: list[list[Click]], prev: torch.Tensor, cues: torch.Tensor) -> torch.Tensor:
     """Predict with the clicks so far, then add each crop's protocol click (in place); returns
-    the prediction (B, 1, S, S) in [0, 1], the next round's previous mask."""
-    logits = model.upper(lower, click_maps(clicks, prev, cues))
+    the prediction (B, 1, S, S) in [0, 1], the next round's previous mask.
+
+    The pass runs in eval mode, as at inference: in train mode each round would also move the
+    batch norms' running statistics towards click-rich inputs, and with many rounds a step they
+    end up describing those, not a box alone (a mask from a box then collapses at inference)."""
+    was_training = model.training
+    model.eval()
+    try:
+        logits = model.upper(lower, click_maps(clicks, prev, cues))
+    finally:
+        model.train(was_training)
     probs = torch.sigmoid(F.interpolate(logits, size=masks.shape[-2:], mode="bilinear", align_corners=False))
     for k, (pred, gt) in enumerate(zip(probs[:, 0].cpu().numpy() > 0.5, masks[:, 0].cpu().numpy() > 0.5)):
         click = next_click(pred, gt)
