@@ -199,11 +199,27 @@ def test_fine_tuning_with_distillation_writes_weights(tmp_path):
     assert ClickSegmenter(tuned.out).start(clip.frames[0], box=(10, 10, 60, 50)).shape == clip.frames[0].shape[:2]
 
 
+def test_fine_tuning_with_frozen_norms_keeps_the_upper_statistics(tmp_path):
+    from dataclasses import replace
+
+    from vidseg.nn.registry import load_with_meta
+
+    _, first = train_and_resume(tmp_path, InteractiveTrainConfig, train_interactive, TINY, "net.pt")
+    tuned = replace(first, out=tmp_path / "frozen" / "net.pt", init=first.out, steps=2, frozen_norms=True,
+                    click_rounds=4)
+    train_interactive(tuned)
+    (before, _), (after, _) = load_with_meta("interactive", first.out), load_with_meta("interactive", tuned.out)
+    stats = [k for k in before.state_dict() if k.startswith("upper_part") and k.endswith("running_mean")]
+    assert stats and all(torch.equal(before.state_dict()[k], after.state_dict()[k]) for k in stats)
+    scales = [k.replace("running_mean", "weight") for k in stats]
+    assert any(not torch.equal(before.state_dict()[k], after.state_dict()[k]) for k in scales)
+
+
 @pytest.mark.parametrize("field, value, says", [("click_rounds", -1, "--click-rounds"), ("click_rounds", 21, "--click-rounds"),
                                                 ("crop", 100, "--crop"), ("crop", 48, "--crop"),
                                                 ("focus_share", 1.5, "--focus-share"), ("keep_init", 1.0, "--keep-init"),
                                                 ("keep_init", 0.5, "--init too"), ("distill", -1.0, "--distill"),
-                                                ("distill", 1.0, "--init too")])
+                                                ("distill", 1.0, "--init too"), ("frozen_norms", True, "--init too")])
 def test_bad_click_rounds_or_crop_is_one_line(tmp_path, field, value, says):
     from vidseg.errors import InputError
 

@@ -49,6 +49,10 @@ class InteractiveTrainConfig(PhotoTrainConfig):
     # Share of samples with thin occluders or thin attached parts drawn over them
     # (:mod:`vidseg.train.thin_parts`); 0: none.
     thin_share: float = 0.0
+    # Keep the upper layers' batch-norm statistics as the --init network has them: each pass of a
+    # step (box alone, simulated rounds, the trained pass) feeds them different inputs, and with
+    # many rounds their running averages drift to click-rich ones, which a box alone then meets.
+    frozen_norms: bool = False
     # The crop side to train at; None: the network's own (config.model's, or the --init checkpoint's).
     # The weights do not depend on it, so a network can be fine-tuned at a larger crop.
     crop: int | None = None
@@ -74,6 +78,8 @@ class InteractiveTrainConfig(PhotoTrainConfig):
             raise InputError(f"--distill is {self.distill!r}; give a weight from 0 to 10")
         if self.distill and self.init is None:
             raise InputError("--distill keeps the --init network's first masks; give --init too")
+        if self.frozen_norms and self.init is None:
+            raise InputError("--frozen-norms keeps the --init network's batch-norm statistics; give --init too")
 
 
 def train_interactive(config: InteractiveTrainConfig) -> Path:
@@ -89,6 +95,8 @@ def train_interactive(config: InteractiveTrainConfig) -> Path:
     teacher = _teacher(config)
 
     def step(batch: dict) -> StepResult:
+        if config.frozen_norms:
+            freeze_norms(model.upper_part)
         lower = model.lower(batch["image"])
         masks = batch["mask"]
         clicks = [[Click(x, y, positive > 0.5)] if has else [] for x, y, has, positive in batch["click"].tolist()]
@@ -108,6 +116,14 @@ def train_interactive(config: InteractiveTrainConfig) -> Path:
     if config.keep_init and path == config.out:  # not when stopped early (the state file)
         keep_start(config.out, config.init, "interactive", config.keep_init)
     return path
+
+
+def freeze_norms(module: torch.nn.Module) -> None:
+    """Put ``module``'s batch norms in eval mode: they normalise with, and no longer update, their
+    running statistics; their scales and shifts still learn."""
+    for m in module.modules():
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+            m.eval()
 
 
 def _teacher(config: InteractiveTrainConfig) -> InteractiveNet | None:
@@ -145,12 +161,13 @@ def simulate_round(model: InteractiveNet, lower: LowerFeatures, masks: torch.Ten
     The pass runs in eval mode, as at inference: in train mode each round would also move the
     batch norms' running statistics towards click-rich inputs, and with many rounds a step they
     end up describing those, not a box alone (a mask from a box then collapses at inference)."""
-    was_training = model.training
+    modes = [(m, m.training) for m in model.modules()]  # each module's own: frozen norms stay frozen
     model.eval()
     try:
         logits = model.upper(lower, click_maps(clicks, prev, cues))
     finally:
-        model.train(was_training)
+        for m, training in modes:
+            m.training = training
     probs = torch.sigmoid(F.interpolate(logits, size=masks.shape[-2:], mode="bilinear", align_corners=False))
     for k, (pred, gt) in enumerate(zip(probs[:, 0].cpu().numpy() > 0.5, masks[:, 0].cpu().numpy() > 0.5)):
         click = next_click(pred, gt)
