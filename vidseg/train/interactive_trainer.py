@@ -95,7 +95,7 @@ def train_interactive(config: InteractiveTrainConfig) -> Path:
     teacher = _teacher(config)
 
     def step(batch: dict) -> StepResult:
-        if config.frozen_norms:
+        if config.frozen_norms:  # every step: the training loop puts the whole model in train mode
             freeze_norms(model.upper_part)
         lower = model.lower(batch["image"])
         masks = batch["mask"]
@@ -122,7 +122,7 @@ def freeze_norms(module: torch.nn.Module) -> None:
     """Put ``module``'s batch norms in eval mode: they normalise with, and no longer update, their
     running statistics; their scales and shifts still learn."""
     for m in module.modules():
-        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+        if isinstance(m, torch.nn.BatchNorm2d):
             m.eval()
 
 
