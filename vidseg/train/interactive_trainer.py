@@ -95,7 +95,7 @@ def train_interactive(config: InteractiveTrainConfig) -> Path:
     teacher = _teacher(config)
 
     def step(batch: dict) -> StepResult:
-        if config.frozen_norms:  # every step: the training loop puts the whole model in train mode
+        if config.frozen_norms:  # here, after the loop has put the whole model in train mode (idempotent)
             freeze_norms(model.upper_part)
         lower = model.lower(batch["image"])
         masks = batch["mask"]
@@ -161,8 +161,9 @@ def simulate_round(model: InteractiveNet, lower: LowerFeatures, masks: torch.Ten
     The pass runs in eval mode, as at inference: in train mode each round would also move the
     batch norms' running statistics towards click-rich inputs, and with many rounds a step they
     end up describing those, not a box alone (a mask from a box then collapses at inference)."""
-    modes = [(m, m.training) for m in model.modules()]  # each module's own: frozen norms stay frozen
-    model.eval()
+    upper = model.upper_part  # the only part a round runs
+    modes = [(m, m.training) for m in upper.modules()]  # each module's own: frozen norms stay frozen
+    upper.eval()
     try:
         logits = model.upper(lower, click_maps(clicks, prev, cues))
     finally:
