@@ -345,9 +345,6 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
     interactive.add_argument("--frozen-norms", action="store_true",
                              help="with --init: keep the upper layers' batch-norm statistics as the --init network "
                                   "has them, for fine-tuning with many --click-rounds")
-    interactive.add_argument("--loss-at-crop", action="store_true",
-                             help="score the mask at the crop's resolution (the network's stride-2 output "
-                                  "upsampled as inference does) rather than on the stride-2 grid")
     interactive.add_argument("--keep-init", type=float, default=0.0,
                              help="with --init: save the weights this share of the way back to the --init network's "
                                   "(WiSE-FT), keeping more of what it did well (default: %(default)s)")
@@ -463,8 +460,7 @@ def _run_train_interactive(args: argparse.Namespace) -> int:
                                                    model=model, click_rounds=args.click_rounds, crop=args.crop,
                                                    focus_share=args.focus_share, keep_init=args.keep_init,
                                                    distill=args.distill, thin_share=args.thin_share,
-                                                   frozen_norms=args.frozen_norms,
-                                                   loss_at_crop=args.loss_at_crop)))
+                                                   frozen_norms=args.frozen_norms)))
     return 0
 
 

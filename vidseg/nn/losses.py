@@ -35,14 +35,8 @@ def dice_loss(logits: torch.Tensor, target: torch.Tensor, eps: float = 1.0) -> t
     return (1 - (2 * inter + eps) / (prob.sum(1) + target.sum(1) + eps)).mean()
 
 
-def segmentation_loss(logits: torch.Tensor, target: torch.Tensor, keep: float = 0.25,
-                      at_target: bool = False) -> torch.Tensor:
-    """Bootstrapped BCE + Dice. logits: (N, 1, h, w); target: (N, 1, H, W) in [0, 1]. By default the
-    target is area-resized to the logits; ``at_target``: the logits are upsampled bilinearly to the
-    target instead (as inference upsamples them), so an edge is placed within an output cell and
-    a part thinner than a cell keeps a hard target rather than a faint soft one."""
-    if at_target and logits.shape[-2:] != target.shape[-2:]:
-        logits = F.interpolate(logits, size=target.shape[-2:], mode="bilinear", align_corners=False)
+def segmentation_loss(logits: torch.Tensor, target: torch.Tensor, keep: float = 0.25) -> torch.Tensor:
+    """Bootstrapped BCE + Dice. logits: (N, 1, h, w); target: (N, 1, H, W) in [0, 1]."""
     target = fit_target(target, logits)
     return bootstrapped_bce(logits, target, keep) + dice_loss(logits, target)
 

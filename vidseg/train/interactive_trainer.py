@@ -53,9 +53,6 @@ class InteractiveTrainConfig(PhotoTrainConfig):
     # step (box alone, simulated rounds, the trained pass) feeds them different inputs, and with
     # many rounds their running averages drift to click-rich ones, which a box alone then meets.
     frozen_norms: bool = False
-    # Score the mask at the crop's resolution, the stride-2 logits upsampled as inference does,
-    # instead of against the mask area-pooled to the stride-2 grid (soft at every edge).
-    loss_at_crop: bool = False
     # The crop side to train at; None: the network's own (config.model's, or the --init checkpoint's).
     # The weights do not depend on it, so a network can be fine-tuned at a larger crop.
     crop: int | None = None
@@ -108,8 +105,7 @@ def train_interactive(config: InteractiveTrainConfig) -> Path:
         for _ in range(int(rng.integers(0, config.click_rounds + 1))):
             prev = simulate_round(model, lower, masks, clicks, prev, cues)
         logits = model.upper(lower, click_maps(clicks, prev, cues))
-        loss = (segmentation_loss(logits, masks, at_target=config.loss_at_crop)
-                + config.region_weight * region_loss(lower.region, masks))
+        loss = segmentation_loss(logits, masks) + config.region_weight * region_loss(lower.region, masks)
         if teacher is not None:
             loss = loss + config.distill * box_distillation(model, teacher, batch["image"], lower, cues,
                                                             batch["thin"])
