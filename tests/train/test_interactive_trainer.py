@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import pytest
 import torch
 
@@ -75,11 +77,42 @@ def test_thin_parts_reach_the_samples_only_when_asked(store):
     assert sum(int(d.sum() > 0) for d in drawn) >= 6
 
 
+def test_thin_part_keeps_lines_and_leaves_blobs():
+    import numpy as np
+
+    from vidseg.train.augment import thin_part
+
+    mask = np.zeros((60, 80), np.uint8)
+    mask[10:40, 10:40] = 1  # a blob
+    mask[24:26, 40:78] = 1  # a 2-px line out of it
+    thin = thin_part(mask).astype(bool)
+    assert thin[24:26, 45:75].all() and not thin[15:35, 15:35].any()
+
+
+def test_thin_focus_centres_focus_windows_on_a_thin_part():
+    import numpy as np
+
+    from vidseg.train.interactive_samples import focus_selection
+
+    mask = np.zeros((200, 300), np.uint8)
+    mask[20:120, 20:120] = 1  # a blob with a 2-px line far out of it
+    mask[69:71, 120:290] = 1
+    line = lambda w: w.x0 <= 280 and w.x0 + w.side >= 200 and w.y0 <= 70 <= w.y0 + w.side  # sees its far end
+    config = InteractiveSampleConfig(crop=64, focus_share=1.0)
+    draws = [focus_selection(np.random.default_rng(k), mask, config)[0] for k in range(20)]
+    on_thin = [focus_selection(np.random.default_rng(k), mask, replace(config, thin_focus=1.0))[0] for k in range(20)]
+    assert sum(map(line, on_thin)) >= 12 and sum(map(line, on_thin)) > sum(map(line, draws)) + 5
+
+
 def test_invalid_thin_share_is_refused():
     with pytest.raises(InputError, match="thin_share"):
         InteractiveSampleConfig(thin_share=1.5)
     with pytest.raises(InputError, match="--thin-share"):
         InteractiveTrainConfig(data="d", out="o.pt", sequences=("a",), thin_share=-0.1)
+    with pytest.raises(InputError, match="--thin-focus"):
+        InteractiveTrainConfig(data="d", out="o.pt", sequences=("a",), focus_share=0.3, thin_focus=1.5)
+    with pytest.raises(InputError, match="--focus-share too"):
+        InteractiveTrainConfig(data="d", out="o.pt", sequences=("a",), thin_focus=0.5)
 
 
 def test_click_maps_stack_clicks_and_previous_mask():
@@ -118,8 +151,6 @@ def test_lite_trunk_training_on_photos_and_video_writes_weights_and_resumes(tmp_
 
 
 def test_fine_tuning_at_a_larger_crop_with_more_click_rounds_saves_that_crop(tmp_path):
-    from dataclasses import replace
-
     from vidseg.nn.registry import load_with_meta
 
     _, first = train_and_resume(tmp_path, InteractiveTrainConfig, train_interactive, TINY, "net.pt")
@@ -130,8 +161,6 @@ def test_fine_tuning_at_a_larger_crop_with_more_click_rounds_saves_that_crop(tmp
 
 
 def test_training_with_focus_windows_saves_a_network_that_runs_the_focus_pass(tmp_path):
-    from dataclasses import replace
-
     from vidseg.nn.registry import load_with_meta
 
     _, first = train_and_resume(tmp_path, InteractiveTrainConfig, train_interactive, TINY, "net.pt")
@@ -191,8 +220,6 @@ def test_box_distillation_leaves_out_where_thin_parts_were_drawn():
 
 
 def test_fine_tuning_with_distillation_writes_weights(tmp_path):
-    from dataclasses import replace
-
     clip, first = train_and_resume(tmp_path, InteractiveTrainConfig, train_interactive, TINY, "net.pt")
     tuned = replace(first, out=tmp_path / "distilled" / "net.pt", init=first.out, steps=1, distill=1.0)
     train_interactive(tuned)
@@ -200,8 +227,6 @@ def test_fine_tuning_with_distillation_writes_weights(tmp_path):
 
 
 def test_fine_tuning_with_frozen_norms_keeps_the_upper_statistics(tmp_path):
-    from dataclasses import replace
-
     from vidseg.nn.registry import load_with_meta
 
     _, first = train_and_resume(tmp_path, InteractiveTrainConfig, train_interactive, TINY, "net.pt")

@@ -53,10 +53,11 @@ def test_each_bad_training_option_is_one_line_before_any_decoding(capsys, tmp_pa
     assert not (tmp_path / "run").exists()  # no cache, no state, no log
 
 
+@pytest.mark.parametrize("option", ["--thin-share", "--thin-focus"])
 @pytest.mark.parametrize("value", ["1.5", "-0.1", "nan"])
-def test_a_bad_thin_share_is_one_line_before_any_decoding(capsys, tmp_path, data, value):
-    code, err = train(capsys, data, tmp_path / "run" / "net.pt", "interactive", "--thin-share", value)
-    assert_user_error(code, err, "--thin-share")
+def test_a_bad_thin_share_is_one_line_before_any_decoding(capsys, tmp_path, data, option, value):
+    code, err = train(capsys, data, tmp_path / "run" / "net.pt", "interactive", option, value)
+    assert_user_error(code, err, option)
     assert not (tmp_path / "run").exists()
 
 

@@ -339,6 +339,10 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
                              help="share of samples with thin occluders (poles, grass) or thin attached parts "
                                   "(lines, strings) drawn over them, so the network keeps or cuts thin "
                                   "structures (default: %(default)s)")
+    interactive.add_argument("--thin-focus", type=float, default=0.0,
+                             help="with --focus-share: share of focus windows centred on a thin part of the "
+                                  "object (a line, a rail, a rope in its mask) rather than anywhere on its "
+                                  "outline (default: %(default)s)")
     interactive.add_argument("--distill", type=float, default=0.0,
                              help="with --init: weight of matching the --init network's mask from the box alone, "
                                   "so fine-tuning for corrections keeps its first masks (default: %(default)s)")
@@ -460,7 +464,7 @@ def _run_train_interactive(args: argparse.Namespace) -> int:
                                                    model=model, click_rounds=args.click_rounds, crop=args.crop,
                                                    focus_share=args.focus_share, keep_init=args.keep_init,
                                                    distill=args.distill, thin_share=args.thin_share,
-                                                   frozen_norms=args.frozen_norms)))
+                                                   thin_focus=args.thin_focus, frozen_norms=args.frozen_norms)))
     return 0
 
 

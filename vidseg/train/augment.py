@@ -204,8 +204,7 @@ def flow_like_prior(rng: np.random.Generator, mask: np.ndarray, strength: float 
 
 def _drop_thin_parts(rng: np.random.Generator, mask: np.ndarray, radius: int) -> None:
     """Erase, in place, about half of the parts of ``mask`` thinner than ``2 * radius`` px (legs, poles)."""
-    thin = mask & ~cv2.morphologyEx(mask, cv2.MORPH_OPEN, _disk(radius))
-    count, parts = cv2.connectedComponents(thin)
+    count, parts = cv2.connectedComponents(thin_part(mask, radius))
     if count > 1:
         dropped = np.concatenate([[False], rng.random(count - 1) < 0.5])
         mask[dropped[parts]] = 0
@@ -214,6 +213,13 @@ def _drop_thin_parts(rng: np.random.Generator, mask: np.ndarray, radius: int) ->
 def outline(mask: np.ndarray) -> np.ndarray:
     """(H, W) uint8 {0, 1}: the pixels of ``mask`` (H, W uint8 {0, 1}) that touch its outside (8-neighbours)."""
     return mask - cv2.erode(mask, np.ones((3, 3), np.uint8))
+
+
+def thin_part(mask: np.ndarray, radius: int = 2) -> np.ndarray:
+    """(H, W) uint8 {0, 1}: the pixels of ``mask`` (H, W uint8 {0, 1}) in parts thinner than
+    about ``2 * radius`` pixels (legs, poles; at 2, lines, strings, rails): what an opening by a
+    disk of that radius removes."""
+    return mask - cv2.morphologyEx(mask, cv2.MORPH_OPEN, _disk(radius))
 
 
 def grow(mask: np.ndarray, pixels: int) -> np.ndarray:

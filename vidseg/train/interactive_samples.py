@@ -45,7 +45,9 @@ class InteractiveSampleConfig:
     share of focus windows (taken before the click / box draw). loosen: largest outward push of each
     box side, as a share of the object's size (0.5 = box up to twice the object); tighten: largest
     inward push. synthetic_ratio: share of composite images. thin_share: share of images that get
-    thin occluders or thin attached parts drawn over them (:mod:`vidseg.train.thin_parts`)."""
+    thin occluders or thin attached parts drawn over them (:mod:`vidseg.train.thin_parts`).
+    thin_focus: share of focus windows centred on a thin part of the object (a line, a rail:
+    :func:`~vidseg.train.augment.thin_part`) where it has one, instead of anywhere on its outline."""
 
     crop: int = 224
     click_share: float = 0.3
@@ -55,11 +57,13 @@ class InteractiveSampleConfig:
     tighten: float = 0.05
     synthetic_ratio: float = 0.3
     thin_share: float = 0.0
+    thin_focus: float = 0.0
     min_pixels: int = 64
     seed: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("click_share", "box_click_share", "focus_share", "synthetic_ratio", "thin_share", "tighten"):
+        for name in ("click_share", "box_click_share", "focus_share", "synthetic_ratio", "thin_share", "thin_focus",
+                     "tighten"):
             if not 0 <= getattr(self, name) <= 1:
                 raise InputError(f"{name} is {getattr(self, name)!r}; use a number from 0 to 1")
         if self.crop % 16 or self.crop < 64:
@@ -154,10 +158,15 @@ def focus_selection(rng: np.random.Generator, mask: np.ndarray, config: Interact
                     ) -> tuple[CropWindow, tuple[float, float, float, float], None]:
     """A focus window on the object's outline: centred near a random outline pixel, its side a
     quarter to nine tenths of the object's longer side (at least half the crop's); the box is the
-    selection's, as for a box."""
+    selection's, as for a box. A share ``config.thin_focus`` is centred on a thin part instead,
+    where the object has one: a random outline pixel rarely lies on one, and a thin part's few
+    pixels weigh little in a window, so without this the network seldom learns to follow them."""
     x, y, w, h = cv2.boundingRect(mask)
-    outline = augment.outline(mask)
-    ys, xs = np.nonzero(outline if outline.any() else mask)
+    centres = augment.outline(mask)
+    if config.thin_focus > 0 and rng.random() < config.thin_focus:  # no draw at 0: old runs resume the same
+        thin = augment.thin_part(mask)
+        centres = thin if thin.any() else centres
+    ys, xs = np.nonzero(centres if centres.any() else mask)
     k = int(rng.integers(len(xs)))
     # Magnified no more than ClickSegmenter's focus pass magnifies.
     side = max(max(w, h) * rng.uniform(0.25, 0.9), config.crop / FocusConfig().max_zoom)

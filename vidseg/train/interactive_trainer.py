@@ -49,6 +49,9 @@ class InteractiveTrainConfig(PhotoTrainConfig):
     # Share of samples with thin occluders or thin attached parts drawn over them
     # (:mod:`vidseg.train.thin_parts`); 0: none.
     thin_share: float = 0.0
+    # Share of focus windows centred on a thin part of the object's mask (lines, rails, ropes of
+    # the annotated data) rather than anywhere on its outline; 0: none.
+    thin_focus: float = 0.0
     # Keep the upper layers' batch-norm statistics as the --init network has them: each pass of a
     # step (box alone, simulated rounds, the trained pass) feeds them different inputs, and with
     # many rounds their running averages drift to click-rich ones, which a box alone then meets.
@@ -74,6 +77,10 @@ class InteractiveTrainConfig(PhotoTrainConfig):
             raise InputError(f"--crop is {self.crop}; give a multiple of 16 of at least 64")
         if not 0 <= self.thin_share <= 1:
             raise InputError(f"--thin-share is {self.thin_share!r}; give a share from 0 to 1")
+        if not 0 <= self.thin_focus <= 1:
+            raise InputError(f"--thin-focus is {self.thin_focus!r}; give a share from 0 to 1")
+        if self.thin_focus and not self.focus_share:
+            raise InputError("--thin-focus centres some focus windows on thin parts; give --focus-share too")
         if not 0 <= self.distill <= 10:
             raise InputError(f"--distill is {self.distill!r}; give a weight from 0 to 10")
         if self.distill and self.init is None:
@@ -193,6 +200,7 @@ def _batches(config: InteractiveTrainConfig, crop: int, start: int) -> Iterator[
     store = FrameStore(config.data, config.sequences, scale=config.scale, cache_dir=config.out.parent / ".cache")
     samples = InteractiveSampleConfig(crop=crop, synthetic_ratio=config.synthetic_ratio,
                                       focus_share=config.focus_share, thin_share=config.thin_share,
+                                      thin_focus=config.thin_focus,
                                       seed=config.seed)
     length = config.steps * config.batch_size
     dataset = InteractiveTrainingSet(store, samples, length=length)
