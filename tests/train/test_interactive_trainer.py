@@ -97,6 +97,7 @@ def test_thin_focus_centres_focus_windows_on_a_thin_part():
     mask = np.zeros((200, 300), np.uint8)
     mask[20:120, 20:120] = 1  # a blob with a 2-px line far out of it
     mask[69:71, 120:290] = 1
+    mask[20:22, 60:62] = 0  # a notch: an opening's jag, not a thin part to centre on
     line = lambda w: w.x0 <= 280 and w.x0 + w.side >= 200 and w.y0 <= 70 <= w.y0 + w.side  # sees its far end
     config = InteractiveSampleConfig(crop=64, focus_share=1.0)
     draws = [focus_selection(np.random.default_rng(k), mask, config)[0] for k in range(20)]
