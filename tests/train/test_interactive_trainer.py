@@ -1,5 +1,6 @@
 from dataclasses import replace
 
+import numpy as np
 import pytest
 import torch
 
@@ -78,8 +79,6 @@ def test_thin_parts_reach_the_samples_only_when_asked(store):
 
 
 def test_thin_part_keeps_lines_and_leaves_blobs():
-    import numpy as np
-
     from vidseg.train.augment import thin_part
 
     mask = np.zeros((60, 80), np.uint8)
@@ -90,8 +89,6 @@ def test_thin_part_keeps_lines_and_leaves_blobs():
 
 
 def test_thin_focus_centres_focus_windows_on_a_thin_part():
-    import numpy as np
-
     from vidseg.train.interactive_samples import focus_selection
 
     mask = np.zeros((200, 300), np.uint8)
