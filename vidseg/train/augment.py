@@ -215,11 +215,18 @@ def outline(mask: np.ndarray) -> np.ndarray:
     return mask - cv2.erode(mask, np.ones((3, 3), np.uint8))
 
 
-def thin_part(mask: np.ndarray, radius: int = 2) -> np.ndarray:
+def thin_part(mask: np.ndarray, radius: int = 2, min_pixels: int = 0) -> np.ndarray:
     """(H, W) uint8 {0, 1}: the pixels of ``mask`` (H, W uint8 {0, 1}) in parts thinner than
     about ``2 * radius`` pixels (legs, poles; at 2, lines, strings, rails): what an opening by a
-    disk of that radius removes."""
-    return mask - cv2.morphologyEx(mask, cv2.MORPH_OPEN, _disk(radius))
+    disk of that radius removes; only its connected parts of at least ``min_pixels`` pixels (the
+    opening also shaves a few off any jagged outline)."""
+    thin = mask - cv2.morphologyEx(mask, cv2.MORPH_OPEN, _disk(radius))
+    if min_pixels <= 0:
+        return thin
+    _, parts, stats, _ = cv2.connectedComponentsWithStats(thin, connectivity=8)
+    keep = stats[:, cv2.CC_STAT_AREA] >= min_pixels
+    keep[0] = False  # the background
+    return keep[parts].astype(np.uint8)
 
 
 def grow(mask: np.ndarray, pixels: int) -> np.ndarray:

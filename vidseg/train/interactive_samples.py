@@ -165,7 +165,7 @@ def focus_selection(rng: np.random.Generator, mask: np.ndarray, config: Interact
     x, y, w, h = cv2.boundingRect(mask)
     centres = augment.outline(mask)
     if config.thin_focus > 0 and rng.random() < config.thin_focus:  # no draw at 0: old runs resume the same
-        thin = _sizeable_parts(augment.thin_part(mask), THIN_PIXELS)
+        thin = augment.thin_part(mask, min_pixels=THIN_PIXELS)
         centres = thin if thin.any() else centres
     ys, xs = np.nonzero(centres if centres.any() else mask)
     k = int(rng.integers(len(xs)))
@@ -175,14 +175,6 @@ def focus_selection(rng: np.random.Generator, mask: np.ndarray, config: Interact
     push = rng.uniform(-config.tighten, config.loosen, size=4) * np.array([w, h, w, h])
     box = (x - push[0], y - push[1], x + w + push[2], y + h + push[3])
     return CropWindow.centred(cx, cy, side), box, None
-
-
-def _sizeable_parts(mask: np.ndarray, pixels: int) -> np.ndarray:
-    """(H, W) uint8 {0, 1}: the connected parts of ``mask`` of at least ``pixels`` pixels."""
-    count, parts, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    keep = stats[:, cv2.CC_STAT_AREA] >= pixels
-    keep[0] = False  # the background
-    return keep[parts].astype(np.uint8)
 
 
 def coarse_mask(rng: np.random.Generator, mask: np.ndarray) -> np.ndarray:
