@@ -109,6 +109,10 @@ def test_invalid_thin_share_is_refused():
         InteractiveTrainConfig(data="d", out="o.pt", sequences=("a",), thin_share=-0.1)
     with pytest.raises(InputError, match="--thin-focus"):
         InteractiveTrainConfig(data="d", out="o.pt", sequences=("a",), focus_share=0.3, thin_focus=1.5)
+    with pytest.raises(InputError, match="thin_attached"):
+        InteractiveSampleConfig(thin_attached=-0.5)
+    with pytest.raises(InputError, match="--thin-attached"):
+        InteractiveTrainConfig(data="d", out="o.pt", sequences=("a",), thin_share=0.3, thin_attached=2.0)
     with pytest.raises(InputError, match="--focus-share too"):
         InteractiveTrainConfig(data="d", out="o.pt", sequences=("a",), thin_focus=0.5)
 

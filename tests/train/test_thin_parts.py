@@ -56,3 +56,14 @@ def test_an_empty_mask_is_left_as_it_is():
     empty = np.zeros_like(mask)
     painted, labels, cover = add_thin_parts(np.random.default_rng(0), image, empty)
     assert painted is image and labels is empty and cover is None
+
+
+def test_the_attached_share_chooses_between_occluders_and_attached_parts():
+    image, mask = _scene()
+    for share, kept in ((0.0, "cut"), (1.0, "grown")):
+        kinds = set()
+        for seed in range(20):
+            _, labels, cover = add_thin_parts(np.random.default_rng(seed), image, mask, attached_share=share)
+            if cover is not None:
+                kinds.add("grown" if (labels > mask).any() else "cut" if (labels < mask).any() else "none")
+        assert kinds == {kept}

@@ -33,7 +33,7 @@ from vidseg.ops.crops import CropWindow, cut
 from vidseg.train import augment
 from vidseg.train.clips import FrameStore, SeededSamples, pick_object
 from vidseg.train.composite import composite_clip
-from vidseg.train.thin_parts import add_thin_parts
+from vidseg.train.thin_parts import ATTACHED_SHARE, add_thin_parts
 
 _ATTEMPTS = 20
 THIN_PIXELS = 30  # a thin part smaller than this is a jag of the outline, not a line or a rail
@@ -46,7 +46,8 @@ class InteractiveSampleConfig:
     share of focus windows (taken before the click / box draw). loosen: largest outward push of each
     box side, as a share of the object's size (0.5 = box up to twice the object); tighten: largest
     inward push. synthetic_ratio: share of composite images. thin_share: share of images that get
-    thin occluders or thin attached parts drawn over them (:mod:`vidseg.train.thin_parts`).
+    thin occluders or thin attached parts drawn over them (:mod:`vidseg.train.thin_parts`);
+    thin_attached: the share of those whose strokes are attached parts (the rest occluders).
     thin_focus: share of focus windows centred on a thin part of the object (a line, a rail:
     :func:`~vidseg.train.augment.thin_part`) where it has one, instead of anywhere on its outline."""
 
@@ -58,13 +59,14 @@ class InteractiveSampleConfig:
     tighten: float = 0.05
     synthetic_ratio: float = 0.3
     thin_share: float = 0.0
+    thin_attached: float = ATTACHED_SHARE
     thin_focus: float = 0.0
     min_pixels: int = 64
     seed: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("click_share", "box_click_share", "focus_share", "synthetic_ratio", "thin_share", "thin_focus",
-                     "tighten"):
+        for name in ("click_share", "box_click_share", "focus_share", "synthetic_ratio", "thin_share",
+                     "thin_attached", "thin_focus", "tighten"):
             if not 0 <= getattr(self, name) <= 1:
                 raise InputError(f"{name} is {getattr(self, name)!r}; use a number from 0 to 1")
         if self.crop % 16 or self.crop < 64:
@@ -90,7 +92,7 @@ class InteractiveTrainingSet(SeededSamples):
         image, mask = self._image(rng)
         thin = None
         if c.thin_share > 0 and rng.random() < c.thin_share:  # no draw at 0: old runs resume the same
-            image, mask, thin = add_thin_parts(rng, image, mask)
+            image, mask, thin = add_thin_parts(rng, image, mask, c.thin_attached)
         image = augment.apply_colour(image[None], augment.colour_params(rng, 1, 0.2, 0.2, 0.3, 0.03, 0))[0]
         focus = c.focus_share > 0 and rng.random() < c.focus_share  # no draw at 0: old runs resume the same
         window, box, click = focus_selection(rng, mask, c) if focus else selection(rng, mask, c)

@@ -26,6 +26,7 @@ from vidseg.nn.losses import batch_iou, region_loss, segmentation_loss
 from vidseg.train.interpolate import keep_start
 from vidseg.train.loop import StepResult, run_training
 from vidseg.train.pretraining import PhotoTrainConfig, imagenet_start, starting_model, with_photos
+from vidseg.train.thin_parts import ATTACHED_SHARE
 from vidseg.train.vos_trainer import index_loader
 
 
@@ -49,6 +50,9 @@ class InteractiveTrainConfig(PhotoTrainConfig):
     # Share of samples with thin occluders or thin attached parts drawn over them
     # (:mod:`vidseg.train.thin_parts`); 0: none.
     thin_share: float = 0.0
+    # Of those, the share whose strokes are attached parts (lines the mask keeps); the rest are
+    # occluders (poles, grass the mask leaves out).
+    thin_attached: float = ATTACHED_SHARE
     # Share of focus windows centred on a thin part of the object's mask (lines, rails, ropes of
     # the annotated data) rather than anywhere on its outline; 0: none.
     thin_focus: float = 0.0
@@ -77,6 +81,8 @@ class InteractiveTrainConfig(PhotoTrainConfig):
             raise InputError(f"--crop is {self.crop}; give a multiple of 16 of at least 64")
         if not 0 <= self.thin_share <= 1:
             raise InputError(f"--thin-share is {self.thin_share!r}; give a share from 0 to 1")
+        if not 0 <= self.thin_attached <= 1:
+            raise InputError(f"--thin-attached is {self.thin_attached!r}; give a share from 0 to 1")
         if not 0 <= self.thin_focus <= 1:
             raise InputError(f"--thin-focus is {self.thin_focus!r}; give a share from 0 to 1")
         if self.thin_focus and not self.focus_share:
@@ -200,7 +206,7 @@ def _batches(config: InteractiveTrainConfig, crop: int, start: int) -> Iterator[
     store = FrameStore(config.data, config.sequences, scale=config.scale, cache_dir=config.out.parent / ".cache")
     samples = InteractiveSampleConfig(crop=crop, synthetic_ratio=config.synthetic_ratio,
                                       focus_share=config.focus_share, thin_share=config.thin_share,
-                                      thin_focus=config.thin_focus,
+                                      thin_attached=config.thin_attached, thin_focus=config.thin_focus,
                                       seed=config.seed)
     length = config.steps * config.batch_size
     dataset = InteractiveTrainingSet(store, samples, length=length)

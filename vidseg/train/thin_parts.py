@@ -25,7 +25,7 @@ import numpy as np
 from vidseg.train.augment import outline
 
 _MIN_KEPT = 0.6  # occluders may hide at most 40% of the object; the sample is left as it was otherwise
-ATTACHED_SHARE = 0.5  # the share of samples with thin parts whose strokes belong to the object
+ATTACHED_SHARE = 0.5  # the default share of samples with thin parts whose strokes belong to the object
 
 
 @dataclass
@@ -39,15 +39,16 @@ class _Stroke:
     colour: np.ndarray | None = None
 
 
-def add_thin_parts(rng: np.random.Generator, image: np.ndarray, mask: np.ndarray
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def add_thin_parts(rng: np.random.Generator, image: np.ndarray, mask: np.ndarray,
+                   attached_share: float = ATTACHED_SHARE) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """New (H, W, 3) uint8 image and (H, W) uint8 {0, 1} mask with thin strokes drawn over them
-    (``image`` and ``mask`` are not changed), and the (H, W) bool cover of the strokes. Returns
-    them unchanged, and None, when the mask is empty or the occluders would hide too much of it."""
+    (``image`` and ``mask`` are not changed), and the (H, W) bool cover of the strokes: attached
+    parts with probability ``attached_share``, else occluders. Returns them unchanged, and None,
+    when the mask is empty or the occluders would hide too much of it."""
     if not mask.any():
         return image, mask, None
     obj = _Object.of(mask)
-    attached = rng.random() < ATTACHED_SHARE
+    attached = rng.random() < attached_share
     if attached:
         strokes = _attached_lines(rng, mask, obj)
     else:
