@@ -78,15 +78,6 @@ def test_thin_parts_reach_the_samples_only_when_asked(store):
     assert sum(int(d.sum() > 0) for d in drawn) >= 6
 
 
-def test_cue_dropout_flattens_the_colour_cue_of_that_share_of_samples(store):
-    plain = InteractiveTrainingSet(store, InteractiveSampleConfig(crop=64, min_pixels=16), length=6)
-    assert any((plain[i]["cues"][1] != 0.5).any() for i in range(6))
-    dropped = InteractiveTrainingSet(store, InteractiveSampleConfig(crop=64, min_pixels=16, cue_dropout=1.0), length=6)
-    for i in range(6):
-        cues = dropped[i]["cues"]
-        assert (cues[1] == 0.5).all() and cues[0].max() == 1  # the box stays
-
-
 def test_thin_part_keeps_lines_and_leaves_blobs():
     from vidseg.train.augment import thin_part
 
@@ -118,10 +109,6 @@ def test_invalid_thin_share_is_refused():
         InteractiveTrainConfig(data="d", out="o.pt", sequences=("a",), thin_share=-0.1)
     with pytest.raises(InputError, match="--thin-focus"):
         InteractiveTrainConfig(data="d", out="o.pt", sequences=("a",), focus_share=0.3, thin_focus=1.5)
-    with pytest.raises(InputError, match="cue_dropout"):
-        InteractiveSampleConfig(cue_dropout=1.2)
-    with pytest.raises(InputError, match="--cue-dropout"):
-        InteractiveTrainConfig(data="d", out="o.pt", sequences=("a",), cue_dropout=-1.0)
     with pytest.raises(InputError, match="thin_attached"):
         InteractiveSampleConfig(thin_attached=-0.5)
     with pytest.raises(InputError, match="--thin-attached"):

@@ -343,10 +343,6 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
                              help="with --thin-share: the share of those samples whose thin parts are attached "
                                   "to the object (lines it keeps) rather than occluders it leaves out "
                                   "(default: %(default)s)")
-    interactive.add_argument("--cue-dropout", type=float, default=0.0,
-                             help="share of samples whose colour-likelihood cue is flat, so the network "
-                                  "also learns to read the image where the box's colours mislead "
-                                  "(default: %(default)s)")
     interactive.add_argument("--thin-focus", type=float, default=0.0,
                              help="with --focus-share: share of focus windows centred on a thin part of the "
                                   "object (a line, a rail, a rope in its mask) rather than anywhere on its "
@@ -472,7 +468,7 @@ def _run_train_interactive(args: argparse.Namespace) -> int:
                                                    model=model, click_rounds=args.click_rounds, crop=args.crop,
                                                    focus_share=args.focus_share, keep_init=args.keep_init,
                                                    distill=args.distill, thin_share=args.thin_share,
-                                                   thin_attached=args.thin_attached, cue_dropout=args.cue_dropout,
+                                                   thin_attached=args.thin_attached,
                                                    thin_focus=args.thin_focus, frozen_norms=args.frozen_norms)))
     return 0
 

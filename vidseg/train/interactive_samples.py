@@ -49,8 +49,7 @@ class InteractiveSampleConfig:
     thin occluders or thin attached parts drawn over them (:mod:`vidseg.train.thin_parts`);
     thin_attached: the share of those whose strokes are attached parts (the rest occluders).
     thin_focus: share of focus windows centred on a thin part of the object (a line, a rail:
-    :func:`~vidseg.train.augment.thin_part`) where it has one, instead of anywhere on its outline.
-    cue_dropout: share of samples whose colour likelihood is "don't know" (0.5) everywhere."""
+    :func:`~vidseg.train.augment.thin_part`) where it has one, instead of anywhere on its outline."""
 
     crop: int = 224
     click_share: float = 0.3
@@ -62,13 +61,12 @@ class InteractiveSampleConfig:
     thin_share: float = 0.0
     thin_attached: float = ATTACHED_SHARE
     thin_focus: float = 0.0
-    cue_dropout: float = 0.0
     min_pixels: int = 64
     seed: int = 0
 
     def __post_init__(self) -> None:
         for name in ("click_share", "box_click_share", "focus_share", "synthetic_ratio", "thin_share",
-                     "thin_attached", "thin_focus", "cue_dropout", "tighten"):
+                     "thin_attached", "thin_focus", "tighten"):
             if not 0 <= getattr(self, name) <= 1:
                 raise InputError(f"{name} is {getattr(self, name)!r}; use a number from 0 to 1")
         if self.crop % 16 or self.crop < 64:
@@ -108,13 +106,8 @@ class InteractiveTrainingSet(SeededSamples):
             crop, crop_mask, prev, drawn = (np.ascontiguousarray(a[:, ::-1]) for a in (crop, crop_mask, prev, drawn))
             point = None if point is None else np.array([c.crop - 1 - point[0], point[1]])
             x0, x1 = c.crop - x1, c.crop - x0
-        cues = selection_maps(crop, (x0, y0, x1, y1))
-        if c.cue_dropout > 0 and rng.random() < c.cue_dropout:  # no draw at 0: old runs resume the same
-            # The colour cue is wrong where the object has the margin's colours (a sand-coloured
-            # board over sand): without it now and then the network must also read the image.
-            cues[1] = 0.5
         return {
-            "cues": torch.from_numpy(cues),
+            "cues": torch.from_numpy(selection_maps(crop, (x0, y0, x1, y1))),
             "image": torch.from_numpy(np.multiply(crop.transpose(2, 0, 1), np.float32(1 / 255), dtype=np.float32)),
             "mask": torch.from_numpy(np.ascontiguousarray(crop_mask[None], dtype=np.float32)),
             "prev": torch.from_numpy(prev[None].astype(np.float32)),

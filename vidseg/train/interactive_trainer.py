@@ -56,8 +56,6 @@ class InteractiveTrainConfig(PhotoTrainConfig):
     # Share of focus windows centred on a thin part of the object's mask (lines, rails, ropes of
     # the annotated data) rather than anywhere on its outline; 0: none.
     thin_focus: float = 0.0
-    # Share of samples whose colour-likelihood cue is flat ("don't know"); 0: none.
-    cue_dropout: float = 0.0
     # Keep the upper layers' batch-norm statistics as the --init network has them: each pass of a
     # step (box alone, simulated rounds, the trained pass) feeds them different inputs, and with
     # many rounds their running averages drift to click-rich ones, which a box alone then meets.
@@ -85,8 +83,6 @@ class InteractiveTrainConfig(PhotoTrainConfig):
             raise InputError(f"--thin-share is {self.thin_share!r}; give a share from 0 to 1")
         if not 0 <= self.thin_attached <= 1:
             raise InputError(f"--thin-attached is {self.thin_attached!r}; give a share from 0 to 1")
-        if not 0 <= self.cue_dropout <= 1:
-            raise InputError(f"--cue-dropout is {self.cue_dropout!r}; give a share from 0 to 1")
         if not 0 <= self.thin_focus <= 1:
             raise InputError(f"--thin-focus is {self.thin_focus!r}; give a share from 0 to 1")
         if self.thin_focus and not self.focus_share:
@@ -211,7 +207,6 @@ def _batches(config: InteractiveTrainConfig, crop: int, start: int) -> Iterator[
     samples = InteractiveSampleConfig(crop=crop, synthetic_ratio=config.synthetic_ratio,
                                       focus_share=config.focus_share, thin_share=config.thin_share,
                                       thin_attached=config.thin_attached, thin_focus=config.thin_focus,
-                                      cue_dropout=config.cue_dropout,
                                       seed=config.seed)
     length = config.steps * config.batch_size
     dataset = InteractiveTrainingSet(store, samples, length=length)
