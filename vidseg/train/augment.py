@@ -220,13 +220,24 @@ def thin_part(mask: np.ndarray, radius: int = 2, min_pixels: int = 0) -> np.ndar
     about ``2 * radius`` pixels (legs, poles; at 2, lines, strings, rails): what an opening by a
     disk of that radius removes; only its connected parts of at least ``min_pixels`` pixels (the
     opening also shaves a few off any jagged outline)."""
-    thin = mask - cv2.morphologyEx(mask, cv2.MORPH_OPEN, _disk(radius))
-    if min_pixels <= 0:
-        return thin
-    _, parts, stats, _ = cv2.connectedComponentsWithStats(thin, connectivity=8)
-    keep = stats[:, cv2.CC_STAT_AREA] >= min_pixels
-    keep[0] = False  # the background
-    return keep[parts].astype(np.uint8)
+    out = np.zeros_like(mask)
+    x, y, w, h = cv2.boundingRect(mask)
+    if w == 0:
+        return out
+    # Only the object's box and the opening's reach are worked on: a frame is 854x480, an object
+    # often a small part of it. Beyond the reach the mask is empty, so the answer is the same.
+    reach = 2 * radius + 1
+    rows = slice(max(y - reach, 0), y + h + reach)
+    cols = slice(max(x - reach, 0), x + w + reach)
+    part = mask[rows, cols]
+    thin = part - cv2.morphologyEx(part, cv2.MORPH_OPEN, _disk(radius))
+    if min_pixels > 0:
+        _, parts, stats, _ = cv2.connectedComponentsWithStats(thin, connectivity=8)
+        keep = stats[:, cv2.CC_STAT_AREA] >= min_pixels
+        keep[0] = False  # the background
+        thin = keep[parts].astype(np.uint8)
+    out[rows, cols] = thin
+    return out
 
 
 def grow(mask: np.ndarray, pixels: int) -> np.ndarray:
