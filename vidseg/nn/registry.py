@@ -70,7 +70,7 @@ _TABLE = (
     ModelEntry("interactive", InteractiveNet, InteractiveNetConfig, card="interactive.card.md",
                trained_by="vidseg train interactive",
                weights={"default": ShippedWeights(
-                            "interactive.pt", "110662214ee8b70a86c5cc621f02b07e37e85f99e6ae4b081dbc68b3d41e384e"),
+                            "interactive.pt", "ad9a271c67299e29e677f739a8fe2dcbdd1d1a57b35178df77e2062ed724798d"),
                         # The default's recipe on our training split and training photos: the validation tables' network.
                         "train-split": ShippedWeights(
                             "interactive-train-split.pt",
