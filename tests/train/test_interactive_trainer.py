@@ -1,4 +1,5 @@
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -228,6 +229,23 @@ def test_fine_tuning_with_distillation_writes_weights(tmp_path):
     assert ClickSegmenter(tuned.out).start(clip.frames[0], box=(10, 10, 60, 50)).shape == clip.frames[0].shape[:2]
 
 
+def test_distillation_from_another_network_than_the_start(tmp_path):
+    from vidseg.nn.registry import load_with_meta
+    from vidseg.train.interactive_trainer import _teacher
+
+    _, first = train_and_resume(tmp_path, InteractiveTrainConfig, train_interactive, TINY, "net.pt")
+    other = replace(first, out=tmp_path / "other" / "net.pt", init=first.out, steps=1, seed=5)
+    train_interactive(other)
+    tuned = replace(first, out=tmp_path / "distilled" / "net.pt", init=first.out, steps=1, distill=1.0,
+                    distill_from=other.out)
+    teacher = _teacher(tuned).state_dict()
+    want, start = load_with_meta("interactive", other.out)[0].state_dict(), load_with_meta("interactive", first.out)[0].state_dict()
+    assert all(torch.equal(teacher[k], want[k]) for k in want)  # the --distill-from network
+    assert any(not torch.equal(teacher[k], start[k]) for k in start)  # not the --init one
+    train_interactive(tuned)
+    assert tuned.out.exists()
+
+
 def test_fine_tuning_with_frozen_norms_keeps_the_upper_statistics(tmp_path):
     from vidseg.nn.registry import load_with_meta
 
@@ -246,7 +264,9 @@ def test_fine_tuning_with_frozen_norms_keeps_the_upper_statistics(tmp_path):
                                                 ("crop", 100, "--crop"), ("crop", 48, "--crop"),
                                                 ("focus_share", 1.5, "--focus-share"), ("keep_init", 1.0, "--keep-init"),
                                                 ("keep_init", 0.5, "--init too"), ("distill", -1.0, "--distill"),
-                                                ("distill", 1.0, "--init too"), ("frozen_norms", True, "--init too")])
+                                                ("distill", 1.0, "--init or --distill-from too"),
+                                                ("distill_from", Path("teacher.pt"), "give --distill too"),
+                                                ("frozen_norms", True, "--init too")])
 def test_bad_click_rounds_or_crop_is_one_line(tmp_path, field, value, says):
     from vidseg.errors import InputError
 

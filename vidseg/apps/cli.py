@@ -350,6 +350,9 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
     interactive.add_argument("--distill", type=float, default=0.0,
                              help="with --init: weight of matching the --init network's mask from the box alone, "
                                   "so fine-tuning for corrections keeps its first masks (default: %(default)s)")
+    interactive.add_argument("--distill-from", type=Path,
+                             help="with --distill: the checkpoint whose masks from the box alone are kept, "
+                                  "instead of the --init network's")
     interactive.add_argument("--frozen-norms", action="store_true",
                              help="with --init: keep the upper layers' batch-norm statistics as the --init network "
                                   "has them, for fine-tuning with many --click-rounds")
@@ -467,7 +470,8 @@ def _run_train_interactive(args: argparse.Namespace) -> int:
     print(train_interactive(InteractiveTrainConfig(**_train_run_options(args), **_pretraining_options(args),
                                                    model=model, click_rounds=args.click_rounds, crop=args.crop,
                                                    focus_share=args.focus_share, keep_init=args.keep_init,
-                                                   distill=args.distill, thin_share=args.thin_share,
+                                                   distill=args.distill, distill_from=args.distill_from,
+                                                   thin_share=args.thin_share,
                                                    thin_attached=args.thin_attached,
                                                    thin_focus=args.thin_focus, frozen_norms=args.frozen_norms)))
     return 0

@@ -47,6 +47,9 @@ class InteractiveTrainConfig(PhotoTrainConfig):
     # but where thin parts were drawn: learning without forgetting (Li and Hoiem, 2016), so
     # fine-tuning for corrections keeps the first masks the --init network drew; 0: off.
     distill: float = 0.0
+    # The network whose box-only masks --distill keeps, when not the --init one: fine-tune from a
+    # network that follows clicks better while keeping another's first masks; None: the --init one.
+    distill_from: Path | None = None
     # Share of samples with thin occluders or thin attached parts drawn over them
     # (:mod:`vidseg.train.thin_parts`); 0: none.
     thin_share: float = 0.0
@@ -89,8 +92,10 @@ class InteractiveTrainConfig(PhotoTrainConfig):
             raise InputError("--thin-focus centres some focus windows on thin parts; give --focus-share too")
         if not 0 <= self.distill <= 10:
             raise InputError(f"--distill is {self.distill!r}; give a weight from 0 to 10")
-        if self.distill and self.init is None:
-            raise InputError("--distill keeps the --init network's first masks; give --init too")
+        if self.distill and self.init is None and self.distill_from is None:
+            raise InputError("--distill keeps the --init network's first masks; give --init or --distill-from too")
+        if self.distill_from is not None and not self.distill:
+            raise InputError("--distill-from names the network whose first masks --distill keeps; give --distill too")
         if self.frozen_norms and self.init is None:
             raise InputError("--frozen-norms keeps the --init network's batch-norm statistics; give --init too")
 
@@ -140,10 +145,12 @@ def freeze_norms(module: torch.nn.Module) -> None:
 
 
 def _teacher(config: InteractiveTrainConfig) -> InteractiveNet | None:
-    """The --init network, frozen, whose box-only masks ``--distill`` keeps; None when off."""
+    """The network, frozen, whose box-only masks ``--distill`` keeps (--distill-from, else --init);
+    None when off."""
     if not config.distill:
         return None
-    teacher = starting_model("interactive", config.model, config.init).to(config.device).eval()
+    source = config.distill_from if config.distill_from is not None else config.init
+    teacher = starting_model("interactive", config.model, source).to(config.device).eval()
     teacher.requires_grad_(False)
     return teacher
 
