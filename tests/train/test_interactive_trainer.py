@@ -246,6 +246,31 @@ def test_distillation_from_another_network_than_the_start(tmp_path):
     assert tuned.out.exists()
 
 
+def test_seeded_cues_recompute_the_colour_cue_of_crops_with_clicks():
+    from vidseg.engine.interactive.selection_cues import selection_maps
+    from vidseg.train.interactive_trainer import seeded_cues
+
+    crops = np.random.default_rng(0).integers(0, 255, (2, 64, 64, 3), dtype=np.uint8)
+    cues = torch.from_numpy(np.stack([selection_maps(c, (16, 16, 48, 48)) for c in crops]))
+    images = torch.from_numpy(crops).permute(0, 3, 1, 2).float() / 255
+    out = seeded_cues(images, cues, [[], [Click(20, 20, True), Click(60, 60, False)]])
+    assert torch.equal(out[0], cues[0]) and torch.equal(out[1, 0], cues[1, 0])
+    want = selection_maps(crops[1], (16, 16, 48, 48), [(20, 20, True), (60, 60, False)])[1]
+    assert np.allclose(out[1, 1].numpy(), want) and not torch.equal(out[1, 1], cues[1, 1])
+
+
+def test_a_network_trained_with_click_cues_is_run_so(tmp_path):
+    clip, first = train_and_resume(tmp_path, InteractiveTrainConfig, train_interactive, TINY, "net.pt",
+                                   click_cues=True, click_rounds=2)
+    seg = ClickSegmenter(first.out)
+    assert seg.net.config.click_cues
+    seg.start(clip.frames[0], box=(10, 10, 60, 50))
+    clicks = [Click(30, 30, True)]
+    state = seg.state
+    assert not np.array_equal(seg._cues(state.window, state.crop, clicks), state.cues)
+    assert seg.click(30, 30).shape == clip.frames[0].shape[:2]
+
+
 def test_fine_tuning_with_frozen_norms_keeps_the_upper_statistics(tmp_path):
     from vidseg.nn.registry import load_with_meta
 

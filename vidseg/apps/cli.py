@@ -356,6 +356,10 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
     interactive.add_argument("--frozen-norms", action="store_true",
                              help="with --init: keep the upper layers' batch-norm statistics as the --init network "
                                   "has them, for fine-tuning with many --click-rounds")
+    interactive.add_argument("--click-cues", action="store_true",
+                             help="each click also seeds the colour cue with the colours around it, so a click "
+                                  "can overrule a box whose margin shares the object's colours (the network is "
+                                  "saved as one run so)")
     interactive.add_argument("--keep-init", type=float, default=0.0,
                              help="with --init: save the weights this share of the way back to the --init network's "
                                   "(WiSE-FT), keeping more of what it did well (default: %(default)s)")
@@ -473,7 +477,8 @@ def _run_train_interactive(args: argparse.Namespace) -> int:
                                                    distill=args.distill, distill_from=args.distill_from,
                                                    thin_share=args.thin_share,
                                                    thin_attached=args.thin_attached,
-                                                   thin_focus=args.thin_focus, frozen_norms=args.frozen_norms)))
+                                                   thin_focus=args.thin_focus, frozen_norms=args.frozen_norms,
+                                                   click_cues=args.click_cues)))
     return 0
 
 

@@ -41,7 +41,9 @@ class InteractiveNetConfig(StoredConfig):
     used, the stride-8 width after stride 16 is fused into it. upper_width: channels of the upper
     layers at stride 8; decoder_width: at stride 4 (half of it at stride 2). crop: the side S of the
     square crop the network sees. focus: trained on focus windows too (a part of the outline with a
-    coarse previous mask), so a click reruns it on the window around the click's change."""
+    coarse previous mask), so a click reruns it on the window around the click's change.
+    click_cues: trained with clicks seeding the colour cue (``selection_cues.colour_likelihood``),
+    so it is run so."""
 
     widths: tuple[int, int, int, int] = (16, 32, 64, 96)
     upper_width: int = 64
@@ -49,6 +51,7 @@ class InteractiveNetConfig(StoredConfig):
     crop: int = 224
     encoder: str = "separable"
     focus: bool = False
+    click_cues: bool = False
 
     def __post_init__(self) -> None:
         if self.crop % 16 or self.crop < 64:

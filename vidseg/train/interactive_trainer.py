@@ -19,6 +19,7 @@ import torch
 from torch.nn import functional as F
 
 from vidseg.engine.interactive.clicks import Click, distance_maps
+from vidseg.engine.interactive.selection_cues import colour_likelihood
 from vidseg.errors import InputError
 from vidseg.eval.click_protocol import next_click
 from vidseg.nn.interactive import InteractiveNet, InteractiveNetConfig, LowerFeatures
@@ -63,6 +64,9 @@ class InteractiveTrainConfig(PhotoTrainConfig):
     # step (box alone, simulated rounds, the trained pass) feeds them different inputs, and with
     # many rounds their running averages drift to click-rich ones, which a box alone then meets.
     frozen_norms: bool = False
+    # Each click also seeds the colour cue with the colours around it (the network is saved as one
+    # run so): a click can then overrule a box whose margin shares the object's colours.
+    click_cues: bool = False
     # The crop side to train at; None: the network's own (config.model's, or the --init checkpoint's).
     # The weights do not depend on it, so a network can be fine-tuned at a larger crop.
     crop: int | None = None
@@ -108,6 +112,8 @@ def train_interactive(config: InteractiveTrainConfig) -> Path:
         model.config = replace(model.config, crop=config.crop)  # validated there; saved with the weights
     if config.focus_share > 0:
         model.config = replace(model.config, focus=True)  # the click segmenter then runs its focus step
+    if config.click_cues:
+        model.config = replace(model.config, click_cues=True)  # and seeds its colour cue with the clicks
     groups = imagenet_start(model, model.backbone, config)
     rng = np.random.default_rng(config.seed)
     teacher = _teacher(config)
@@ -120,9 +126,10 @@ def train_interactive(config: InteractiveTrainConfig) -> Path:
         clicks = [[Click(x, y, positive > 0.5)] if has else [] for x, y, has, positive in batch["click"].tolist()]
         prev = batch["prev"]  # zeros but for focus windows, whose coarse mask the clicks correct
         cues = batch["cues"]
+        seeded = (lambda: seeded_cues(batch["image"], cues, clicks)) if config.click_cues else (lambda: cues)
         for _ in range(int(rng.integers(0, config.click_rounds + 1))):
-            prev = simulate_round(model, lower, masks, clicks, prev, cues)
-        logits = model.upper(lower, click_maps(clicks, prev, cues))
+            prev = simulate_round(model, lower, masks, clicks, prev, seeded())
+        logits = model.upper(lower, click_maps(clicks, prev, seeded()))
         loss = segmentation_loss(logits, masks) + config.region_weight * region_loss(lower.region, masks)
         if teacher is not None:
             loss = loss + config.distill * box_distillation(model, teacher, batch["image"], lower, cues,
@@ -195,6 +202,20 @@ def simulate_round(model: InteractiveNet, lower: LowerFeatures, masks: torch.Ten
         if click is not None:
             clicks[k].append(click)
     return probs
+
+
+def seeded_cues(images: torch.Tensor, cues: torch.Tensor, clicks: list[list[Click]]) -> torch.Tensor:
+    """(B, 2, S, S): ``cues``' box with the colour cue recomputed from ``images`` (B, 3, S, S) in
+    [0, 1], each crop's clicks seeding it (:func:`colour_likelihood`), as the click segmenter does for
+    a network trained so; ``cues`` itself for crops without clicks."""
+    out = cues.clone()
+    crops = (images * 255).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+    for k, crop_clicks in enumerate(clicks):
+        if crop_clicks:
+            inside = cues[k, 0].cpu().numpy() > 0.5
+            seeds = [(c.x, c.y, c.positive) for c in crop_clicks]
+            out[k, 1] = torch.from_numpy(colour_likelihood(crops[k], inside, seeds)).to(cues.device)
+    return out
 
 
 def click_maps(clicks: list[list[Click]], prev: torch.Tensor, cues: torch.Tensor) -> torch.Tensor:

@@ -75,6 +75,7 @@ class ClickState:
     window: CropWindow
     lower: LowerFeatures
     cues: np.ndarray  # (2, S, S) float32: the box and its colour likelihood in the crop
+    crop: np.ndarray  # (S, S, 3) uint8: the crop the network sees, for cues the clicks seed
     guide: np.ndarray | None = None  # (N, N, 3) uint8: the crop at the image's resolution (N >= S), for refining
     clicks: list[Click] = field(default_factory=list)
     probs: list[np.ndarray] = field(default_factory=list)  # each (H, W) float32 in [0, 1]
@@ -217,7 +218,8 @@ class ClickSegmenter:
         crop = cut(image, window, self.crop)
         cues = selection_maps(crop, window.box_to_crop(box, self.crop))
         guide = cut(image, window, min(max(self.crop, round(window.side)), MAX_GUIDE)) if self.refine.enabled else None
-        return ClickState(image, box, window, self._lower(crop), cues, guide, list(clicks or []), list(probs or []))
+        return ClickState(image, box, window, self._lower(crop), cues, crop, guide, list(clicks or []),
+                          list(probs or []))
 
     def _box_from_click(self, image: np.ndarray, x: int, y: int) -> tuple[float, float, float, float]:
         """The box of the object under a click, from the region branch on a wide crop."""
@@ -238,7 +240,8 @@ class ClickSegmenter:
     def _predict(self, clicks: list[Click], previous: np.ndarray) -> np.ndarray:
         """The (H, W) probability map for these clicks, given the previous one."""
         state = self.state
-        maps = correction_maps(clicks, state.window, cut(previous, state.window, self.crop), state.cues)
+        cues = self._cues(state.window, state.crop, clicks) if clicks and self.net.config.click_cues else state.cues
+        maps = correction_maps(clicks, state.window, cut(previous, state.window, self.crop), cues)
         logits = self.net.upper(state.lower, torch.from_numpy(maps)[None].to(self.device))
         if state.guide is not None:
             low = torch.sigmoid(logits)[0].cpu().numpy()  # (1, S/2, S/2)
@@ -272,14 +275,22 @@ class ClickSegmenter:
         mask) blended in, faded out towards the window's edges."""
         state = self.state
         crop = cut(state.image, window, self.crop)
-        cues = selection_maps(crop, window.box_to_crop(state.box, self.crop))
-        maps = correction_maps(clicks, window, cut(probs, window, self.crop), cues)
+        maps = correction_maps(clicks, window, cut(probs, window, self.crop), self._cues(window, crop, clicks))
         local = self._crop_probs(self.net.upper(self._lower(crop), torch.from_numpy(maps)[None].to(self.device)))
         hw = state.image.shape[:2]
         where, weight = paste_region(feather(self.crop, self.focus.feather), window, hw)
         _, local = paste_region(local, window, hw)
         probs[where] = probs[where] * (1 - weight) + local * weight
         return hold_clicks(probs, clicks, self.hold_radius)
+
+    def _cues(self, window: CropWindow, crop: np.ndarray, clicks: list[Click]) -> np.ndarray:
+        """(2, S, S): the selection's cues in ``window``'s ``crop`` (S, S, 3), the clicks seeding
+        the colour cue for a network trained so."""
+        seeds = []
+        if clicks and self.net.config.click_cues:
+            points = window.to_crop([(c.x, c.y) for c in clicks], self.crop)
+            seeds = [(x, y, c.positive) for (x, y), c in zip(points, clicks)]
+        return selection_maps(crop, window.box_to_crop(self.state.box, self.crop), seeds)
 
     def _crop_probs(self, logits: torch.Tensor) -> np.ndarray:
         """Logits (1, 1, S/2, S/2) -> (S, S) float32 probabilities, upsampled bilinearly."""
