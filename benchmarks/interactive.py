@@ -54,7 +54,8 @@ MIN_PIXELS = 100
 LABELS = {"vidseg": "vidseg interactive", "vidseg-no-hold": "- clicks held", "vidseg-no-focus": "- focus pass",
           "vidseg-no-tiles": "- outline tiles (merge from click 2)",
           "vidseg-no-merge": "- local merge of a click's change", "vidseg-all-steps": "all steps: merge, graph cut, guided filter",
-          "vidseg-global-clicks": "- local merge",
+          "vidseg-global-clicks": "- local merge", "vidseg-click-cues": "+ clicks seed the colour cue",
+          "vidseg-no-click-cues": "- clicks seed the colour cue",
           "vidseg-no-graph-cut": "- merge, graph cut", "vidseg-network": "- merge, cut, guided filter",
           "previous": "previous network", "other": "other network", "grabcut": "GrabCut",
           "hybrid": "first mask by --model, clicks by --other-model"}
@@ -120,8 +121,10 @@ def make_segmenters(methods: list[str], model: str, previous: str = "default",
                     segmenters[method] = HybridClicks(ClickSegmenter(model=model, backend="torch"),
                                                       ClickSegmenter(model=other, backend="torch"))
                     continue
-                if method in ("vidseg-no-hold", "vidseg-no-focus", "vidseg-no-merge", "vidseg-no-tiles"):
+                if method in ("vidseg-no-hold", "vidseg-no-focus", "vidseg-no-merge", "vidseg-no-tiles",
+                              "vidseg-click-cues", "vidseg-no-click-cues"):
                     off = {"vidseg-no-hold": {"hold_radius": 0}, "vidseg-no-merge": {"merge_locally": False},
+                           "vidseg-click-cues": {"click_cues": True}, "vidseg-no-click-cues": {"click_cues": False},
                            "vidseg-no-focus": {"focus": FocusConfig(enabled=False)},
                            # Without tiles the merge from the second click was the better choice.
                            "vidseg-no-tiles": {"tiles": TileConfig(enabled=False), "merge_from": 2}}[method]
@@ -287,7 +290,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--other-model", help='the network of the "other" method: a shipped tag or a checkpoint path')
     parser.add_argument("--other-label", default="other network", help='the "other" method\'s row label')
     parser.add_argument("--methods", default="vidseg,grabcut", help="comma-separated: vidseg (the steps chosen for the network), vidseg-no-hold (those steps, "
-                        "but a click's pixel may stay wrong), vidseg-no-focus (those steps without the focus pass), vidseg-no-tiles (without the focus passes along the first mask's outline, the local merge from the second click as chosen without them), vidseg-no-merge (without the local merge), vidseg-all-steps (local merge, "
+                        "but a click's pixel may stay wrong), vidseg-no-focus (those steps without the focus pass), vidseg-no-tiles (without the focus passes along the first mask's outline, the local merge from the second click as chosen without them), vidseg-no-merge (without the local merge), vidseg-click-cues / vidseg-no-click-cues (the clicks seeding the colour cue, or not, whatever the network was trained with), vidseg-all-steps (local merge, "
                         "graph cut, guided filter), vidseg-global-clicks (no local merge), vidseg-no-graph-cut, "
                         "vidseg-network (none of the three: no graph cut, no edge-aware upsampling, no local merge), "
                         "previous (--previous-model with the steps chosen for it), other (--other-model, likewise), hybrid "

@@ -263,7 +263,7 @@ def test_a_network_trained_with_click_cues_is_run_so(tmp_path):
     clip, first = train_and_resume(tmp_path, InteractiveTrainConfig, train_interactive, TINY, "net.pt",
                                    click_cues=True, click_rounds=2)
     seg = ClickSegmenter(first.out)
-    assert seg.net.config.click_cues
+    assert seg.net.config.click_cues and seg.click_cues
     seg.start(clip.frames[0], box=(10, 10, 60, 50))
     clicks = [Click(30, 30, True)]
     state = seg.state

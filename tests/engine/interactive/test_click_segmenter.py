@@ -121,3 +121,15 @@ def test_a_held_click_gets_its_label_even_where_the_network_disagrees(monkeypatc
     mask = segmenter.click(210, 140, positive=True)
     assert mask[140, 210] and mask[140, 214] and not mask[140, 220] and mask.sum() < 100
     assert ClickSegmenter("default", hold_radius=0).hold_radius == 0
+
+
+def test_click_cues_can_be_turned_on_for_any_network():
+    """Off as the separable network was trained; on when asked: a click then seeds the colour cue
+    the network reads (the main pass's cues differ from the selection's own)."""
+    image, _ = disc_image()
+    assert not ClickSegmenter("separable").click_cues
+    seg = ClickSegmenter("separable", click_cues=True)
+    seg.start(image, box=(115, 45, 305, 235))
+    state = seg.state
+    assert not np.array_equal(seg._cues(state.window, state.crop, [Click(120, 230, True)]), state.cues)
+    assert seg.click(120, 230).shape == image.shape[:2]

@@ -93,8 +93,9 @@ class ClickSegmenter:
     rerun the network on a window around the click's change at the crop's full resolution
     (:class:`FocusConfig`; for networks trained on such windows); ``tiles``: the first mask from a
     box or a click also gets focus passes over windows along its outline (:class:`TileConfig`,
-    :mod:`vidseg.engine.interactive.outline_tiles`); each left out (None) is what was
-    chosen for the network (:func:`chosen_steps`). ``backend``: "auto" (ONNX Runtime where
+    :mod:`vidseg.engine.interactive.outline_tiles`); ``click_cues``: the clicks also seed the colour
+    cue (:func:`vidseg.engine.interactive.selection_cues.colour_likelihood`; None: as the network was
+    trained); each other left out (None) is what was chosen for the network (:func:`chosen_steps`). ``backend``: "auto" (ONNX Runtime where
     installed, else torch), "torch" or "onnxruntime" (the same network through ONNX Runtime; the
     ``onnx`` extra). Masks are (H, W) bool in the image's pixels.
     """
@@ -103,7 +104,7 @@ class ClickSegmenter:
                  refine: RefineConfig | None = None, graph_cut: GraphCutConfig | None = None,
                  merge_locally: bool | None = None, hold_radius: int | None = None, merge_from: int | None = None,
                  focus: FocusConfig | None = None, tiles: TileConfig | None = None,
-                 backend: str = "auto") -> None:
+                 click_cues: bool | None = None, backend: str = "auto") -> None:
         self.net = load_interactive(model, backend).to(device).eval()
         steps = chosen_steps(self.net)
         self.refine = refine or steps.refine
@@ -113,6 +114,7 @@ class ClickSegmenter:
         self.merge_from = steps.merge_from if merge_from is None else int(merge_from)
         self.focus = focus or steps.focus
         self.tiles = tiles or steps.tiles
+        self.click_cues = self.net.config.click_cues if click_cues is None else bool(click_cues)
         self.device = torch.device(device)
         self.state: ClickState | None = None
 
@@ -240,7 +242,7 @@ class ClickSegmenter:
     def _predict(self, clicks: list[Click], previous: np.ndarray) -> np.ndarray:
         """The (H, W) probability map for these clicks, given the previous one."""
         state = self.state
-        cues = self._cues(state.window, state.crop, clicks) if clicks and self.net.config.click_cues else state.cues
+        cues = self._cues(state.window, state.crop, clicks) if clicks and self.click_cues else state.cues
         maps = correction_maps(clicks, state.window, cut(previous, state.window, self.crop), cues)
         logits = self.net.upper(state.lower, torch.from_numpy(maps)[None].to(self.device))
         if state.guide is not None:
@@ -285,9 +287,9 @@ class ClickSegmenter:
 
     def _cues(self, window: CropWindow, crop: np.ndarray, clicks: list[Click]) -> np.ndarray:
         """(2, S, S): the selection's cues in ``window``'s ``crop`` (S, S, 3), the clicks seeding
-        the colour cue for a network trained so."""
+        the colour cue when ``click_cues`` is on."""
         seeds = []
-        if clicks and self.net.config.click_cues:
+        if clicks and self.click_cues:
             points = window.to_crop([(c.x, c.y) for c in clicks], self.crop)
             seeds = [(x, y, c.positive) for (x, y), c in zip(points, clicks)]
         return selection_maps(crop, window.box_to_crop(self.state.box, self.crop), seeds)
