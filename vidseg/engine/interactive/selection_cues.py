@@ -21,9 +21,9 @@ import numpy as np
 LEVELS = 8  # per colour channel: 512 bins, enough to separate object and background colours coarsely
 PRIOR = 1.0  # pseudo-count per bin, so colours seen rarely say "don't know" (0.5)
 SEED_RADIUS = 8  # crop pixels: the disk of colours a click speaks for
-# Each click's disk counts as this share of its side's whole histogram: enough for one click to
-# outweigh a margin full of the same colour (the TUNE frames, a network not trained so: 1.0 at
-# 8 px +0.41 mean IoU over 20 clicks, 3.0 at 10 px +0.43; docs/benchmarks.md).
+# Each click's disk counts as this share of its side's whole histogram, so one click moves a colour
+# that fills the margin (a scratch trial on the TUNE frames with a network not trained so: mean IoU
+# over 20 clicks +0.4 at 1.0 and 8 px, the same at 3.0 and 10 px; docs/benchmarks.md).
 SEED_WEIGHT = 1.0
 
 
