@@ -5,6 +5,12 @@ from pathlib import Path
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def _training_cache_in_tmp(tmp_path_factory, monkeypatch):
+    """Trainers cache decoded footage in one shared folder; in tests that is a temporary one, not ~/.cache."""
+    monkeypatch.setenv("VIDSEG_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "vidseg-cache"))
+
+
 @pytest.fixture(scope="session")
 def small_clip():
     """A rendered 3-object clip with ground truth, small enough for fast tests."""

@@ -106,6 +106,17 @@ def test_cache_round_trips_and_is_reused_without_decoding(davis_root, tmp_path, 
     assert cache_path(tmp_path, davis_root, NAMES[:1], 0.5) != cache_path(tmp_path, davis_root, NAMES[:2], 0.5)
 
 
+def test_default_cache_dir_is_shared_and_follows_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("VIDSEG_CACHE_DIR", str(tmp_path / "mine"))
+    assert clips.default_cache_dir() == tmp_path / "mine"
+    monkeypatch.delenv("VIDSEG_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert clips.default_cache_dir() == tmp_path / "xdg" / "vidseg"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert clips.default_cache_dir() == tmp_path / "home" / ".cache" / "vidseg"
+
+
 def test_bad_root_sequence_or_scale_is_an_input_error(davis_root, tmp_path):
     with pytest.raises(InputError, match="JPEGImages"):
         FrameStore(tmp_path / "nowhere", NAMES, progress=False)

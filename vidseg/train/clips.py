@@ -3,7 +3,7 @@
 Training draws thousands of random frame triplets, so every frame is decoded and shrunk once, up
 front, and kept as arrays. At half resolution the 2079 frames of DAVIS 2016 train take about
 850 MB. Decoding them takes a while, so the arrays can be cached in one ``.npz`` file that a resumed
-run loads instead.
+run, or any later run on the same footage, loads instead (:func:`default_cache_dir`).
 """
 
 from __future__ import annotations
@@ -126,6 +126,20 @@ def pick_object(rng: np.random.Generator, areas: np.ndarray, min_pixels: int,
         return None
     t, k = found[rng.integers(len(found))]
     return (int(t) if frame is None else frame), int(k) + 1
+
+
+def default_cache_dir() -> Path:
+    """Where training keeps decoded footage: ``$VIDSEG_CACHE_DIR``, else ``$XDG_CACHE_HOME/vidseg``,
+    else ``~/.cache/vidseg``.
+
+    One folder for every run rather than one beside each checkpoint: the arrays of a root at one
+    scale take gigabytes, and every run on the same footage can read the same file
+    (:func:`cache_path` names it after the root, the sequences and the scale).
+    """
+    if os.environ.get("VIDSEG_CACHE_DIR"):
+        return Path(os.environ["VIDSEG_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "vidseg"
 
 
 def cache_path(cache_dir: str | os.PathLike, root: Path, sequences: tuple[str, ...], scale: float) -> Path:

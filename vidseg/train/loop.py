@@ -172,6 +172,8 @@ def run_training(config: TrainRunConfig, model: nn.Module, arch: str,
 def _train(config: TrainRunConfig, model: nn.Module, arch: str, batches: Callable[[int], Iterator[dict]],
            step_fn: Callable[[dict], StepResult], ranks: Ranks, groups: list[dict]) -> Path:
     check_run(config, ranks.world)  # a bad state file or batch split: one line now, not after decoding
+    if ranks.main:
+        config.out.parent.mkdir(parents=True, exist_ok=True)  # the log and state file go beside the weights
     torch.manual_seed(config.seed)
     device = torch.device(config.device)
     model.to(device)  # before the optimiser: its state is made beside the parameters

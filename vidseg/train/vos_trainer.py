@@ -42,10 +42,11 @@ def train_vos(config: VosTrainConfig) -> Path:
 
 
 def _batches(config: VosTrainConfig, start: int) -> Iterator[dict]:
+    from vidseg.train.clips import default_cache_dir
     from vidseg.train.datasets import FrameStore, VosSampleConfig, VosTrainingSet
 
     store = FrameStore(config.data, config.sequences, scale=config.scale,
-                       cache_dir=config.out.parent / ".cache")
+                       cache_dir=default_cache_dir())
     length = config.steps * config.batch_size
     samples = VosSampleConfig(size=config.crop, synthetic_ratio=config.synthetic_ratio, seed=config.seed)
     dataset: torch.utils.data.Dataset = VosTrainingSet(store, samples, length=length)
