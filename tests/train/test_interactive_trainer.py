@@ -246,17 +246,31 @@ def test_distillation_from_another_network_than_the_start(tmp_path):
     assert tuned.out.exists()
 
 
-def test_seeded_cues_recompute_the_colour_cue_of_crops_with_clicks():
+def test_seeded_cues_recompute_the_colour_cue_of_crops_whose_clicks_changed(monkeypatch):
     from vidseg.engine.interactive.selection_cues import selection_maps
-    from vidseg.train.interactive_trainer import seeded_cues
+    from vidseg.train import interactive_trainer
+    from vidseg.train.interactive_trainer import SeededCues
 
     crops = np.random.default_rng(0).integers(0, 255, (2, 64, 64, 3), dtype=np.uint8)
     cues = torch.from_numpy(np.stack([selection_maps(c, (16, 16, 48, 48)) for c in crops]))
     images = torch.from_numpy(crops).permute(0, 3, 1, 2).float() / 255
-    out = seeded_cues(images, cues, [[], [Click(20, 20, True), Click(60, 60, False)]])
+    seeded = SeededCues(images, cues)
+    clicks = [[], [Click(20, 20, True)]]
+    first = seeded(clicks)
+    clicks[1].append(Click(60, 60, False))
+    out = seeded(clicks)
     assert torch.equal(out[0], cues[0]) and torch.equal(out[1, 0], cues[1, 0])
     want = selection_maps(crops[1], (16, 16, 48, 48), [(20, 20, True), (60, 60, False)])[1]
     assert np.allclose(out[1, 1].numpy(), want) and not torch.equal(out[1, 1], cues[1, 1])
+    assert not torch.equal(first[1, 1], out[1, 1])  # what an earlier round got is not changed after
+
+    calls = []
+    real = interactive_trainer.colour_likelihood
+    monkeypatch.setattr(interactive_trainer, "colour_likelihood", lambda *a: calls.append(a) or real(*a))
+    assert torch.equal(seeded(clicks), out) and calls == []  # no click changed: nothing recomputed
+    clicks[0].append(Click(30, 30, True))
+    seeded(clicks)
+    assert len(calls) == 1  # only the crop that got a click
 
 
 def test_a_network_trained_with_click_cues_is_run_so(tmp_path):

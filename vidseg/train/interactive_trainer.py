@@ -126,10 +126,10 @@ def train_interactive(config: InteractiveTrainConfig) -> Path:
         clicks = [[Click(x, y, positive > 0.5)] if has else [] for x, y, has, positive in batch["click"].tolist()]
         prev = batch["prev"]  # zeros but for focus windows, whose coarse mask the clicks correct
         cues = batch["cues"]
-        seeded = (lambda: seeded_cues(batch["image"], cues, clicks)) if config.click_cues else (lambda: cues)
+        seeded = SeededCues(batch["image"], cues) if config.click_cues else (lambda _: cues)
         for _ in range(int(rng.integers(0, config.click_rounds + 1))):
-            prev = simulate_round(model, lower, masks, clicks, prev, seeded())
-        logits = model.upper(lower, click_maps(clicks, prev, seeded()))
+            prev = simulate_round(model, lower, masks, clicks, prev, seeded(clicks))
+        logits = model.upper(lower, click_maps(clicks, prev, seeded(clicks)))
         loss = segmentation_loss(logits, masks) + config.region_weight * region_loss(lower.region, masks)
         if teacher is not None:
             loss = loss + config.distill * box_distillation(model, teacher, batch["image"], lower, cues,
@@ -204,18 +204,31 @@ def simulate_round(model: InteractiveNet, lower: LowerFeatures, masks: torch.Ten
     return probs
 
 
-def seeded_cues(images: torch.Tensor, cues: torch.Tensor, clicks: list[list[Click]]) -> torch.Tensor:
-    """(B, 2, S, S): ``cues``' box with the colour cue recomputed from ``images`` (B, 3, S, S) in
-    [0, 1], each crop's clicks seeding it (:func:`colour_likelihood`), as the click segmenter does for
-    a network trained so; ``cues`` itself for crops without clicks."""
-    out = cues.clone()
-    crops = (images * 255).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
-    for k, crop_clicks in enumerate(clicks):
-        if crop_clicks:
-            inside = cues[k, 0].cpu().numpy() > 0.5
-            seeds = [(c.x, c.y, c.positive) for c in crop_clicks]
-            out[k, 1] = torch.from_numpy(colour_likelihood(crops[k], inside, seeds)).to(cues.device)
-    return out
+class SeededCues:
+    """One step's selection cues with each crop's clicks seeding its colour cue
+    (:func:`colour_likelihood`), as the click segmenter does for a network trained so.
+
+    ``SeededCues(images, cues)`` takes the step's crops ``images`` (B, 3, S, S) in [0, 1] and their
+    cues (B, 2, S, S); calling it with the crops' clicks gives the seeded cues (B, 2, S, S), a crop
+    without clicks keeping its own. The crops become uint8 once a step, and a crop's colour cue is
+    recomputed only when its clicks changed since the last call (a round adds at most one), so the
+    rounds of a step pay for the new clicks alone.
+    """
+
+    def __init__(self, images: torch.Tensor, cues: torch.Tensor) -> None:
+        self.crops = (images * 255).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+        self.inside = cues[:, 0].cpu().numpy() > 0.5
+        self.cues = cues.clone()
+        self.seen = [0] * len(cues)  # how many clicks each crop's colour cue was seeded with
+
+    def __call__(self, clicks: list[list[Click]]) -> torch.Tensor:
+        for k, crop_clicks in enumerate(clicks):
+            if len(crop_clicks) != self.seen[k]:
+                seeds = [(c.x, c.y, c.positive) for c in crop_clicks]
+                cue = colour_likelihood(self.crops[k], self.inside[k], seeds)
+                self.cues[k, 1] = torch.from_numpy(cue).to(self.cues.device)
+                self.seen[k] = len(crop_clicks)
+        return self.cues.clone()  # later rounds change self.cues in place; what was returned stays
 
 
 def click_maps(clicks: list[list[Click]], prev: torch.Tensor, cues: torch.Tensor) -> torch.Tensor:

@@ -242,7 +242,7 @@ class ClickSegmenter:
     def _predict(self, clicks: list[Click], previous: np.ndarray) -> np.ndarray:
         """The (H, W) probability map for these clicks, given the previous one."""
         state = self.state
-        cues = self._cues(state.window, state.crop, clicks) if clicks and self.click_cues else state.cues
+        cues = self._cues(state.window, state.crop, clicks)
         maps = correction_maps(clicks, state.window, cut(previous, state.window, self.crop), cues)
         logits = self.net.upper(state.lower, torch.from_numpy(maps)[None].to(self.device))
         if state.guide is not None:
@@ -288,8 +288,11 @@ class ClickSegmenter:
     def _cues(self, window: CropWindow, crop: np.ndarray, clicks: list[Click]) -> np.ndarray:
         """(2, S, S): the selection's cues in ``window``'s ``crop`` (S, S, 3), the clicks seeding
         the colour cue when ``click_cues`` is on."""
+        seeded = bool(clicks) and self.click_cues
+        if not seeded and window is self.state.window:
+            return self.state.cues  # the selection's own, computed once when it was made
         seeds = []
-        if clicks and self.click_cues:
+        if seeded:
             points = window.to_crop([(c.x, c.y) for c in clicks], self.crop)
             seeds = [(x, y, c.positive) for (x, y), c in zip(points, clicks)]
         return selection_maps(crop, window.box_to_crop(self.state.box, self.crop), seeds)
