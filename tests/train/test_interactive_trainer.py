@@ -285,6 +285,19 @@ def test_a_network_trained_with_click_cues_is_run_so(tmp_path):
     assert seg.click(30, 30).shape == clip.frames[0].shape[:2]
 
 
+def test_stretched_box_windows_reach_the_samples_and_the_saved_network(store, tmp_path):
+    from vidseg.train.interactive_samples import selection
+
+    mask = np.zeros((120, 200), np.uint8)
+    mask[50:70, 20:180] = 1  # 160 x 20: four times longer than its box's margin lets a square show
+    config = InteractiveSampleConfig(crop=64, click_share=0.0, loosen=0.0, tighten=0.0)
+    square = selection(np.random.default_rng(0), mask, config)[0]
+    stretched = selection(np.random.default_rng(0), mask, replace(config, stretch=2.0))[0]
+    assert square.height is None and stretched.tall == pytest.approx(stretched.side / 2)
+    clip, first = train_and_resume(tmp_path, InteractiveTrainConfig, train_interactive, TINY, "net.pt", stretch=2.0)
+    assert ClickSegmenter(first.out).stretch == 2.0
+
+
 def test_fine_tuning_with_frozen_norms_keeps_the_upper_statistics(tmp_path):
     from vidseg.nn.registry import load_with_meta
 
@@ -305,7 +318,7 @@ def test_fine_tuning_with_frozen_norms_keeps_the_upper_statistics(tmp_path):
                                                 ("keep_init", 0.5, "--init too"), ("distill", -1.0, "--distill"),
                                                 ("distill", 1.0, "--init or --distill-from too"),
                                                 ("distill_from", Path("teacher.pt"), "give --distill too"),
-                                                ("frozen_norms", True, "--init too")])
+                                                ("frozen_norms", True, "--init too"), ("stretch", 0.5, "stretch is")])
 def test_bad_click_rounds_or_crop_is_one_line(tmp_path, field, value, says):
     from vidseg.errors import InputError
 

@@ -360,6 +360,10 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
                              help="each click also seeds the colour cue with the colours around it, so a click "
                                   "can overrule a box whose margin shares the object's colours (the network is "
                                   "saved as one run so)")
+    interactive.add_argument("--stretch", type=float,
+                             help="a box selection's window may be up to this many times longer one way than the "
+                                  "other, stretched to the square crop, so a long object fills more of it (the "
+                                  "network is saved as one run so; default: the network's own, 1 = squares)")
     interactive.add_argument("--keep-init", type=float, default=0.0,
                              help="with --init: save the weights this share of the way back to the --init network's "
                                   "(WiSE-FT), keeping more of what it did well (default: %(default)s)")
@@ -478,7 +482,7 @@ def _run_train_interactive(args: argparse.Namespace) -> int:
                                                    thin_share=args.thin_share,
                                                    thin_attached=args.thin_attached,
                                                    thin_focus=args.thin_focus, frozen_norms=args.frozen_norms,
-                                                   click_cues=args.click_cues)))
+                                                   click_cues=args.click_cues, stretch=args.stretch)))
     return 0
 
 

@@ -30,6 +30,7 @@ from vidseg.nn.backbones.names import check_encoder
 from vidseg.nn.backbones.separable import Backbone
 from vidseg.nn.blocks import SeparableBlock, conv_bn_relu, upsample_to
 from vidseg.nn.stored_config import StoredConfig
+from vidseg.ops.crops import check_stretch
 
 MAP_CHANNELS = 5  # positive-click closeness, negative-click closeness, previous mask, box, box colours
 
@@ -43,7 +44,8 @@ class InteractiveNetConfig(StoredConfig):
     square crop the network sees. focus: trained on focus windows too (a part of the outline with a
     coarse previous mask), so a click reruns it on the window around the click's change.
     click_cues: trained with clicks seeding the colour cue (``selection_cues.colour_likelihood``),
-    so it is run so."""
+    so it is run so. stretch: trained on selection windows up to this many times longer one way than
+    the other, stretched to the square crop (``CropWindow.around``), so it is run so; 1: squares."""
 
     widths: tuple[int, int, int, int] = (16, 32, 64, 96)
     upper_width: int = 64
@@ -52,10 +54,12 @@ class InteractiveNetConfig(StoredConfig):
     encoder: str = "separable"
     focus: bool = False
     click_cues: bool = False
+    stretch: float = 1.0
 
     def __post_init__(self) -> None:
         if self.crop % 16 or self.crop < 64:
             raise ValueError(f"crop is {self.crop}; use a multiple of 16 of at least 64")
+        check_stretch(self.stretch)
         check_encoder(self.encoder)
 
 

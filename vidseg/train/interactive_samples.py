@@ -29,7 +29,7 @@ from vidseg.engine.interactive.click_segmenter import BOX_MARGIN, FocusConfig
 from vidseg.engine.interactive.selection_cues import selection_maps
 from vidseg.errors import InputError
 from vidseg.eval.click_protocol import next_click
-from vidseg.ops.crops import CropWindow, cut
+from vidseg.ops.crops import CropWindow, check_stretch, cut
 from vidseg.train import augment
 from vidseg.train.clips import FrameStore, SeededSamples, pick_object
 from vidseg.train.composite import composite_clip
@@ -49,7 +49,9 @@ class InteractiveSampleConfig:
     thin occluders or thin attached parts drawn over them (:mod:`vidseg.train.thin_parts`);
     thin_attached: the share of those whose strokes are attached parts (the rest occluders).
     thin_focus: share of focus windows centred on a thin part of the object (a line, a rail:
-    :func:`~vidseg.train.augment.thin_part`) where it has one, instead of anywhere on its outline."""
+    :func:`~vidseg.train.augment.thin_part`) where it has one, instead of anywhere on its outline.
+    stretch: a box selection's window may be this many times longer one way than the other
+    (:meth:`~vidseg.ops.crops.CropWindow.around`), as the click segmenter then cuts it."""
 
     crop: int = 224
     click_share: float = 0.3
@@ -61,6 +63,7 @@ class InteractiveSampleConfig:
     thin_share: float = 0.0
     thin_attached: float = ATTACHED_SHARE
     thin_focus: float = 0.0
+    stretch: float = 1.0
     min_pixels: int = 64
     seed: int = 0
 
@@ -71,6 +74,7 @@ class InteractiveSampleConfig:
                 raise InputError(f"{name} is {getattr(self, name)!r}; use a number from 0 to 1")
         if self.crop % 16 or self.crop < 64:
             raise InputError(f"crop is {self.crop}; use a multiple of 16 of at least 64")
+        check_stretch(self.stretch)
 
 
 class InteractiveTrainingSet(SeededSamples):
@@ -148,7 +152,8 @@ def selection(rng: np.random.Generator, mask: np.ndarray, config: InteractiveSam
         return CropWindow.centred(click[0], click[1], side), box, click
     push = rng.uniform(-config.tighten, config.loosen, size=4) * np.array([w, h, w, h])
     box = (x - push[0], y - push[1], x + w + push[2], y + h + push[3])
-    return CropWindow.around(box, BOX_MARGIN), box, click if rng.random() < config.box_click_share else None
+    window = CropWindow.around(box, BOX_MARGIN, config.stretch)
+    return window, box, click if rng.random() < config.box_click_share else None
 
 
 def cut_mask(mask: np.ndarray, window: CropWindow, size: int) -> np.ndarray:

@@ -24,6 +24,7 @@ from vidseg.errors import InputError
 from vidseg.eval.click_protocol import next_click
 from vidseg.nn.interactive import InteractiveNet, InteractiveNetConfig, LowerFeatures
 from vidseg.nn.losses import batch_iou, region_loss, segmentation_loss
+from vidseg.ops.crops import check_stretch
 from vidseg.train.interpolate import keep_start
 from vidseg.train.loop import StepResult, run_training
 from vidseg.train.pretraining import PhotoTrainConfig, imagenet_start, starting_model, with_photos
@@ -67,6 +68,10 @@ class InteractiveTrainConfig(PhotoTrainConfig):
     # Each click also seeds the colour cue with the colours around it (the network is saved as one
     # run so): a click can then overrule a box whose margin shares the object's colours.
     click_cues: bool = False
+    # How many times longer one way than the other a box selection's window may be, stretched to
+    # the square crop (``CropWindow.around``), so a long object fills more of the crop; saved with
+    # the network, which is then run so. None: the network's own (1, squares, unless --init says).
+    stretch: float | None = None
     # The crop side to train at; None: the network's own (config.model's, or the --init checkpoint's).
     # The weights do not depend on it, so a network can be fine-tuned at a larger crop.
     crop: int | None = None
@@ -84,6 +89,8 @@ class InteractiveTrainConfig(PhotoTrainConfig):
             raise InputError(f"--keep-init is {self.keep_init!r}; give a share from 0 to below 1")
         if self.keep_init and self.init is None:
             raise InputError("--keep-init keeps a share of the --init network's weights; give --init too")
+        if self.stretch is not None:
+            check_stretch(self.stretch)
         if self.crop is not None and (self.crop % 16 or self.crop < 64):
             raise InputError(f"--crop is {self.crop}; give a multiple of 16 of at least 64")
         if not 0 <= self.thin_share <= 1:
@@ -114,6 +121,8 @@ def train_interactive(config: InteractiveTrainConfig) -> Path:
         model.config = replace(model.config, focus=True)  # the click segmenter then runs its focus step
     if config.click_cues:
         model.config = replace(model.config, click_cues=True)  # and seeds its colour cue with the clicks
+    if config.stretch is not None:
+        model.config = replace(model.config, stretch=config.stretch)  # and stretches its windows so
     groups = imagenet_start(model, model.backbone, config)
     rng = np.random.default_rng(config.seed)
     teacher = _teacher(config)
@@ -136,8 +145,9 @@ def train_interactive(config: InteractiveTrainConfig) -> Path:
                                                             batch["thin"])
         return StepResult(loss, batch_iou(logits, masks))
 
-    crop = model.config.crop
-    path = run_training(config, model, "interactive", lambda start: _batches(config, crop, start), step, groups)
+    crop, stretch = model.config.crop, model.config.stretch
+    path = run_training(config, model, "interactive", lambda start: _batches(config, crop, stretch, start), step,
+                        groups)
     if config.keep_init and path == config.out:  # not when stopped early (the state file)
         keep_start(config.out, config.init, "interactive", config.keep_init)
     return path
@@ -240,7 +250,7 @@ def click_maps(clicks: list[list[Click]], prev: torch.Tensor, cues: torch.Tensor
     return torch.cat([torch.from_numpy(np.stack(maps)).to(prev.device), prev, cues], dim=1)
 
 
-def _batches(config: InteractiveTrainConfig, crop: int, start: int) -> Iterator[dict]:
+def _batches(config: InteractiveTrainConfig, crop: int, stretch: float, start: int) -> Iterator[dict]:
     from vidseg.train.clips import FrameStore, default_cache_dir
     from vidseg.train.interactive_samples import InteractiveSampleConfig, InteractiveTrainingSet
 
@@ -248,7 +258,7 @@ def _batches(config: InteractiveTrainConfig, crop: int, start: int) -> Iterator[
     samples = InteractiveSampleConfig(crop=crop, synthetic_ratio=config.synthetic_ratio,
                                       focus_share=config.focus_share, thin_share=config.thin_share,
                                       thin_attached=config.thin_attached, thin_focus=config.thin_focus,
-                                      seed=config.seed)
+                                      stretch=stretch, seed=config.seed)
     length = config.steps * config.batch_size
     dataset = InteractiveTrainingSet(store, samples, length=length)
     if config.photos is not None:

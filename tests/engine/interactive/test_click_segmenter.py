@@ -133,3 +133,24 @@ def test_click_cues_can_be_turned_on_for_any_network():
     state = seg.state
     assert not np.array_equal(seg._cues(state.window, state.crop, [Click(120, 230, True)]), state.cues)
     assert seg.click(120, 230).shape == image.shape[:2]
+
+
+def test_stretched_windows_magnify_a_long_object_s_short_side_and_still_find_it():
+    """A wide bar: with squares its crop is mostly margin; stretched 2x, the window is half as
+    high, so the bar fills twice as many crop rows, and the mask still lies on it."""
+    rng = np.random.default_rng(0)
+    image = np.clip(170 + rng.normal(0, 6, (300, 500, 3)), 0, 255).astype(np.uint8)
+    image[130:170, 50:450] = (40, 60, 160)
+    box = (50, 130, 450, 170)
+    square, stretched = ClickSegmenter("default"), ClickSegmenter("default", stretch=2.0)
+    assert square.stretch == 1.0 and stretched.stretch == 2.0
+    masks = [seg.start(image, box=box) for seg in (square, stretched)]
+    assert square.state.window.height is None
+    window = stretched.state.window
+    assert window.tall == pytest.approx(window.side / 2)
+    bar = np.zeros(image.shape[:2], bool)
+    bar[130:170, 50:450] = True
+    assert iou(masks[1], bar) > 0.8 and iou(masks[1], bar) >= iou(masks[0], bar) - 0.05
+    assert stretched.click(250, 150).shape == image.shape[:2]
+    with pytest.raises(InputError, match="stretch is"):
+        ClickSegmenter("default", stretch=0.5)

@@ -22,7 +22,7 @@ from vidseg.engine.interactive.selection_cues import selection_maps
 from vidseg.errors import InputError
 from vidseg.nn.interactive import InteractiveNet, LowerFeatures, box_at
 from vidseg.ops.boxes import Box, check_box
-from vidseg.ops.crops import CropWindow, cut, paste, paste_region
+from vidseg.ops.crops import CropWindow, check_stretch, cut, paste, paste_region
 from vidseg.ops.guided_filter import guided_upsample
 
 BOX_MARGIN = 0.2  # the crop around a box: its longer side grown by this much on each side
@@ -95,7 +95,9 @@ class ClickSegmenter:
     box or a click also gets focus passes over windows along its outline (:class:`TileConfig`,
     :mod:`vidseg.engine.interactive.outline_tiles`); ``click_cues``: the clicks also seed the colour
     cue (:func:`vidseg.engine.interactive.selection_cues.colour_likelihood`; None: as the network was
-    trained); each other left out (None) is what was chosen for the network (:func:`chosen_steps`). ``backend``: "auto" (ONNX Runtime where
+    trained); ``stretch``: the selection's window may be up to this many times longer than high, or
+    higher than long, stretched to the square crop (:meth:`CropWindow.around`; None: as the network
+    was trained); each other left out (None) is what was chosen for the network (:func:`chosen_steps`). ``backend``: "auto" (ONNX Runtime where
     installed, else torch), "torch" or "onnxruntime" (the same network through ONNX Runtime; the
     ``onnx`` extra). Masks are (H, W) bool in the image's pixels.
     """
@@ -104,7 +106,7 @@ class ClickSegmenter:
                  refine: RefineConfig | None = None, graph_cut: GraphCutConfig | None = None,
                  merge_locally: bool | None = None, hold_radius: int | None = None, merge_from: int | None = None,
                  focus: FocusConfig | None = None, tiles: TileConfig | None = None,
-                 click_cues: bool | None = None, backend: str = "auto") -> None:
+                 click_cues: bool | None = None, stretch: float | None = None, backend: str = "auto") -> None:
         self.net = load_interactive(model, backend).to(device).eval()
         steps = chosen_steps(self.net)
         self.refine = refine or steps.refine
@@ -115,6 +117,7 @@ class ClickSegmenter:
         self.focus = focus or steps.focus
         self.tiles = tiles or steps.tiles
         self.click_cues = self.net.config.click_cues if click_cues is None else bool(click_cues)
+        self.stretch = self.net.config.stretch if stretch is None else check_stretch(stretch)
         self.device = torch.device(device)
         self.state: ClickState | None = None
 
@@ -140,7 +143,7 @@ class ClickSegmenter:
             x, y = check_click(click[0], click[1], w, h)
             box = self._box_from_click(image, x, y)
             first = [Click(x, y, True)]
-        self.state = self._select(image, box, CropWindow.around(box, BOX_MARGIN))
+        self.state = self._select(image, box, CropWindow.around(box, BOX_MARGIN, self.stretch))
         probs = self._predict(first, np.zeros((h, w), np.float32))
         if not first and self.graph_cut.enabled:
             probs = polish_with_graph_cut(image, box, probs, self.graph_cut)
@@ -206,7 +209,8 @@ class ClickSegmenter:
                              f"map, got shape {mask.shape} with {int(mask.sum())} pixels set")
         ys, xs = np.nonzero(mask)
         box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
-        self.state = self._select(image, box, CropWindow.around(box, BOX_MARGIN), probs=[mask.astype(np.float32)])
+        self.state = self._select(image, box, CropWindow.around(box, BOX_MARGIN, self.stretch),
+                                  probs=[mask.astype(np.float32)])
         return self.mask
 
     def _require_state(self) -> ClickState:
@@ -219,7 +223,7 @@ class ClickSegmenter:
         """A selection state: the crop's first-part features and the box's cues in it."""
         crop = cut(image, window, self.crop)
         cues = selection_maps(crop, window.box_to_crop(box, self.crop))
-        guide = cut(image, window, min(max(self.crop, round(window.side)), MAX_GUIDE)) if self.refine.enabled else None
+        guide = cut(image, window, min(max(self.crop, round(window.longest)), MAX_GUIDE)) if self.refine.enabled else None
         return ClickState(image, box, window, self._lower(crop), cues, crop, guide, list(clicks or []),
                           list(probs or []))
 
@@ -332,8 +336,8 @@ def focus_sides(selection: CropWindow, crop: int, config: FocusConfig) -> tuple[
     ``crop``-pixel crop: shares of the selection's side, the smallest also no finer than
     ``config.max_zoom`` magnifies; None when the smallest would be larger than the largest (the
     selection's crop already shows the image that closely: nothing finer to see)."""
-    smallest = max(config.smallest * selection.side, crop / config.max_zoom)
-    largest = config.largest * selection.side
+    smallest = max(config.smallest * selection.longest, crop / config.max_zoom)
+    largest = config.largest * selection.longest
     return None if smallest > largest else (smallest, largest)
 
 
