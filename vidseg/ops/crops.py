@@ -129,8 +129,10 @@ def cut_smooth(image: np.ndarray, window: CropWindow, size: int) -> np.ndarray:
         h, w = image.shape[:2]
         image = cv2.resize(image, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
         sx, sy = (w // 2) / w, (h // 2) / h  # edge coordinates scale exactly (sx = sy for even sides)
-        height = None if window.height is None else window.height * sy
-        window = CropWindow(window.x0 * sx, window.y0 * sy, window.side * (sx if height else (sx + sy) / 2), height)
+        if window.height is None:  # a square stays one
+            window = CropWindow(window.x0 * sx, window.y0 * sy, window.side * (sx + sy) / 2)
+        else:
+            window = CropWindow(window.x0 * sx, window.y0 * sy, window.side * sx, window.height * sy)
     return cut(image, window, size)
 
 
@@ -149,8 +151,9 @@ def paste_region(crop: np.ndarray, window: CropWindow, image_hw: tuple[int, int]
     costs its own size, not the image's."""
     h, w = image_hw
     # A pixel past each edge too: bilinear sampling blends the crop's edge into the zero border.
-    x0, y0 = max(int(np.floor(window.x0)) - 1, 0), max(int(np.floor(window.y0)) - 1, 0)
-    x1, y1 = min(int(np.ceil(window.x0 + window.side)) + 1, w), min(int(np.ceil(window.y0 + window.tall)) + 1, h)
+    left, top, right, bottom = window.box
+    x0, y0 = max(int(np.floor(left)) - 1, 0), max(int(np.floor(top)) - 1, 0)
+    x1, y1 = min(int(np.ceil(right)) + 1, w), min(int(np.ceil(bottom)) + 1, h)
     x1, y1 = max(x1, x0), max(y1, y0)
     matrix = window.matrix(crop.shape[0])
     matrix[:, 2] += np.diag(matrix[:, :2]) * np.array([x0, y0])  # the same map, from the region's own pixels
