@@ -117,6 +117,13 @@ def test_default_cache_dir_is_shared_and_follows_the_environment(tmp_path, monke
     assert clips.default_cache_dir() == tmp_path / "home" / ".cache" / "vidseg"
 
 
+def test_shared_store_caches_in_the_shared_folder(davis_root, tmp_path, monkeypatch):
+    monkeypatch.setenv("VIDSEG_CACHE_DIR", str(tmp_path / "shared"))
+    store = FrameStore.shared(davis_root, NAMES[:1], scale=0.5)
+    assert cache_path(tmp_path / "shared", davis_root, NAMES[:1], 0.5).is_file()
+    assert store.names == NAMES[:1]
+
+
 def test_bad_root_sequence_or_scale_is_an_input_error(davis_root, tmp_path):
     with pytest.raises(InputError, match="JPEGImages"):
         FrameStore(tmp_path / "nowhere", NAMES, progress=False)

@@ -37,7 +37,8 @@ class FrameStore:
     Every frame needs a mask of the same stem. With ``cache_dir``, the arrays are read from (or,
     the first time, written to) one ``.npz`` file there, named after the root, the sequence list
     and the scale (:func:`cache_path`). ``progress`` shows a progress bar on stderr while decoding.
-    :meth:`from_arrays` builds one from arrays already in memory.
+    :meth:`shared` opens one cached where every training run looks; :meth:`from_arrays`
+    builds one from arrays already in memory.
     """
 
     names: tuple[str, ...]
@@ -57,6 +58,12 @@ class FrameStore:
             if cache is not None:
                 _write_cache(cache, sequences, *arrays)
         self._set(sequences, *arrays)
+
+    @classmethod
+    def shared(cls, root: str | os.PathLike, sequences: Sequence[str], scale: float = 0.5) -> FrameStore:
+        """The store as training opens it: cached in the one folder every run shares
+        (:func:`default_cache_dir`), so a second run on the same footage skips the decoding."""
+        return cls(root, sequences, scale, cache_dir=default_cache_dir())
 
     @classmethod
     def from_arrays(cls, names: Sequence[str], frames: Sequence[np.ndarray], masks: Sequence[np.ndarray]) -> FrameStore:

@@ -251,10 +251,10 @@ def click_maps(clicks: list[list[Click]], prev: torch.Tensor, cues: torch.Tensor
 
 
 def _batches(config: InteractiveTrainConfig, crop: int, stretch: float, start: int) -> Iterator[dict]:
-    from vidseg.train.clips import FrameStore, default_cache_dir
+    from vidseg.train.clips import FrameStore
     from vidseg.train.interactive_samples import InteractiveSampleConfig, InteractiveTrainingSet
 
-    store = FrameStore(config.data, config.sequences, scale=config.scale, cache_dir=default_cache_dir())
+    store = FrameStore.shared(config.data, config.sequences, scale=config.scale)
     samples = InteractiveSampleConfig(crop=crop, synthetic_ratio=config.synthetic_ratio,
                                       focus_share=config.focus_share, thin_share=config.thin_share,
                                       thin_attached=config.thin_attached, thin_focus=config.thin_focus,

@@ -48,10 +48,10 @@ def train_tracker(config: TrackerTrainConfig) -> Path:
 
 
 def _batches(config: TrackerTrainConfig, start: int) -> Iterator[dict]:
-    from vidseg.train.clips import FrameStore, default_cache_dir
+    from vidseg.train.clips import FrameStore
     from vidseg.train.tracker_samples import TrackerSampleConfig, TrackerTrainingSet
 
-    store = FrameStore(config.data, config.sequences, scale=config.scale, cache_dir=default_cache_dir())
+    store = FrameStore.shared(config.data, config.sequences, scale=config.scale)
     samples = TrackerSampleConfig(model=config.model, synthetic_ratio=config.synthetic_ratio,
                                   negative_ratio=config.negative_ratio, seed=config.seed)
     length = config.steps * config.batch_size

@@ -42,11 +42,9 @@ def train_vos(config: VosTrainConfig) -> Path:
 
 
 def _batches(config: VosTrainConfig, start: int) -> Iterator[dict]:
-    from vidseg.train.clips import default_cache_dir
     from vidseg.train.datasets import FrameStore, VosSampleConfig, VosTrainingSet
 
-    store = FrameStore(config.data, config.sequences, scale=config.scale,
-                       cache_dir=default_cache_dir())
+    store = FrameStore.shared(config.data, config.sequences, scale=config.scale)
     length = config.steps * config.batch_size
     samples = VosSampleConfig(size=config.crop, synthetic_ratio=config.synthetic_ratio, seed=config.seed)
     dataset: torch.utils.data.Dataset = VosTrainingSet(store, samples, length=length)
