@@ -51,6 +51,7 @@ DEFAULT_ROOT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / 
 MAX_CLICKS = 20
 STOP_AT = 0.90  # the highest NoC threshold reported: stopping there changes no column
 MIN_PIXELS = 100
+DEFAULT_STRETCH = 2.0  # vidseg-stretch's largest window stretch (the trial in docs/benchmarks.md)
 LABELS = {"vidseg": "vidseg interactive", "vidseg-no-hold": "- clicks held", "vidseg-no-focus": "- focus pass",
           "vidseg-no-tiles": "- outline tiles (merge from click 2)",
           "vidseg-no-merge": "- local merge of a click's change", "vidseg-all-steps": "all steps: merge, graph cut, guided filter",
@@ -99,7 +100,7 @@ def tight_box(mask: np.ndarray) -> tuple[int, int, int, int]:
 
 
 def make_segmenters(methods: list[str], model: str, previous: str = "default",
-                    other: str | None = None, stretch: float = 2.0) -> dict[str, ClickModel]:
+                    other: str | None = None, stretch: float = DEFAULT_STRETCH) -> dict[str, ClickModel]:
     """One segmenter per method name, built once and reused for every frame; "previous" is the whole
     pipeline with the ``previous`` network (the one shipped before ``model``), "other" with ``other``
     (any network to compare, e.g. an earlier version of ``model``)."""
@@ -297,7 +298,7 @@ def parse_args() -> argparse.Namespace:
                         "vidseg-network (none of the three: no graph cut, no edge-aware upsampling, no local merge), "
                         "previous (--previous-model with the steps chosen for it), other (--other-model, likewise), hybrid "
                         "(the first mask by --model, the clicks by --other-model), grabcut")
-    parser.add_argument("--stretch", type=float, default=2.0,
+    parser.add_argument("--stretch", type=float, default=DEFAULT_STRETCH,
                         help="vidseg-stretch's largest window stretch (default %(default)s)")
     parser.add_argument("--thin-parts", type=int, metavar="SEED",
                         help="draw thin occluders or attached parts over every frame (from this seed), the "
