@@ -15,6 +15,7 @@ import pytest
 from tests.apps.cli_checks import assert_user_error, run_command
 from vidseg.data import ClipConfig, render_clip, write_clip
 from vidseg.errors import InputError
+from vidseg.train import distributed
 from vidseg.train.distributed import Ranks, step_indices
 
 SCRIPT = Path(__file__).with_name("ddp_tiny_run.py")
@@ -32,6 +33,36 @@ def test_ranks_split_each_step_into_disjoint_shares_of_the_single_process_batch(
         step_indices(0, 2, 8, Ranks(0, 3))
 
 
+
+
+class _FakeGroup:
+    """Stands in for torch.distributed's group calls and records them in order."""
+
+    def __init__(self, monkeypatch) -> None:
+        self.calls: list[str] = []
+        for name in ("init_process_group", "barrier", "destroy_process_group"):
+            monkeypatch.setattr(distributed.dist, name, lambda *args, _name=name, **kwargs: self.calls.append(_name))
+        monkeypatch.setattr(distributed.dist, "is_initialized", lambda: bool(self.calls) and self.calls[-1] != "destroy_process_group")
+        monkeypatch.setattr(distributed.dist, "get_rank", lambda: 1)
+        monkeypatch.setattr(distributed.dist, "get_world_size", lambda: 2)
+        monkeypatch.setenv("LOCAL_RANK", "1")
+        monkeypatch.setenv("WORLD_SIZE", "2")
+
+
+def test_ranks_wait_for_each_other_before_leaving_the_group(monkeypatch):
+    group = _FakeGroup(monkeypatch)
+    with distributed.process_group() as where:
+        assert where == Ranks(1, 2)
+    # A rank that left first, with the group still held, aborted at exit now and then.
+    assert group.calls == ["init_process_group", "barrier", "destroy_process_group"]
+
+
+def test_a_failing_rank_leaves_the_group_without_waiting(monkeypatch):
+    group = _FakeGroup(monkeypatch)
+    with pytest.raises(InputError):
+        with distributed.process_group():
+            raise InputError("bad data")
+    assert group.calls == ["init_process_group", "destroy_process_group"]  # a barrier would hang
 
 
 def test_nproc_zero_is_a_one_line_error(capsys, monkeypatch, tmp_path):
