@@ -33,8 +33,6 @@ def test_ranks_split_each_step_into_disjoint_shares_of_the_single_process_batch(
         step_indices(0, 2, 8, Ranks(0, 3))
 
 
-
-
 class _FakeGroup:
     """Stands in for torch.distributed's group calls and records them in order."""
 
@@ -42,11 +40,14 @@ class _FakeGroup:
         self.calls: list[str] = []
         for name in ("init_process_group", "barrier", "destroy_process_group"):
             monkeypatch.setattr(distributed.dist, name, lambda *args, _name=name, **kwargs: self.calls.append(_name))
-        monkeypatch.setattr(distributed.dist, "is_initialized", lambda: bool(self.calls) and self.calls[-1] != "destroy_process_group")
+        monkeypatch.setattr(distributed.dist, "is_initialized", self.joined)
         monkeypatch.setattr(distributed.dist, "get_rank", lambda: 1)
         monkeypatch.setattr(distributed.dist, "get_world_size", lambda: 2)
         monkeypatch.setenv("LOCAL_RANK", "1")
         monkeypatch.setenv("WORLD_SIZE", "2")
+
+    def joined(self) -> bool:
+        return bool(self.calls) and self.calls[-1] != "destroy_process_group"
 
 
 def test_ranks_wait_for_each_other_before_leaving_the_group(monkeypatch):
