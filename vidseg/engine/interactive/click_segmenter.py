@@ -50,7 +50,8 @@ class FocusConfig:
     change's box grown by this share of its side each way; smallest, largest: the window's side as
     shares of the selection's (smaller leaves too little around the change to judge it; larger
     shows no more than the selection's crop did); max_zoom: the crop magnifies the image at most
-    this much; feather: the focus answer fades out over this share of the window at its edges."""
+    this much (training samples its windows up to the default, 2x; :func:`chosen_steps` runs
+    ``FOCUS_ZOOM``); feather: the focus answer fades out over this share of the window at its edges."""
 
     enabled: bool = True
     growth: float = 0.4
