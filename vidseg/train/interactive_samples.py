@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 import torch
 
-from vidseg.engine.interactive.click_segmenter import BOX_MARGIN, FocusConfig
+from vidseg.engine.interactive.click_segmenter import BOX_MARGIN
 from vidseg.engine.interactive.selection_cues import selection_maps
 from vidseg.errors import InputError
 from vidseg.eval.click_protocol import next_click
@@ -37,6 +37,9 @@ from vidseg.train.thin_parts import ATTACHED_SHARE, add_thin_parts
 
 _ATTEMPTS = 20
 THIN_PIXELS = 30  # a thin part smaller than this is a jag of the outline, not a line or a rail
+# Focus windows magnify the image up to this much: the shipped networks' range; ClickSegmenter's
+# focus pass runs inside it (FocusConfig.max_zoom, 1.5x, chosen on TUNE clips).
+TRAIN_MAX_ZOOM = 2.0
 
 
 @dataclass(frozen=True)
@@ -176,8 +179,7 @@ def focus_selection(rng: np.random.Generator, mask: np.ndarray, config: Interact
         centres = thin if thin.any() else centres
     ys, xs = np.nonzero(centres if centres.any() else mask)
     k = int(rng.integers(len(xs)))
-    # Magnified no more than ClickSegmenter's focus pass magnifies.
-    side = max(max(w, h) * rng.uniform(0.25, 0.9), config.crop / FocusConfig().max_zoom)
+    side = max(max(w, h) * rng.uniform(0.25, 0.9), config.crop / TRAIN_MAX_ZOOM)
     cx, cy = xs[k] + rng.uniform(-0.2, 0.2) * side, ys[k] + rng.uniform(-0.2, 0.2) * side
     push = rng.uniform(-config.tighten, config.loosen, size=4) * np.array([w, h, w, h])
     box = (x - push[0], y - push[1], x + w + push[2], y + h + push[3])

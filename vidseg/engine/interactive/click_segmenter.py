@@ -28,7 +28,6 @@ from vidseg.ops.guided_filter import guided_upsample
 BOX_MARGIN = 0.2  # the crop around a box: its longer side grown by this much on each side
 CLICK_WINDOW = 0.75  # the wide crop around a single click: this share of the image's shorter side
 MAX_GUIDE = 1024  # refining works on the crop at the image's resolution, at most this many pixels a side
-FOCUS_ZOOM = 1.5  # the focus pass's largest zoom as run (chosen_steps); training's goes up to 2x
 
 
 @dataclass(frozen=True)
@@ -50,14 +49,14 @@ class FocusConfig:
     change's box grown by this share of its side each way; smallest, largest: the window's side as
     shares of the selection's (smaller leaves too little around the change to judge it; larger
     shows no more than the selection's crop did); max_zoom: the crop magnifies the image at most
-    this much (training samples its windows up to the default, 2x; :func:`chosen_steps` runs
-    ``FOCUS_ZOOM``); feather: the focus answer fades out over this share of the window at its edges."""
+    this much (1.5x, below the 2x training goes up to: :func:`chosen_steps` says why); feather:
+    the focus answer fades out over this share of the window at its edges."""
 
     enabled: bool = True
     growth: float = 0.4
     smallest: float = 0.2
     largest: float = 0.7
-    max_zoom: float = 2.0
+    max_zoom: float = 1.5
     feather: float = 0.1
 
     def __post_init__(self) -> None:
@@ -459,7 +458,7 @@ def chosen_steps(net: InteractiveNet) -> PipelineSteps:
         return PipelineSteps(RefineConfig(), GraphCutConfig(), True, focus=FocusConfig(enabled=net.config.focus))
     if net.config.focus:
         return PipelineSteps(RefineConfig(enabled=False), GraphCutConfig(enabled=False), True, hold_radius=3,
-                             merge_from=1, focus=FocusConfig(max_zoom=FOCUS_ZOOM), tiles=TileConfig())
+                             merge_from=1, focus=FocusConfig(), tiles=TileConfig())
     return PipelineSteps(RefineConfig(enabled=False), GraphCutConfig(enabled=False), False, hold_radius=3)
 
 
