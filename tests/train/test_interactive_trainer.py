@@ -103,6 +103,19 @@ def test_thin_focus_centres_focus_windows_on_a_thin_part():
     assert sum(map(line, on_thin)) >= 12 and sum(map(line, on_thin)) > sum(map(line, draws)) + 5
 
 
+def test_focus_windows_magnify_at_most_the_focus_zoom():
+    from vidseg.train.interactive_samples import focus_selection
+
+    mask = np.zeros((200, 200), np.uint8)
+    mask[70:130, 70:130] = 1  # 60 px across: a quarter of it is far below a 64-px crop
+    config = InteractiveSampleConfig(crop=64, focus_share=1.0)
+    sides = lambda zoom: [focus_selection(np.random.default_rng(k), mask, replace(config, focus_zoom=zoom))[0].side
+                          for k in range(30)]
+    assert min(sides(1.5)) >= 64 / 1.5 - 1e-6 and min(sides(2.0)) < 64 / 1.5
+    with pytest.raises(InputError, match="focus_zoom"):
+        InteractiveSampleConfig(focus_zoom=0.5)
+
+
 def test_invalid_thin_share_is_refused():
     with pytest.raises(InputError, match="thin_share"):
         InteractiveSampleConfig(thin_share=1.5)
@@ -318,7 +331,9 @@ def test_fine_tuning_with_frozen_norms_keeps_the_upper_statistics(tmp_path):
                                                 ("keep_init", 0.5, "--init too"), ("distill", -1.0, "--distill"),
                                                 ("distill", 1.0, "--init or --distill-from too"),
                                                 ("distill_from", Path("teacher.pt"), "give --distill too"),
-                                                ("frozen_norms", True, "--init too"), ("stretch", 0.5, "stretch is")])
+                                                ("frozen_norms", True, "--init too"), ("stretch", 0.5, "stretch is"),
+                                                ("focus_zoom", 0.5, "--focus-zoom"),
+                                                ("focus_zoom", float("inf"), "--focus-zoom")])
 def test_bad_click_rounds_or_crop_is_one_line(tmp_path, field, value, says):
     from vidseg.errors import InputError
 

@@ -61,6 +61,13 @@ def test_a_bad_thin_share_is_one_line_before_any_decoding(capsys, tmp_path, data
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.parametrize("value", ["0.5", "nan", "inf"])
+def test_a_bad_focus_zoom_is_one_line_before_any_decoding(capsys, tmp_path, data, value):
+    code, err = train(capsys, data, tmp_path / "run" / "net.pt", "interactive", "--focus-zoom", value)
+    assert_user_error(code, err, "--focus-zoom")
+    assert not (tmp_path / "run").exists()
+
+
 @pytest.mark.parametrize("model", MODELS)
 def test_a_photo_ratio_without_photos_is_refused_not_ignored(capsys, tmp_path, data, model):
     code, err = train(capsys, data, tmp_path / "run" / "net.pt", model, "--photo-ratio", "0.5")

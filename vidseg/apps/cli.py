@@ -347,6 +347,10 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
                              help="with --focus-share: share of focus windows centred on a thin part of the "
                                   "object (a line, a rail, a rope in its mask) rather than anywhere on its "
                                   "outline (default: %(default)s)")
+    interactive.add_argument("--focus-zoom", type=float,
+                             help="with --focus-share: a focus window magnifies the image at most this much "
+                                  "(the click segmenter's focus pass magnifies at most 1.5x) "
+                                  "(default: 2, the shipped networks' range)")
     interactive.add_argument("--distill", type=float, default=0.0,
                              help="with --init: weight of matching the --init network's mask from the box alone, "
                                   "so fine-tuning for corrections keeps its first masks (default: %(default)s)")
@@ -470,6 +474,7 @@ def _run_train_vos(args: argparse.Namespace) -> int:
 
 
 def _run_train_interactive(args: argparse.Namespace) -> int:
+    from vidseg.train.interactive_samples import TRAIN_MAX_ZOOM
     from vidseg.train.interactive_trainer import InteractiveTrainConfig, train_interactive
 
     from vidseg.nn.interactive import InteractiveNetConfig
@@ -481,7 +486,9 @@ def _run_train_interactive(args: argparse.Namespace) -> int:
                                                    distill=args.distill, distill_from=args.distill_from,
                                                    thin_share=args.thin_share,
                                                    thin_attached=args.thin_attached,
-                                                   thin_focus=args.thin_focus, frozen_norms=args.frozen_norms,
+                                                   thin_focus=args.thin_focus,
+                                                   focus_zoom=TRAIN_MAX_ZOOM if args.focus_zoom is None else args.focus_zoom,
+                                                   frozen_norms=args.frozen_norms,
                                                    click_cues=args.click_cues, stretch=args.stretch)))
     return 0
 

@@ -37,8 +37,8 @@ from vidseg.train.thin_parts import ATTACHED_SHARE, add_thin_parts
 
 _ATTEMPTS = 20
 THIN_PIXELS = 30  # a thin part smaller than this is a jag of the outline, not a line or a rail
-# Focus windows magnify the image up to this much: the shipped networks' range; ClickSegmenter's
-# focus pass runs inside it (FocusConfig.max_zoom, 1.5x, chosen on TUNE clips).
+# Focus windows magnify the image up to this much by default: the shipped networks' range;
+# ClickSegmenter's focus pass runs inside it (FocusConfig.max_zoom, 1.5x, chosen on TUNE clips).
 TRAIN_MAX_ZOOM = 2.0
 
 
@@ -54,7 +54,9 @@ class InteractiveSampleConfig:
     thin_focus: share of focus windows centred on a thin part of the object (a line, a rail:
     :func:`~vidseg.train.augment.thin_part`) where it has one, instead of anywhere on its outline.
     stretch: a box selection's window may be this many times longer one way than the other
-    (:meth:`~vidseg.ops.crops.CropWindow.around`), as the click segmenter then cuts it."""
+    (:meth:`~vidseg.ops.crops.CropWindow.around`), as the click segmenter then cuts it.
+    focus_zoom: a focus window magnifies the image at most this much (its side at least
+    crop / focus_zoom image pixels)."""
 
     crop: int = 224
     click_share: float = 0.3
@@ -67,6 +69,7 @@ class InteractiveSampleConfig:
     thin_attached: float = ATTACHED_SHARE
     thin_focus: float = 0.0
     stretch: float = 1.0
+    focus_zoom: float = TRAIN_MAX_ZOOM
     min_pixels: int = 64
     seed: int = 0
 
@@ -78,6 +81,8 @@ class InteractiveSampleConfig:
         if self.crop % 16 or self.crop < 64:
             raise InputError(f"crop is {self.crop}; use a multiple of 16 of at least 64")
         check_stretch(self.stretch)
+        if not 1 <= self.focus_zoom < float("inf"):
+            raise InputError(f"focus_zoom is {self.focus_zoom!r}; use a magnification of at least 1")
 
 
 class InteractiveTrainingSet(SeededSamples):
@@ -179,7 +184,7 @@ def focus_selection(rng: np.random.Generator, mask: np.ndarray, config: Interact
         centres = thin if thin.any() else centres
     ys, xs = np.nonzero(centres if centres.any() else mask)
     k = int(rng.integers(len(xs)))
-    side = max(max(w, h) * rng.uniform(0.25, 0.9), config.crop / TRAIN_MAX_ZOOM)
+    side = max(max(w, h) * rng.uniform(0.25, 0.9), config.crop / config.focus_zoom)
     cx, cy = xs[k] + rng.uniform(-0.2, 0.2) * side, ys[k] + rng.uniform(-0.2, 0.2) * side
     push = rng.uniform(-config.tighten, config.loosen, size=4) * np.array([w, h, w, h])
     box = (x - push[0], y - push[1], x + w + push[2], y + h + push[3])

@@ -25,6 +25,7 @@ from vidseg.eval.click_protocol import next_click
 from vidseg.nn.interactive import InteractiveNet, InteractiveNetConfig, LowerFeatures
 from vidseg.nn.losses import batch_iou, region_loss, segmentation_loss
 from vidseg.ops.crops import check_stretch
+from vidseg.train.interactive_samples import TRAIN_MAX_ZOOM
 from vidseg.train.interpolate import keep_start
 from vidseg.train.loop import StepResult, run_training
 from vidseg.train.pretraining import PhotoTrainConfig, imagenet_start, starting_model, with_photos
@@ -61,6 +62,9 @@ class InteractiveTrainConfig(PhotoTrainConfig):
     # Share of focus windows centred on a thin part of the object's mask (lines, rails, ropes of
     # the annotated data) rather than anywhere on its outline; 0: none.
     thin_focus: float = 0.0
+    # A focus window magnifies the image at most this much (the click segmenter's focus pass runs
+    # at most FocusConfig.max_zoom); the default is the shipped networks' range.
+    focus_zoom: float = TRAIN_MAX_ZOOM
     # Keep the upper layers' batch-norm statistics as the --init network has them: each pass of a
     # step (box alone, simulated rounds, the trained pass) feeds them different inputs, and with
     # many rounds their running averages drift to click-rich ones, which a box alone then meets.
@@ -101,6 +105,8 @@ class InteractiveTrainConfig(PhotoTrainConfig):
             raise InputError(f"--thin-focus is {self.thin_focus!r}; give a share from 0 to 1")
         if self.thin_focus and not self.focus_share:
             raise InputError("--thin-focus centres some focus windows on thin parts; give --focus-share too")
+        if not 1 <= self.focus_zoom < float("inf"):
+            raise InputError(f"--focus-zoom is {self.focus_zoom!r}; give a magnification of at least 1")
         if not 0 <= self.distill <= 10:
             raise InputError(f"--distill is {self.distill!r}; give a weight from 0 to 10")
         if self.distill and self.init is None and self.distill_from is None:
@@ -258,7 +264,7 @@ def _batches(config: InteractiveTrainConfig, crop: int, stretch: float, start: i
     samples = InteractiveSampleConfig(crop=crop, synthetic_ratio=config.synthetic_ratio,
                                       focus_share=config.focus_share, thin_share=config.thin_share,
                                       thin_attached=config.thin_attached, thin_focus=config.thin_focus,
-                                      stretch=stretch, seed=config.seed)
+                                      focus_zoom=config.focus_zoom, stretch=stretch, seed=config.seed)
     length = config.steps * config.batch_size
     dataset = InteractiveTrainingSet(store, samples, length=length)
     if config.photos is not None:
