@@ -480,6 +480,7 @@ def _run_train_interactive(args: argparse.Namespace) -> int:
     from vidseg.nn.interactive import InteractiveNetConfig
 
     model = _model_config(InteractiveNetConfig, args)
+    focus_zoom = TRAIN_MAX_ZOOM if args.focus_zoom is None else args.focus_zoom
     print(train_interactive(InteractiveTrainConfig(**_train_run_options(args), **_pretraining_options(args),
                                                    model=model, click_rounds=args.click_rounds, crop=args.crop,
                                                    focus_share=args.focus_share, keep_init=args.keep_init,
@@ -487,7 +488,7 @@ def _run_train_interactive(args: argparse.Namespace) -> int:
                                                    thin_share=args.thin_share,
                                                    thin_attached=args.thin_attached,
                                                    thin_focus=args.thin_focus,
-                                                   focus_zoom=TRAIN_MAX_ZOOM if args.focus_zoom is None else args.focus_zoom,
+                                                   focus_zoom=focus_zoom,
                                                    frozen_norms=args.frozen_norms,
                                                    click_cues=args.click_cues, stretch=args.stretch)))
     return 0
