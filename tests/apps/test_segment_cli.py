@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.alpha_webm import decode_webm_rgba
 from tests.paths import shared_data
 from vidseg.apps import segment as segment_module
 from vidseg.apps.cli import EXIT_INTERRUPTED
@@ -47,17 +48,12 @@ def test_segment_writes_every_frame_with_palette_and_stats(capsys, small_clip_ro
 
 
 def test_alpha_webm_keeps_its_alpha(capsys, small_clip_root, tmp_path):
-    import av
-
     frames, mask = frames_and_mask(small_clip_root)
     code, _, _ = run_cli(capsys, frames, "--mask", mask, "-o", tmp_path / "o", "--alpha", tmp_path / "cut.webm")
     assert code == 0
-    with av.open(str(tmp_path / "cut.webm")) as container:
-        stream = container.streams.video[0]
-        decoder = av.CodecContext.create("libvpx-vp9", "r")  # FFmpeg's own vp9 decoder drops alpha
-        decoded = [f for packet in container.demux(stream) for f in decoder.decode(packet)]
+    decoded = decode_webm_rgba(tmp_path / "cut.webm")
     assert len(decoded) == 12
-    alpha = decoded[0].to_ndarray(format="rgba")[..., 3]
+    alpha = decoded[0][..., 3]
     objects = np.array(Image.open(tmp_path / "o" / "00000.png")) > 0
     assert alpha[objects].mean() > 200 and alpha[~objects].mean() < 30
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import av
 import numpy as np
 import pytest
 from PIL import Image
 
+from tests.alpha_webm import decode_webm_rgba
 from vidseg.errors import OutputError
 from vidseg.io.frames import open_frames
 from vidseg.io.masks import DAVIS_PALETTE
@@ -118,17 +118,6 @@ def test_overlay_uses_custom_colors(tmp_path):
 # Alpha outputs
 
 
-def decode_webm_with_alpha(path) -> list[np.ndarray]:
-    """RGBA frames; FFmpeg's own vp9 decoder drops the alpha, libvpx keeps it."""
-    frames = []
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        decoder = av.CodecContext.create("libvpx-vp9", "r")
-        for packet in container.demux(stream):
-            frames.extend(f.to_ndarray(format="rgba") for f in decoder.decode(packet))
-    return frames
-
-
 def test_alpha_pngs_and_webm(tmp_path):
     webm = tmp_path / "cut.webm"
     with AlphaWriter(tmp_path / "alpha", webm, fps=10) as writer:
@@ -139,7 +128,7 @@ def test_alpha_pngs_and_webm(tmp_path):
     with Image.open(tmp_path / "alpha" / "00002.png") as image:
         assert image.mode == "RGBA"
         assert np.array_equal(np.asarray(image), alpha_cutout(frame, labels))
-    decoded = decode_webm_with_alpha(webm)
+    decoded = decode_webm_rgba(webm)
     assert len(decoded) == 5 and decoded[2].shape == (H, W, 4)
     alpha = decoded[2][..., 3].astype(int)
     # Away from the edges (lossy), alpha is 255 on objects and 0 elsewhere.

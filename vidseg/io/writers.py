@@ -286,8 +286,8 @@ class AlphaWriter(CommitOnExit):
             if fps is None:
                 raise ValueError("fps is needed to write a webm")
             # Realtime mode encodes ~5x faster than "good" for ~25% more bytes: a sink must keep up.
-            # No row multithreading: with it about one encode in 16 left blotches of alpha up to 180
-            # on transparent background (tests/io/test_writers.py failed now and then); 0 in 24 without.
+            # Row multithreading stays off (libvpx's default). The alpha blotches once blamed on it
+            # came from the tests' yuv -> rgba read-back (see tests/alpha_webm.py), not the file.
             options = {"crf": "30", "b": "0", "deadline": "realtime", "cpu-used": "8", "row-mt": "0"}
             self._webm = _VideoEncoder(Path(webm_path), "webm", "libvpx-vp9", "yuva420p", fps, options)
 
