@@ -271,7 +271,9 @@ class AlphaWriter(CommitOnExit):
     PyAV 18 / FFmpeg here: the stream carries ``alpha_mode=1`` and the alpha plane as block
     additions), but FFmpeg's built-in ``vp9`` decoder ignores it and returns yuv420p. To read the
     alpha back, decode with libvpx: ``ffmpeg -c:v libvpx-vp9 -i cut.webm ...`` or, in PyAV,
-    ``av.CodecContext.create("libvpx-vp9", "r")``. Browsers (Chrome, Firefox) show it.
+    ``av.CodecContext.create("libvpx-vp9", "r")`` and the frame's fourth plane (PyAV 18's
+    ``to_ndarray(format="rgba")``, FFmpeg 8.1, leaves the columns past the last multiple of 16
+    undefined: tests/alpha_webm.py). Browsers (Chrome, Firefox) show it.
     """
 
     def __init__(self, folder: str | os.PathLike | None, webm_path: str | os.PathLike | None = None,
