@@ -53,6 +53,7 @@ STOP_AT = 0.90  # the highest NoC threshold reported: stopping there changes no 
 MIN_PIXELS = 100
 DEFAULT_STRETCH = 2.0  # vidseg-stretch's largest window stretch (the trial in docs/benchmarks.md)
 DEFAULT_FOCUS_ZOOM = 2.0  # vidseg-focus-zoom's largest zoom: the one run before 1.5 was chosen
+DEFAULT_THIN_ZOOM = 3.0  # vidseg-thin-zoom's close pass zoom (the trial in docs/benchmarks.md)
 LABELS = {"vidseg": "vidseg interactive", "vidseg-no-hold": "- clicks held", "vidseg-no-focus": "- focus pass",
           "vidseg-no-tiles": "- outline tiles (merge from click 2)",
           "vidseg-no-merge": "- local merge of a click's change", "vidseg-all-steps": "all steps: merge, graph cut, guided filter",
@@ -60,6 +61,7 @@ LABELS = {"vidseg": "vidseg interactive", "vidseg-no-hold": "- clicks held", "vi
           "vidseg-no-click-cues": "- clicks seed the colour cue", "vidseg-stretch": "+ stretched selection windows",
           "vidseg-no-stretch": "- stretched selection windows",
           "vidseg-focus-zoom": "focus pass zoomed as before (--focus-zoom)",
+          "vidseg-thin-zoom": "+ close pass after thin changes (--thin-zoom)",
           "vidseg-no-graph-cut": "- merge, graph cut", "vidseg-network": "- merge, cut, guided filter",
           "previous": "previous network", "other": "other network", "grabcut": "GrabCut",
           "hybrid": "first mask by --model, clicks by --other-model"}
@@ -103,7 +105,8 @@ def tight_box(mask: np.ndarray) -> tuple[int, int, int, int]:
 
 def make_segmenters(methods: list[str], model: str, previous: str = "default",
                     other: str | None = None, stretch: float = DEFAULT_STRETCH,
-                    focus_zoom: float = DEFAULT_FOCUS_ZOOM) -> dict[str, ClickModel]:
+                    focus_zoom: float = DEFAULT_FOCUS_ZOOM, thin_zoom: float = DEFAULT_THIN_ZOOM
+                    ) -> dict[str, ClickModel]:
     """One segmenter per method name, built once and reused for every frame; "previous" is the whole
     pipeline with the ``previous`` network (the one shipped before ``model``), "other" with ``other``
     (any network to compare, e.g. an earlier version of ``model``)."""
@@ -128,12 +131,13 @@ def make_segmenters(methods: list[str], model: str, previous: str = "default",
                     continue
                 if method in ("vidseg-no-hold", "vidseg-no-focus", "vidseg-no-merge", "vidseg-no-tiles",
                               "vidseg-click-cues", "vidseg-no-click-cues", "vidseg-stretch", "vidseg-no-stretch",
-                              "vidseg-focus-zoom"):
+                              "vidseg-focus-zoom", "vidseg-thin-zoom"):
                     off = {"vidseg-stretch": {"stretch": stretch}, "vidseg-no-stretch": {"stretch": 1.0},
                            "vidseg-no-hold": {"hold_radius": 0}, "vidseg-no-merge": {"merge_locally": False},
                            "vidseg-click-cues": {"click_cues": True}, "vidseg-no-click-cues": {"click_cues": False},
                            "vidseg-no-focus": {"focus": FocusConfig(enabled=False)},
                            "vidseg-focus-zoom": {"focus": FocusConfig(max_zoom=focus_zoom)},
+                           "vidseg-thin-zoom": {"focus": FocusConfig(thin_zoom=thin_zoom)},
                            # Without tiles the merge from the second click was the better choice.
                            "vidseg-no-tiles": {"tiles": TileConfig(enabled=False), "merge_from": 2}}[method]
                     segmenters[method] = ClickSegmenter(model=model, backend="torch", **off)
@@ -268,7 +272,7 @@ def write_json(path: Path, rows: list[Row], results: dict[str, list[FrameRun]], 
                sequences: list[str]) -> None:
     data = {
         "data": str(args.data), "sequences": sequences, "every": args.every, "max_frames": args.max_frames,
-        "model": args.model, "previous_model": args.previous_model, "other_model": args.other_model, "thin_parts": args.thin_parts, "stretch": args.stretch, "focus_zoom": args.focus_zoom, "max_clicks": MAX_CLICKS, "stop_at": None if args.all_clicks else STOP_AT,
+        "model": args.model, "previous_model": args.previous_model, "other_model": args.other_model, "thin_parts": args.thin_parts, "stretch": args.stretch, "focus_zoom": args.focus_zoom, "thin_zoom": args.thin_zoom, "max_clicks": MAX_CLICKS, "stop_at": None if args.all_clicks else STOP_AT,
         "rows": [asdict(r) for r in rows],
         "frames": {LABELS[name]: [{"sequence": f.sequence, "frame": f.frame, "pixels": f.pixels, "box": f.box,
                                    "ious": f.run.ious, "start_seconds": f.run.start_seconds,
@@ -298,13 +302,15 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--other-model", help='the network of the "other" method: a shipped tag or a checkpoint path')
     parser.add_argument("--other-label", default="other network", help='the "other" method\'s row label')
     parser.add_argument("--methods", default="vidseg,grabcut", help="comma-separated: vidseg (the steps chosen for the network), vidseg-no-hold (those steps, "
-                        "but a click's pixel may stay wrong), vidseg-no-focus (those steps without the focus pass), vidseg-no-tiles (without the focus passes along the first mask's outline, the local merge from the second click as chosen without them), vidseg-no-merge (without the local merge), vidseg-click-cues / vidseg-no-click-cues (the clicks seeding the colour cue, or not, whatever the network was trained with), vidseg-stretch / vidseg-no-stretch (selection windows stretched up to --stretch, or squares), vidseg-focus-zoom (the focus pass and tiles magnifying up to --focus-zoom), vidseg-all-steps (local merge, "
+                        "but a click's pixel may stay wrong), vidseg-no-focus (those steps without the focus pass), vidseg-no-tiles (without the focus passes along the first mask's outline, the local merge from the second click as chosen without them), vidseg-no-merge (without the local merge), vidseg-click-cues / vidseg-no-click-cues (the clicks seeding the colour cue, or not, whatever the network was trained with), vidseg-stretch / vidseg-no-stretch (selection windows stretched up to --stretch, or squares), vidseg-focus-zoom (the focus pass and tiles magnifying up to --focus-zoom), vidseg-thin-zoom (a close pass at --thin-zoom after a click that changed only a thin part), vidseg-all-steps (local merge, "
                         "graph cut, guided filter), vidseg-global-clicks (no local merge), vidseg-no-graph-cut, "
                         "vidseg-network (none of the three: no graph cut, no edge-aware upsampling, no local merge), "
                         "previous (--previous-model with the steps chosen for it), other (--other-model, likewise), hybrid "
                         "(the first mask by --model, the clicks by --other-model), grabcut")
     parser.add_argument("--focus-zoom", type=float, default=DEFAULT_FOCUS_ZOOM,
                         help="vidseg-focus-zoom's largest focus-pass zoom (default %(default)s)")
+    parser.add_argument("--thin-zoom", type=float, default=DEFAULT_THIN_ZOOM,
+                        help="vidseg-thin-zoom's close-pass zoom (default %(default)s)")
     parser.add_argument("--stretch", type=float, default=DEFAULT_STRETCH,
                         help="vidseg-stretch's largest window stretch (default %(default)s)")
     parser.add_argument("--thin-parts", type=int, metavar="SEED",
@@ -346,7 +352,7 @@ def main() -> None:
         raise SystemExit("the 'other' method needs --other-model")
     LABELS["other"] = args.other_label
     segmenters = make_segmenters(methods, args.model, args.previous_model, args.other_model, args.stretch,
-                                 args.focus_zoom)
+                                 args.focus_zoom, args.thin_zoom)
     began = time.perf_counter()
     results = run_benchmark(items, segmenters, args.max_frames, None if args.all_clicks else STOP_AT)
     rows = [summarise(LABELS[name], runs) for name, runs in results.items() if runs]

@@ -6,7 +6,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from vidseg.engine.interactive.click_segmenter import (ClickSegmenter, FocusConfig, change_at_click, feather,
-                                                         focus_window)
+                                                         focus_window, thin_at)
 from vidseg.engine.interactive.outline_tiles import TileConfig
 from vidseg.nn.interactive import InteractiveNetConfig, LowerFeatures
 from vidseg.ops.crops import CropWindow
@@ -99,6 +99,58 @@ def test_focus_settings_are_checked():
 
     from vidseg.errors import InputError
 
-    for bad in ({"smallest": 0.8, "largest": 0.5}, {"max_zoom": 0.5}, {"feather": 0.7}, {"growth": -1}):
+    for bad in ({"smallest": 0.8, "largest": 0.5}, {"max_zoom": 0.5}, {"feather": 0.7}, {"growth": -1},
+                {"thin_zoom": 0.5}, {"thin_width": 0}):
         with pytest.raises(InputError, match="focus needs"):
             FocusConfig(**bad)
+
+
+def hairline_image() -> tuple[np.ndarray, np.ndarray]:
+    """A bright image with a dark square and a 1-px dark hairline leaving it to the right."""
+    image = np.full((240, 320, 3), 220, np.uint8)
+    image[60:180, 60:180] = 20
+    image[120, 180:300] = 20
+    return image, image[..., 0] < 128
+
+
+def test_thin_at_tells_a_line_or_no_change_from_a_blob():
+    change = np.zeros((100, 100), bool)
+    change[50:53, 10:90] = True  # a 3-px line
+    assert thin_at(change, 40, 51, width=9)
+    change[30:70, 30:70] = True  # a blob the line runs through
+    assert not thin_at(change, 40, 51, width=9) and thin_at(change, 85, 51, width=9)
+    assert thin_at(None, 5, 5, width=9)
+    edge = np.ones((100, 100), bool)  # a change up to the image's edge is not thin there
+    assert not thin_at(edge, 0, 99, width=9)
+
+
+def test_a_click_on_a_hairline_gets_it_from_the_close_pass_only_with_thin_zoom():
+    image, _ = hairline_image()
+    line = np.zeros(image.shape[:2], bool)
+    line[120, 250:270] = True
+    masks = {}
+    for zoom in (0.0, 4.0):
+        segmenter = ClickSegmenter(DarkNet(), focus=FocusConfig(thin_zoom=zoom), tiles=TileConfig(enabled=False),
+                                   hold_radius=0, backend="torch")
+        segmenter.start(image, box=(60, 60, 300, 180))
+        masks[zoom] = segmenter.click(260, 120, positive=True)
+    assert masks[4.0][line].mean() > 0.8 and masks[0.0][line].mean() < 0.2
+    assert np.array_equal(masks[4.0][:, :200], masks[0.0][:, :200])  # far from the click: as it was
+
+
+def test_a_click_that_changed_a_thick_part_gets_no_close_pass(monkeypatch):
+    image, _ = spoke_image()
+    segmenter = ClickSegmenter(DarkNet(), focus=FocusConfig(thin_zoom=4.0), tiles=TileConfig(enabled=False),
+                               hold_radius=0, backend="torch")
+    segmenter.start(image, box=(60, 60, 260, 180))
+    windows = []  # the passes' windows; each pass keeps the map as it is
+    monkeypatch.setattr(segmenter, "_rerun_window", lambda window, clicks, probs: windows.append(window) or probs)
+    grown = np.zeros(image.shape[:2], np.float32)
+    grown[40:200, 40:200] = 1  # the click grows the mask by a 20-px band: not thin
+    monkeypatch.setattr(segmenter, "_predict", lambda clicks, previous: np.maximum(previous, grown))
+    segmenter.click(50, 100, positive=True)
+    assert len(windows) == 1  # the focus pass alone
+    segmenter.undo()
+    grown[100:103, 30:40] = 1  # a 3-px line out of it: thin
+    segmenter.click(35, 101, positive=True)
+    assert len(windows) == 3 and windows[-1].longest < windows[-2].longest and windows[-1].contains(35, 101)

@@ -50,7 +50,10 @@ class FocusConfig:
     shares of the selection's (smaller leaves too little around the change to judge it; larger
     shows no more than the selection's crop did); max_zoom: the crop magnifies the image at most
     this much (1.5x, below the 2x training goes up to: :func:`chosen_steps` says why); feather:
-    the focus answer fades out over this share of the window at its edges."""
+    the focus answer fades out over this share of the window at its edges. thin_zoom: when a click
+    changed only a thin part (nothing an opening by a ``thin_width``-pixel disk keeps at the click),
+    a close pass follows on a window centred on it that magnifies the image this much, for lines and
+    rails finer than the focus pass draws them (0: none)."""
 
     enabled: bool = True
     growth: float = 0.4
@@ -58,12 +61,15 @@ class FocusConfig:
     largest: float = 0.7
     max_zoom: float = 1.5
     feather: float = 0.1
+    thin_zoom: float = 0.0
+    thin_width: int = 9
 
     def __post_init__(self) -> None:
         if not (0 < self.smallest <= self.largest <= 1 and self.growth >= 0 and self.max_zoom >= 1
-                and 0 <= self.feather <= 0.5):
-            raise InputError("focus needs 0 < smallest <= largest <= 1, growth >= 0, max_zoom >= 1 and "
-                             f"0 <= feather <= 0.5, got {self}")
+                and 0 <= self.feather <= 0.5 and (self.thin_zoom == 0 or self.thin_zoom >= 1)
+                and self.thin_width >= 1):
+            raise InputError("focus needs 0 < smallest <= largest <= 1, growth >= 0, max_zoom >= 1, "
+                             f"0 <= feather <= 0.5, thin_zoom 0 or >= 1 and thin_width >= 1, got {self}")
 
 
 @dataclass
@@ -260,8 +266,18 @@ class ClickSegmenter:
     def _focus(self, clicks: list[Click], probs: np.ndarray, x: int, y: int, change: np.ndarray | None) -> np.ndarray:
         """``probs`` (H, W) with the focus pass on the window around ``change``, the click's
         (:func:`change_at_click`), blended in (a new map)."""
-        window = focus_window(change, x, y, self.state.window, self.crop, self.focus)
-        return probs if window is None else self._rerun_window(window, clicks, probs.copy())
+        state = self.state
+        window = focus_window(change, x, y, state.window, self.crop, self.focus)
+        if window is not None:
+            probs = self._rerun_window(window, clicks, probs.copy())
+        if not self.focus.thin_zoom:
+            return probs
+        close = CropWindow.centred(x, y, self.crop / self.focus.thin_zoom)
+        seen = (window or state.window).longest  # the close pass must see finer than that did
+        if close.longest >= seen or not thin_at(change_at_click(state.probs[-1], probs, x, y), x, y,
+                                                 self.focus.thin_width):
+            return probs
+        return self._rerun_window(close, clicks, probs if window is not None else probs.copy())
 
     def _refine_outline(self, clicks: list[Click], probs: np.ndarray) -> np.ndarray:
         """The first mask ``probs`` (H, W) with a focus pass on each tile along its outline, in turn
@@ -330,6 +346,21 @@ def focus_window(change: np.ndarray | None, x: int, y: int, selection: CropWindo
     if side < smallest:
         return CropWindow.centred((box[0] + box[2] - 1) / 2, (box[1] + box[3] - 1) / 2, smallest)
     return CropWindow.around(box, config.growth)
+
+
+def thin_at(change: np.ndarray | None, x: int, y: int, width: int) -> bool:
+    """Whether the click at (x, y) changed only a thin part: ``change`` (H, W) bool, its connected
+    change (:func:`change_at_click`), keeps nothing at the click after an opening by a
+    ``width``-pixel disk (a line, a rail, or no more than the disk the click holds); True when it
+    changed nothing (None)."""
+    if change is None:
+        return True
+    h, w = change.shape
+    x0, y0, x1, y1 = max(x - width, 0), max(y - width, 0), min(x + width + 1, w), min(y + width + 1, h)
+    local = np.ascontiguousarray(change[y0:y1, x0:x1]).view(np.uint8)  # all an opening at the click sees
+    disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (width, width))
+    # OpenCV's default border leaves the image's edge out of the opening: a change cut by it is not thin.
+    return not cv2.morphologyEx(local, cv2.MORPH_OPEN, disk)[y - y0, x - x0]
 
 
 def focus_sides(selection: CropWindow, crop: int, config: FocusConfig) -> tuple[float, float] | None:
