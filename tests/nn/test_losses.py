@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from vidseg.nn.losses import balanced_bce, box_iou, polar_iou_loss
+from vidseg.nn.losses import balanced_bce, bootstrapped_bce, box_iou, polar_iou_loss
 
 
 
@@ -32,3 +32,14 @@ def test_balanced_bce_weighs_the_few_positives_like_all_negatives():
     positive = torch.zeros(1, 1, 4, 4, dtype=torch.bool)
     positive[0, 0, 0, 0] = True
     assert balanced_bce(logits, positive, torch.ones_like(positive)).item() == pytest.approx(math.log(2), rel=1e-5)
+
+
+def test_bootstrapped_bce_weights_pixels_before_choosing_the_hardest():
+    logits = torch.zeros(1, 1, 4, 4)
+    target = torch.zeros(1, 1, 4, 4)
+    target[..., 0, :] = 1  # every pixel equally wrong: the weights alone decide which are hardest
+    weight = torch.ones(1, 1, 4, 4)
+    weight[..., 3, :] = 3
+    plain = bootstrapped_bce(logits, target, keep=0.25)
+    weighted = bootstrapped_bce(logits, target, keep=0.25, weight=weight)
+    assert torch.isclose(weighted, 3 * plain)  # the four hardest are the weighted row

@@ -103,6 +103,19 @@ def test_thin_focus_centres_focus_windows_on_a_thin_part():
     assert sum(map(line, on_thin)) >= 12 and sum(map(line, on_thin)) > sum(map(line, draws)) + 5
 
 
+def test_thin_zoom_magnifies_the_windows_on_a_thin_part_that_much():
+    from vidseg.train.interactive_samples import focus_selection
+
+    mask = np.zeros((200, 300), np.uint8)
+    mask[20:120, 20:120] = 1  # a blob with a 2-px line far out of it
+    mask[69:71, 120:290] = 1
+    config = InteractiveSampleConfig(crop=128, focus_share=1.0, thin_focus=1.0, thin_zoom=4.0)
+    sides = [focus_selection(np.random.default_rng(k), mask, config)[0].side for k in range(20)]
+    assert all(128 / 4 - 1e-6 <= side <= 128 / 4 * 1.5 + 1e-6 for side in sides) and max(sides) > min(sides)
+    with pytest.raises(InputError, match="thin_zoom"):
+        InteractiveSampleConfig(thin_zoom=0.5)
+
+
 def test_focus_windows_magnify_at_most_the_focus_zoom():
     from vidseg.train.interactive_samples import focus_selection
 
@@ -235,6 +248,26 @@ def test_box_distillation_leaves_out_where_thin_parts_were_drawn():
     assert torch.isclose(whole, none_drawn) and all_drawn == 0 and 0 < part < whole
 
 
+def test_preserve_weight_raises_the_pixels_the_previous_mask_had_right():
+    from vidseg.train.interactive_trainer import preserve_weight
+
+    masks = torch.zeros(2, 1, 8, 8)
+    masks[:, :, :, :4] = 1
+    prev = torch.zeros(2, 1, 8, 8)
+    prev[0, :, :, :2] = 1  # item 0: the left quarter right, the next quarter missed; item 1: no previous mask
+    weight = preserve_weight(prev, masks, torch.zeros(2, 1, 4, 4), 2.0)  # at the logits' stride-2 size
+    assert weight.shape == (2, 1, 4, 4)
+    assert (weight[0, :, :, 0] == 3).all() and (weight[0, :, :, 1] == 1).all() and (weight[0, :, :, 2:] == 3).all()
+    assert (weight[1] == 1).all()
+
+
+def test_fine_tuning_with_preserve_writes_weights(tmp_path):
+    clip, first = train_and_resume(tmp_path, InteractiveTrainConfig, train_interactive, TINY, "net.pt")
+    tuned = replace(first, out=tmp_path / "kept" / "net.pt", init=first.out, steps=1, preserve=1.0, click_rounds=1)
+    train_interactive(tuned)
+    assert ClickSegmenter(tuned.out).start(clip.frames[0], box=(10, 10, 60, 50)).shape == clip.frames[0].shape[:2]
+
+
 def test_fine_tuning_with_distillation_writes_weights(tmp_path):
     clip, first = train_and_resume(tmp_path, InteractiveTrainConfig, train_interactive, TINY, "net.pt")
     tuned = replace(first, out=tmp_path / "distilled" / "net.pt", init=first.out, steps=1, distill=1.0)
@@ -333,7 +366,10 @@ def test_fine_tuning_with_frozen_norms_keeps_the_upper_statistics(tmp_path):
                                                 ("distill_from", Path("teacher.pt"), "give --distill too"),
                                                 ("frozen_norms", True, "--init too"), ("stretch", 0.5, "stretch is"),
                                                 ("focus_zoom", 0.5, "--focus-zoom"),
-                                                ("focus_zoom", float("inf"), "--focus-zoom")])
+                                                ("focus_zoom", float("inf"), "--focus-zoom"),
+                                                ("thin_zoom", 0.5, "--thin-zoom is"),
+                                                ("thin_zoom", 3.0, "give --thin-focus too"),
+                                                ("preserve", -1.0, "--preserve")])
 def test_bad_click_rounds_or_crop_is_one_line(tmp_path, field, value, says):
     from vidseg.errors import InputError
 

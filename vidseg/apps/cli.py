@@ -351,6 +351,14 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
                              help="with --focus-share: a focus window magnifies the image at most this much "
                                   "(the click segmenter's focus pass magnifies at most 1.5x) "
                                   "(default: 2, the shipped networks' range)")
+    interactive.add_argument("--thin-zoom", type=float, default=0.0,
+                             help="with --thin-focus: focus windows on thin parts magnify the image between "
+                                  "2/3 of this and this much, as the click segmenter's close pass after a click "
+                                  "on a thin part; 0 sizes them like the others (default: %(default)s)")
+    interactive.add_argument("--preserve", type=float, default=0.0,
+                             help="extra loss weight on the pixels the previous mask already had right (after "
+                                  "simulated clicks, in focus windows), so a click changes what it points at "
+                                  "and breaks less elsewhere (default: %(default)s)")
     interactive.add_argument("--distill", type=float, default=0.0,
                              help="with --init: weight of matching the --init network's mask from the box alone, "
                                   "so fine-tuning for corrections keeps its first masks (default: %(default)s)")
@@ -488,7 +496,8 @@ def _run_train_interactive(args: argparse.Namespace) -> int:
                                                    thin_share=args.thin_share,
                                                    thin_attached=args.thin_attached,
                                                    thin_focus=args.thin_focus,
-                                                   focus_zoom=focus_zoom,
+                                                   focus_zoom=focus_zoom, thin_zoom=args.thin_zoom,
+                                                   preserve=args.preserve,
                                                    frozen_norms=args.frozen_norms,
                                                    click_cues=args.click_cues, stretch=args.stretch)))
     return 0

@@ -19,10 +19,12 @@ def fit_target(target: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
     return F.adaptive_avg_pool2d(target, logits.shape[-2:])
 
 
-def bootstrapped_bce(logits: torch.Tensor, target: torch.Tensor, keep: float = 0.25) -> torch.Tensor:
+def bootstrapped_bce(logits: torch.Tensor, target: torch.Tensor, keep: float = 0.25,
+                     weight: torch.Tensor | None = None) -> torch.Tensor:
     """Mean BCE over the hardest ``keep`` share of pixels of each item (STCN's bootstrapping):
-    most pixels are easy background, and averaging over them would drown the boundary."""
-    losses = F.binary_cross_entropy_with_logits(logits, target, reduction="none").flatten(1)
+    most pixels are easy background, and averaging over them would drown the boundary. ``weight``
+    (like ``logits``, or None) scales each pixel's BCE before the hardest are chosen."""
+    losses = F.binary_cross_entropy_with_logits(logits, target, weight=weight, reduction="none").flatten(1)
     k = max(1, int(losses.shape[1] * keep))
     return losses.topk(k, dim=1).values.mean()
 
@@ -35,10 +37,12 @@ def dice_loss(logits: torch.Tensor, target: torch.Tensor, eps: float = 1.0) -> t
     return (1 - (2 * inter + eps) / (prob.sum(1) + target.sum(1) + eps)).mean()
 
 
-def segmentation_loss(logits: torch.Tensor, target: torch.Tensor, keep: float = 0.25) -> torch.Tensor:
-    """Bootstrapped BCE + Dice. logits: (N, 1, h, w); target: (N, 1, H, W) in [0, 1]."""
+def segmentation_loss(logits: torch.Tensor, target: torch.Tensor, keep: float = 0.25,
+                      weight: torch.Tensor | None = None) -> torch.Tensor:
+    """Bootstrapped BCE + Dice. logits: (N, 1, h, w); target: (N, 1, H, W) in [0, 1]; weight:
+    (N, 1, h, w) per-pixel weights of the BCE, or None."""
     target = fit_target(target, logits)
-    return bootstrapped_bce(logits, target, keep) + dice_loss(logits, target)
+    return bootstrapped_bce(logits, target, keep, weight) + dice_loss(logits, target)
 
 
 def batch_iou(logits: torch.Tensor, target: torch.Tensor) -> float:

@@ -56,7 +56,9 @@ class InteractiveSampleConfig:
     stretch: a box selection's window may be this many times longer one way than the other
     (:meth:`~vidseg.ops.crops.CropWindow.around`), as the click segmenter then cuts it.
     focus_zoom: a focus window magnifies the image at most this much (its side at least
-    crop / focus_zoom image pixels)."""
+    crop / focus_zoom image pixels). thin_zoom: a window centred on a thin part magnifies the image
+    thin_zoom / 1.5 to thin_zoom times instead (0: sized like the others), as the click segmenter's
+    close pass does after a click on a thin part (``FocusConfig.thin_zoom``)."""
 
     crop: int = 224
     click_share: float = 0.3
@@ -70,6 +72,7 @@ class InteractiveSampleConfig:
     thin_focus: float = 0.0
     stretch: float = 1.0
     focus_zoom: float = TRAIN_MAX_ZOOM
+    thin_zoom: float = 0.0
     min_pixels: int = 64
     seed: int = 0
 
@@ -83,6 +86,8 @@ class InteractiveSampleConfig:
         check_stretch(self.stretch)
         if not 1 <= self.focus_zoom < float("inf"):
             raise InputError(f"focus_zoom is {self.focus_zoom!r}; use a magnification of at least 1")
+        if not (self.thin_zoom == 0 or 1 <= self.thin_zoom < float("inf")):
+            raise InputError(f"thin_zoom is {self.thin_zoom!r}; use 0 (off) or a magnification of at least 1")
 
 
 class InteractiveTrainingSet(SeededSamples):
@@ -176,15 +181,20 @@ def focus_selection(rng: np.random.Generator, mask: np.ndarray, config: Interact
     quarter to nine tenths of the object's longer side (at least half the crop's); the box is the
     selection's, as for a box. A share ``config.thin_focus`` is centred on a thin part instead,
     where the object has one: a random outline pixel rarely lies on one, and a thin part's few
-    pixels weigh little in a window, so without this the network seldom learns to follow them."""
+    pixels weigh little in a window, so without this the network seldom learns to follow them;
+    with ``config.thin_zoom`` such a window is also magnified that much."""
     x, y, w, h = cv2.boundingRect(mask)
     centres = augment.outline(mask)
+    on_thin = False
     if config.thin_focus > 0 and rng.random() < config.thin_focus:  # no draw at 0: old runs resume the same
         thin = augment.thin_part(mask, min_pixels=THIN_PIXELS)
-        centres = thin if thin.any() else centres
+        centres, on_thin = (thin, True) if thin.any() else (centres, False)
     ys, xs = np.nonzero(centres if centres.any() else mask)
     k = int(rng.integers(len(xs)))
-    side = max(max(w, h) * rng.uniform(0.25, 0.9), config.crop / config.focus_zoom)
+    if on_thin and config.thin_zoom:
+        side = config.crop / config.thin_zoom * rng.uniform(1, 1.5)
+    else:
+        side = max(max(w, h) * rng.uniform(0.25, 0.9), config.crop / config.focus_zoom)
     cx, cy = xs[k] + rng.uniform(-0.2, 0.2) * side, ys[k] + rng.uniform(-0.2, 0.2) * side
     push = rng.uniform(-config.tighten, config.loosen, size=4) * np.array([w, h, w, h])
     box = (x - push[0], y - push[1], x + w + push[2], y + h + push[3])

@@ -23,7 +23,7 @@ from vidseg.engine.interactive.selection_cues import colour_likelihood
 from vidseg.errors import InputError
 from vidseg.eval.click_protocol import next_click
 from vidseg.nn.interactive import InteractiveNet, InteractiveNetConfig, LowerFeatures
-from vidseg.nn.losses import batch_iou, region_loss, segmentation_loss
+from vidseg.nn.losses import batch_iou, fit_target, region_loss, segmentation_loss
 from vidseg.ops.crops import check_stretch
 from vidseg.train.interactive_samples import TRAIN_MAX_ZOOM
 from vidseg.train.interpolate import keep_start
@@ -65,6 +65,12 @@ class InteractiveTrainConfig(PhotoTrainConfig):
     # A focus window magnifies the image at most this much (the click segmenter's focus pass runs
     # at most FocusConfig.max_zoom); the default is the shipped networks' range.
     focus_zoom: float = TRAIN_MAX_ZOOM
+    # Windows centred on a thin part magnify the image thin_zoom / 1.5 to thin_zoom times (the click
+    # segmenter's close pass after a click on a thin part); 0: sized like the other focus windows.
+    thin_zoom: float = 0.0
+    # Extra BCE weight on the pixels a crop's previous mask already had right (focus windows and
+    # simulated click rounds), so a click's pass learns not to break them; 0: none.
+    preserve: float = 0.0
     # Keep the upper layers' batch-norm statistics as the --init network has them: each pass of a
     # step (box alone, simulated rounds, the trained pass) feeds them different inputs, and with
     # many rounds their running averages drift to click-rich ones, which a box alone then meets.
@@ -107,6 +113,12 @@ class InteractiveTrainConfig(PhotoTrainConfig):
             raise InputError("--thin-focus centres some focus windows on thin parts; give --focus-share too")
         if not 1 <= self.focus_zoom < float("inf"):
             raise InputError(f"--focus-zoom is {self.focus_zoom!r}; give a magnification of at least 1")
+        if not (self.thin_zoom == 0 or 1 <= self.thin_zoom < float("inf")):
+            raise InputError(f"--thin-zoom is {self.thin_zoom!r}; give 0 (off) or a magnification of at least 1")
+        if self.thin_zoom and not self.thin_focus:
+            raise InputError("--thin-zoom magnifies the focus windows on thin parts; give --thin-focus too")
+        if not 0 <= self.preserve <= 10:
+            raise InputError(f"--preserve is {self.preserve!r}; give a weight from 0 to 10")
         if not 0 <= self.distill <= 10:
             raise InputError(f"--distill is {self.distill!r}; give a weight from 0 to 10")
         if self.distill and self.init is None and self.distill_from is None:
@@ -145,7 +157,9 @@ def train_interactive(config: InteractiveTrainConfig) -> Path:
         for _ in range(int(rng.integers(0, config.click_rounds + 1))):
             prev = simulate_round(model, lower, masks, clicks, prev, seeded(clicks))
         logits = model.upper(lower, click_maps(clicks, prev, seeded(clicks)))
-        loss = segmentation_loss(logits, masks) + config.region_weight * region_loss(lower.region, masks)
+        weight = preserve_weight(prev, masks, logits, config.preserve) if config.preserve else None
+        loss = segmentation_loss(logits, masks, weight=weight)
+        loss = loss + config.region_weight * region_loss(lower.region, masks)
         if teacher is not None:
             loss = loss + config.distill * box_distillation(model, teacher, batch["image"], lower, cues,
                                                             batch["thin"])
@@ -157,6 +171,20 @@ def train_interactive(config: InteractiveTrainConfig) -> Path:
     if config.keep_init and path == config.out:  # not when stopped early (the state file)
         keep_start(config.out, config.init, "interactive", config.keep_init)
     return path
+
+
+def preserve_weight(prev: torch.Tensor, masks: torch.Tensor, logits: torch.Tensor, extra: float) -> torch.Tensor:
+    """(B, 1, h, w) BCE weights at the logits' size: 1 + ``extra`` where the previous mask ``prev``
+    (B, 1, S, S) already had the label of ``masks`` (B, 1, S, S), 1 elsewhere and on crops without
+    a previous mask (a box alone, whose zeros are no answer to keep).
+
+    A click's pass redraws the whole mask, and on the TUNE clips each click broke about half as many
+    pixels as it fixed; weighting the pixels the previous mask had right makes breaking them cost
+    more than leaving an error, so the pass learns to change what the click points at."""
+    prev, target = fit_target(prev, logits), fit_target(masks, logits)
+    right = ((prev > 0.5) == (target > 0.5)).float()
+    has_prev = (prev.flatten(1).amax(1) > 0).float().view(-1, 1, 1, 1)
+    return 1 + extra * right * has_prev
 
 
 def freeze_norms(module: torch.nn.Module) -> None:
@@ -264,7 +292,8 @@ def _batches(config: InteractiveTrainConfig, crop: int, stretch: float, start: i
     samples = InteractiveSampleConfig(crop=crop, synthetic_ratio=config.synthetic_ratio,
                                       focus_share=config.focus_share, thin_share=config.thin_share,
                                       thin_attached=config.thin_attached, thin_focus=config.thin_focus,
-                                      focus_zoom=config.focus_zoom, stretch=stretch, seed=config.seed)
+                                      focus_zoom=config.focus_zoom, thin_zoom=config.thin_zoom,
+                                      stretch=stretch, seed=config.seed)
     length = config.steps * config.batch_size
     dataset = InteractiveTrainingSet(store, samples, length=length)
     if config.photos is not None:
