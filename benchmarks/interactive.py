@@ -53,7 +53,7 @@ STOP_AT = 0.90  # the highest NoC threshold reported: stopping there changes no 
 MIN_PIXELS = 100
 DEFAULT_STRETCH = 2.0  # vidseg-stretch's largest window stretch (the trial in docs/benchmarks.md)
 DEFAULT_FOCUS_ZOOM = 2.0  # vidseg-focus-zoom's largest zoom: the one run before 1.5 was chosen
-DEFAULT_THIN_ZOOM = 3.0  # vidseg-thin-zoom's close pass zoom (the trial in docs/benchmarks.md)
+DEFAULT_THIN_ZOOM = 4.0  # vidseg-thin-zoom's close-pass zoom: the network trained for it saw up to 4x (docs/benchmarks.md)
 LABELS = {"vidseg": "vidseg interactive", "vidseg-no-hold": "- clicks held", "vidseg-no-focus": "- focus pass",
           "vidseg-no-tiles": "- outline tiles (merge from click 2)",
           "vidseg-no-merge": "- local merge of a click's change", "vidseg-all-steps": "all steps: merge, graph cut, guided filter",
