@@ -267,18 +267,24 @@ class ClickSegmenter:
     def _focus(self, clicks: list[Click], probs: np.ndarray, x: int, y: int, change: np.ndarray | None) -> np.ndarray:
         """``probs`` (H, W) with the focus pass on the window around ``change``, the click's
         (:func:`change_at_click`), blended in (a new map)."""
-        state = self.state
-        window = focus_window(change, x, y, state.window, self.crop, self.focus)
+        window = focus_window(change, x, y, self.state.window, self.crop, self.focus)
+        probs = probs.copy()  # the passes blend into this one copy
         if window is not None:
-            probs = self._rerun_window(window, clicks, probs.copy())
+            self._rerun_window(window, clicks, probs)
+        close = self._close_window(probs, x, y, window or self.state.window)
+        return probs if close is None else self._rerun_window(close, clicks, probs)
+
+    def _close_window(self, probs: np.ndarray, x: int, y: int, seen: CropWindow) -> CropWindow | None:
+        """The close pass's window after the click at (x, y) (``FocusConfig.thin_zoom``), given the
+        map ``probs`` (H, W) after the passes so far and the window the last of them saw; None when
+        the close pass is off, would see no finer than ``seen``, or the click's change is not thin."""
         if not self.focus.thin_zoom:
-            return probs
+            return None
         close = CropWindow.centred(x, y, self.crop / self.focus.thin_zoom)
-        seen = (window or state.window).longest  # the close pass must see finer than that did
-        if close.longest >= seen or not thin_at(change_at_click(state.probs[-1], probs, x, y), x, y,
-                                                 self.focus.thin_width):
-            return probs
-        return self._rerun_window(close, clicks, probs if window is not None else probs.copy())
+        if close.longest >= seen.longest:
+            return None
+        change = change_at_click(self.state.probs[-1], probs, x, y)
+        return close if thin_at(change, x, y, self.focus.thin_width) else None
 
     def _refine_outline(self, clicks: list[Click], probs: np.ndarray) -> np.ndarray:
         """The first mask ``probs`` (H, W) with a focus pass on each tile along its outline, in turn
