@@ -43,3 +43,33 @@ def test_bootstrapped_bce_weights_pixels_before_choosing_the_hardest():
     plain = bootstrapped_bce(logits, target, keep=0.25)
     weighted = bootstrapped_bce(logits, target, keep=0.25, weight=weight)
     assert torch.isclose(weighted, 3 * plain)  # the four hardest are the weighted row
+
+
+def test_normalized_focal_loss_weights_the_wrong_pixels_and_keeps_its_size():
+    from vidseg.nn.losses import normalized_focal_loss
+
+    target = torch.zeros(1, 1, 4, 4)
+    target[..., :2] = 1
+    logits = torch.where(target > 0.5, 4.0, -4.0)  # all right, confidently
+    logits[0, 0, 0, 0] = -2.0  # one object pixel missed
+    logits.requires_grad_(True)
+    loss = normalized_focal_loss(logits, target)
+    loss.backward()
+    grads = logits.grad.abs()[0, 0]
+    # The missed pixel takes nearly all the gradient; plain BCE would share it out far more.
+    assert grads[0, 0] > 0.9 * grads.sum()
+    # Renormalised: as the errors shrink, the loss stays near the wrong pixel's own BCE, not its 1/16th.
+    bce = torch.nn.functional.binary_cross_entropy_with_logits(torch.tensor(-2.0), torch.tensor(1.0))
+    assert loss.item() > 0.5 * bce.item()
+
+
+def test_segmentation_loss_takes_either_pixel_loss_and_refuses_others():
+    from vidseg.nn.losses import segmentation_loss
+
+    coarse = (torch.rand(2, 1, 8, 8) > 0.5).float()
+    target = torch.nn.functional.interpolate(coarse, scale_factor=2.0)  # (2, 1, 16, 16), the logits' stride 2
+    logits, right = torch.randn(2, 1, 8, 8), torch.where(coarse > 0.5, 6.0, -6.0)
+    for pixel in ("bce", "nfl"):
+        assert segmentation_loss(right, target, pixel=pixel) < segmentation_loss(logits, target, pixel=pixel)
+    with pytest.raises(ValueError, match="pixel loss"):
+        segmentation_loss(logits, target, pixel="focal")

@@ -261,9 +261,10 @@ def test_preserve_weight_raises_the_pixels_the_previous_mask_had_right():
     assert (weight[1] == 1).all()
 
 
-def test_fine_tuning_with_preserve_writes_weights(tmp_path):
+def test_fine_tuning_with_preserve_and_focal_loss_writes_weights(tmp_path):
     clip, first = train_and_resume(tmp_path, InteractiveTrainConfig, train_interactive, TINY, "net.pt")
-    tuned = replace(first, out=tmp_path / "kept" / "net.pt", init=first.out, steps=1, preserve=1.0, click_rounds=1)
+    tuned = replace(first, out=tmp_path / "kept" / "net.pt", init=first.out, steps=1, preserve=1.0, click_rounds=1,
+                    pixel_loss="nfl")
     train_interactive(tuned)
     assert ClickSegmenter(tuned.out).start(clip.frames[0], box=(10, 10, 60, 50)).shape == clip.frames[0].shape[:2]
 
@@ -369,7 +370,8 @@ def test_fine_tuning_with_frozen_norms_keeps_the_upper_statistics(tmp_path):
                                                 ("focus_zoom", float("inf"), "--focus-zoom"),
                                                 ("thin_zoom", 0.5, "--thin-zoom is"),
                                                 ("thin_zoom", 3.0, "give --thin-focus too"),
-                                                ("preserve", -1.0, "--preserve")])
+                                                ("preserve", -1.0, "--preserve"),
+                                                ("pixel_loss", "focal", "--pixel-loss")])
 def test_bad_click_rounds_or_crop_is_one_line(tmp_path, field, value, says):
     from vidseg.errors import InputError
 

@@ -359,6 +359,10 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
                              help="extra loss weight on the pixels the previous mask already had right (after "
                                   "simulated clicks, in focus windows), so a click changes what it points at "
                                   "and breaks less elsewhere (default: %(default)s)")
+    interactive.add_argument("--pixel-loss", choices=("bce", "nfl"), default="bce",
+                             help="the per-pixel loss beside Dice: bce, bootstrapped BCE over the hardest "
+                                  "quarter of pixels; nfl, RITM's normalised focal loss over all of them "
+                                  "(default: %(default)s)")
     interactive.add_argument("--distill", type=float, default=0.0,
                              help="with --init: weight of matching the --init network's mask from the box alone, "
                                   "so fine-tuning for corrections keeps its first masks (default: %(default)s)")
@@ -498,6 +502,7 @@ def _run_train_interactive(args: argparse.Namespace) -> int:
                                                    thin_focus=args.thin_focus,
                                                    focus_zoom=focus_zoom, thin_zoom=args.thin_zoom,
                                                    preserve=args.preserve,
+                                                   pixel_loss=args.pixel_loss,
                                                    frozen_norms=args.frozen_norms,
                                                    click_cues=args.click_cues, stretch=args.stretch)))
     return 0

@@ -29,6 +29,22 @@ def bootstrapped_bce(logits: torch.Tensor, target: torch.Tensor, keep: float = 0
     return losses.topk(k, dim=1).values.mean()
 
 
+def normalized_focal_loss(logits: torch.Tensor, target: torch.Tensor, gamma: float = 2.0,
+                          weight: torch.Tensor | None = None, eps: float = 1e-6) -> torch.Tensor:
+    """RITM's normalised focal loss: each pixel's BCE scaled by ``|target - p| ** gamma`` (the focal
+    term, written for soft targets), the scales of each item renormalised to sum to its pixel count.
+
+    Bootstrapping keeps a fixed share of pixels; the focal term instead fades pixels as they become
+    right, and the renormalisation keeps the loss's size as most pixels do (so the gradient does not
+    vanish late in training, as the plain focal loss's does). The scales carry no gradient.
+    logits, target: (N, 1, h, w); weight: like them, or None (multiplies the BCE after scaling)."""
+    bce = F.binary_cross_entropy_with_logits(logits, target, weight=weight, reduction="none").flatten(1)
+    with torch.no_grad():
+        focus = (target - torch.sigmoid(logits)).abs().pow(gamma).flatten(1)
+        focus = focus * (focus.shape[1] / (focus.sum(1, keepdim=True) + eps))
+    return (focus * bce).mean()
+
+
 def dice_loss(logits: torch.Tensor, target: torch.Tensor, eps: float = 1.0) -> torch.Tensor:
     """1 - soft Dice per item, averaged; insensitive to how large the object is."""
     prob = torch.sigmoid(logits).flatten(1)
@@ -37,11 +53,19 @@ def dice_loss(logits: torch.Tensor, target: torch.Tensor, eps: float = 1.0) -> t
     return (1 - (2 * inter + eps) / (prob.sum(1) + target.sum(1) + eps)).mean()
 
 
+PIXEL_LOSSES = ("bce", "nfl")  # bootstrapped BCE, normalised focal loss: segmentation_loss's choices
+
+
 def segmentation_loss(logits: torch.Tensor, target: torch.Tensor, keep: float = 0.25,
-                      weight: torch.Tensor | None = None) -> torch.Tensor:
-    """Bootstrapped BCE + Dice. logits: (N, 1, h, w); target: (N, 1, H, W) in [0, 1]; weight:
-    (N, 1, h, w) per-pixel weights of the BCE, or None."""
+                      weight: torch.Tensor | None = None, pixel: str = "bce") -> torch.Tensor:
+    """A per-pixel loss + Dice. logits: (N, 1, h, w); target: (N, 1, H, W) in [0, 1]; weight:
+    (N, 1, h, w) per-pixel weights of the pixel loss, or None; ``pixel``: "bce", the bootstrapped
+    BCE over the hardest ``keep`` share, or "nfl", the normalised focal loss over every pixel."""
     target = fit_target(target, logits)
+    if pixel == "nfl":
+        return normalized_focal_loss(logits, target, weight=weight) + dice_loss(logits, target)
+    if pixel != "bce":
+        raise ValueError(f"pixel loss is {pixel!r}; expected one of {PIXEL_LOSSES}")
     return bootstrapped_bce(logits, target, keep, weight) + dice_loss(logits, target)
 
 

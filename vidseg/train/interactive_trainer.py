@@ -23,7 +23,7 @@ from vidseg.engine.interactive.selection_cues import colour_likelihood
 from vidseg.errors import InputError
 from vidseg.eval.click_protocol import next_click
 from vidseg.nn.interactive import InteractiveNet, InteractiveNetConfig, LowerFeatures
-from vidseg.nn.losses import batch_iou, fit_target, region_loss, segmentation_loss
+from vidseg.nn.losses import PIXEL_LOSSES, batch_iou, fit_target, region_loss, segmentation_loss
 from vidseg.ops.crops import check_stretch
 from vidseg.train.interactive_samples import TRAIN_MAX_ZOOM
 from vidseg.train.interpolate import keep_start
@@ -71,6 +71,10 @@ class InteractiveTrainConfig(PhotoTrainConfig):
     # Extra BCE weight on the pixels a crop's previous mask already had right (focus windows and
     # simulated click rounds), so a click's pass learns not to break them; 0: none.
     preserve: float = 0.0
+    # The trained pass's per-pixel loss beside Dice (losses.PIXEL_LOSSES): "bce", bootstrapped BCE
+    # over the hardest quarter; "nfl", RITM's normalised focal loss, which fades pixels as they
+    # become right instead of keeping a fixed share.
+    pixel_loss: str = "bce"
     # Keep the upper layers' batch-norm statistics as the --init network has them: each pass of a
     # step (box alone, simulated rounds, the trained pass) feeds them different inputs, and with
     # many rounds their running averages drift to click-rich ones, which a box alone then meets.
@@ -119,6 +123,8 @@ class InteractiveTrainConfig(PhotoTrainConfig):
             raise InputError("--thin-zoom magnifies the focus windows on thin parts; give --thin-focus too")
         if not 0 <= self.preserve <= 10:
             raise InputError(f"--preserve is {self.preserve!r}; give a weight from 0 to 10")
+        if self.pixel_loss not in PIXEL_LOSSES:
+            raise InputError(f"--pixel-loss is {self.pixel_loss!r}; give one of {', '.join(PIXEL_LOSSES)}")
         if not 0 <= self.distill <= 10:
             raise InputError(f"--distill is {self.distill!r}; give a weight from 0 to 10")
         if self.distill and self.init is None and self.distill_from is None:
@@ -158,7 +164,7 @@ def train_interactive(config: InteractiveTrainConfig) -> Path:
             prev = simulate_round(model, lower, masks, clicks, prev, seeded(clicks))
         logits = model.upper(lower, click_maps(clicks, prev, seeded(clicks)))
         weight = preserve_weight(prev, masks, logits, config.preserve) if config.preserve else None
-        loss = segmentation_loss(logits, masks, weight=weight)
+        loss = segmentation_loss(logits, masks, weight=weight, pixel=config.pixel_loss)
         loss = loss + config.region_weight * region_loss(lower.region, masks)
         if teacher is not None:
             loss = loss + config.distill * box_distillation(model, teacher, batch["image"], lower, cues,
