@@ -51,3 +51,33 @@ def test_lite_trunk_gives_the_same_shapes_and_trains_every_layer_but_its_statist
     assert torch.equal(net.backbone.body._bn0.running_var, stats)
     with pytest.raises(ValueError, match="only an EfficientNet-Lite"):
         InteractiveNet(TINY).load_pretrained_encoder()
+
+
+def test_grown_upper_answers_as_before_until_trained_then_differs():
+    from dataclasses import replace
+
+    from vidseg.nn.interactive import grown_upper
+
+    net = InteractiveNet(TINY).eval()
+    grown = grown_upper(net, 2).eval()
+    assert grown.config.upper_expand == 2
+    assert sum(p.numel() for p in grown.parameters()) > sum(p.numel() for p in net.parameters())
+    crops, maps = torch.rand(1, 3, 64, 64), torch.rand(1, 5, 64, 64)
+    with torch.no_grad():
+        assert torch.equal(net.upper(net.lower(crops), maps), grown.upper(grown.lower(crops), maps))
+        grown.upper_part.extra8[0].body[-1].weight.fill_(1.0)  # what training would move
+        assert not torch.equal(net.upper(net.lower(crops), maps), grown.upper(grown.lower(crops), maps))
+    with pytest.raises(ValueError, match="already has upper blocks"):
+        grown_upper(grown, 2)
+    with pytest.raises(ValueError, match="upper_expand"):
+        replace(TINY, upper_expand=-1)
+
+
+def test_expanded_residual_learns_from_its_zero_start():
+    from vidseg.nn.blocks import ExpandedResidual
+
+    block = ExpandedResidual(4, 3)
+    x = torch.rand(2, 4, 8, 8)
+    assert torch.equal(block(x), x)
+    block(x).pow(2).sum().backward()
+    assert block.body[-1].weight.grad.abs().sum() > 0  # the zero scale still gets a gradient

@@ -371,10 +371,25 @@ def test_fine_tuning_with_frozen_norms_keeps_the_upper_statistics(tmp_path):
                                                 ("thin_zoom", 0.5, "--thin-zoom is"),
                                                 ("thin_zoom", 3.0, "give --thin-focus too"),
                                                 ("preserve", -1.0, "--preserve"),
-                                                ("pixel_loss", "focal", "--pixel-loss")])
+                                                ("pixel_loss", "focal", "--pixel-loss"),
+                                                ("upper_expand", -1, "--upper-expand")])
 def test_bad_click_rounds_or_crop_is_one_line(tmp_path, field, value, says):
     from vidseg.errors import InputError
 
     with pytest.raises(InputError, match=says):
         InteractiveTrainConfig(data=tmp_path, out=tmp_path / "net.pt", sequences=("clip",), model=TINY,
                                **{field: value})
+
+
+def test_fine_tuning_grows_the_upper_part_and_refuses_other_blocks(tmp_path):
+    from vidseg.errors import InputError
+    from vidseg.nn.registry import load_model
+
+    clip, first = train_and_resume(tmp_path, InteractiveTrainConfig, train_interactive, TINY, "net.pt")
+    grown = replace(first, out=tmp_path / "grown" / "net.pt", init=first.out, steps=1, upper_expand=2)
+    train_interactive(grown)
+    assert load_model("interactive", grown.out).config.upper_expand == 2
+    assert ClickSegmenter(grown.out).start(clip.frames[0], box=(10, 10, 60, 50)).shape == clip.frames[0].shape[:2]
+    again = replace(grown, out=tmp_path / "again" / "net.pt", init=grown.out, upper_expand=3)
+    with pytest.raises(InputError, match="--upper-expand 2 or 0"):
+        train_interactive(again)

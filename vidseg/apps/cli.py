@@ -359,6 +359,10 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
                              help="extra loss weight on the pixels the previous mask already had right (after "
                                   "simulated clicks, in focus windows), so a click changes what it points at "
                                   "and breaks less elsewhere (default: %(default)s)")
+    interactive.add_argument("--upper-expand", type=int, default=0,
+                             help="add inverted residual blocks of this expansion to the upper part (more "
+                                  "capacity per click, a few ms more); with --init they start as the identity "
+                                  "(default: %(default)s, none)")
     interactive.add_argument("--pixel-loss", choices=("bce", "nfl"), default="bce",
                              help="the per-pixel loss beside Dice: bce, bootstrapped BCE over the hardest "
                                   "quarter of pixels; nfl, RITM's normalised focal loss over all of them "
@@ -503,6 +507,7 @@ def _run_train_interactive(args: argparse.Namespace) -> int:
                                                    focus_zoom=focus_zoom, thin_zoom=args.thin_zoom,
                                                    preserve=args.preserve,
                                                    pixel_loss=args.pixel_loss,
+                                                   upper_expand=args.upper_expand,
                                                    frozen_norms=args.frozen_norms,
                                                    click_cues=args.click_cues, stretch=args.stretch)))
     return 0

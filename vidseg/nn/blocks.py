@@ -34,6 +34,26 @@ class SeparableBlock(nn.Module):
         return F.relu(y + x if self.residual else y, inplace=True)
 
 
+class ExpandedResidual(nn.Module):
+    """MobileNetV2's inverted residual: 1x1 to ``width * expand`` channels, depth-wise 3x3, 1x1 back,
+    added to the input; (B, width, H, W) -> the same.
+
+    The last BatchNorm's scale starts at zero (Goyal et al., 2017), so a new block is the identity:
+    added to a trained network, it leaves its answers as they were until training moves it."""
+
+    def __init__(self, width: int, expand: int) -> None:
+        super().__init__()
+        hidden = width * expand
+        self.body = nn.Sequential(
+            nn.Conv2d(width, hidden, 1, bias=False), nn.BatchNorm2d(hidden), nn.ReLU(inplace=True),
+            nn.Conv2d(hidden, hidden, 3, padding=1, groups=hidden, bias=False), nn.BatchNorm2d(hidden),
+            nn.ReLU(inplace=True), nn.Conv2d(hidden, width, 1, bias=False), nn.BatchNorm2d(width))
+        nn.init.zeros_(self.body[-1].weight)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
 def upsample_to(x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     """Bilinear resize of ``x`` (B, C, h, w) to the spatial size of ``like``."""
     return F.interpolate(x, size=like.shape[-2:], mode="bilinear", align_corners=False)

@@ -19,7 +19,7 @@ distances as shares of the crop side.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from torch import nn
@@ -28,7 +28,7 @@ from torch.nn import functional as F
 from vidseg.nn.backbones.efficientnet_lite import LiteFeatures
 from vidseg.nn.backbones.names import check_encoder
 from vidseg.nn.backbones.separable import Backbone
-from vidseg.nn.blocks import SeparableBlock, conv_bn_relu, upsample_to
+from vidseg.nn.blocks import ExpandedResidual, SeparableBlock, conv_bn_relu, upsample_to
 from vidseg.nn.stored_config import StoredConfig
 from vidseg.ops.crops import check_stretch
 
@@ -45,7 +45,9 @@ class InteractiveNetConfig(StoredConfig):
     coarse previous mask), so a click reruns it on the window around the click's change.
     click_cues: trained with clicks seeding the colour cue (``selection_cues.colour_likelihood``),
     so it is run so. stretch: trained on selection windows up to this many times longer one way than
-    the other, stretched to the square crop (``CropWindow.around``), so it is run so; 1: squares."""
+    the other, stretched to the square crop (``CropWindow.around``), so it is run so; 1: squares.
+    upper_expand: when > 0, the upper part also has inverted residual blocks (``ExpandedResidual``,
+    this expansion), two at stride 8 and one at stride 4, for more capacity per click; 0: none."""
 
     widths: tuple[int, int, int, int] = (16, 32, 64, 96)
     upper_width: int = 64
@@ -55,10 +57,14 @@ class InteractiveNetConfig(StoredConfig):
     focus: bool = False
     click_cues: bool = False
     stretch: float = 1.0
+    upper_expand: int = 0
 
     def __post_init__(self) -> None:
         if self.crop % 16 or self.crop < 64:
             raise ValueError(f"crop is {self.crop}; use a multiple of 16 of at least 64")
+        if isinstance(self.upper_expand, bool) or not isinstance(self.upper_expand, int) \
+                or not 0 <= self.upper_expand <= 8:
+            raise ValueError(f"upper_expand is {self.upper_expand!r}; use a whole number from 0 to 8")
         check_stretch(self.stretch)
         check_encoder(self.encoder)
 
@@ -102,11 +108,15 @@ class UpperPart(nn.Module):
         self.fuse2 = nn.Sequential(conv_bn_relu(d + w2 + MAP_CHANNELS, d // 2, kernel=1),
                                    SeparableBlock(d // 2, d // 2))
         self.head = nn.Conv2d(d // 2, 1, 3, padding=1)
+        # Capacity where it is cheap: at stride 2 the same block costs as much as the whole part.
+        e = config.upper_expand
+        self.extra8 = nn.Sequential(ExpandedResidual(u, e), ExpandedResidual(u, e)) if e else nn.Identity()
+        self.extra4 = ExpandedResidual(d, e) if e else nn.Identity()
 
     def forward(self, lower: LowerFeatures, maps: torch.Tensor) -> torch.Tensor:
         x = self.body(self.inject(torch.cat([lower.f8, _pool_to(maps, lower.f8)], dim=1)))
-        x = self.fuse4(torch.cat([upsample_to(x, lower.f4), lower.f4, _pool_to(maps, lower.f4)], dim=1))
-        x = self.fuse2(torch.cat([upsample_to(x, lower.f2), lower.f2, _pool_to(maps, lower.f2)], dim=1))
+        x = self.fuse4(torch.cat([upsample_to(self.extra8(x), lower.f4), lower.f4, _pool_to(maps, lower.f4)], dim=1))
+        x = self.fuse2(torch.cat([upsample_to(self.extra4(x), lower.f2), lower.f2, _pool_to(maps, lower.f2)], dim=1))
         return self.head(x)
 
 
@@ -143,6 +153,19 @@ class InteractiveNet(nn.Module):
         if not isinstance(self.backbone, LiteFeatures):
             raise ValueError("only an EfficientNet-Lite encoder has pretrained weights")
         self.backbone.load_imagenet_weights()
+
+
+def grown_upper(net: InteractiveNet, expand: int) -> InteractiveNet:
+    """``net`` with ``ExpandedResidual`` blocks of this expansion added to its upper part (a new
+    network; ``net`` must have none): its weights as they are and the new blocks the identity, so it
+    answers as ``net`` did until fine-tuning trains them."""
+    if net.config.upper_expand:
+        raise ValueError(f"the network already has upper blocks (upper_expand {net.config.upper_expand})")
+    grown = InteractiveNet(replace(net.config, upper_expand=expand))
+    missing, unexpected = grown.load_state_dict(net.state_dict(), strict=False)
+    if unexpected or any(".extra" not in key for key in missing):
+        raise ValueError(f"cannot grow this network: missing {missing}, unexpected {unexpected}")
+    return grown.to(next(net.parameters()).device)
 
 
 def box_at(region: torch.Tensor, x: float, y: float, crop: int) -> tuple[float, float, float, float]:

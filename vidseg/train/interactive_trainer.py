@@ -22,7 +22,7 @@ from vidseg.engine.interactive.clicks import Click, distance_maps
 from vidseg.engine.interactive.selection_cues import colour_likelihood
 from vidseg.errors import InputError
 from vidseg.eval.click_protocol import next_click
-from vidseg.nn.interactive import InteractiveNet, InteractiveNetConfig, LowerFeatures
+from vidseg.nn.interactive import InteractiveNet, InteractiveNetConfig, LowerFeatures, grown_upper
 from vidseg.nn.losses import PIXEL_LOSSES, batch_iou, fit_target, region_loss, segmentation_loss
 from vidseg.ops.crops import check_stretch
 from vidseg.train.interactive_samples import TRAIN_MAX_ZOOM
@@ -89,6 +89,10 @@ class InteractiveTrainConfig(PhotoTrainConfig):
     # The crop side to train at; None: the network's own (config.model's, or the --init checkpoint's).
     # The weights do not depend on it, so a network can be fine-tuned at a larger crop.
     crop: int | None = None
+    # Inverted residual blocks of this expansion added to the upper part (InteractiveNetConfig's
+    # upper_expand): with --init they start as the identity, so the checkpoint's network is grown
+    # and fine-tuned; 0: the network as it is.
+    upper_expand: int = 0
     region_weight: float = 0.5
     model: InteractiveNetConfig = field(default_factory=InteractiveNetConfig)
 
@@ -123,6 +127,9 @@ class InteractiveTrainConfig(PhotoTrainConfig):
             raise InputError("--thin-zoom magnifies the focus windows on thin parts; give --thin-focus too")
         if not 0 <= self.preserve <= 10:
             raise InputError(f"--preserve is {self.preserve!r}; give a weight from 0 to 10")
+        if isinstance(self.upper_expand, bool) or not isinstance(self.upper_expand, int) \
+                or not 0 <= self.upper_expand <= 8:
+            raise InputError(f"--upper-expand is {self.upper_expand!r}; give a whole number from 0 to 8")
         if self.pixel_loss not in PIXEL_LOSSES:
             raise InputError(f"--pixel-loss is {self.pixel_loss!r}; give one of {', '.join(PIXEL_LOSSES)}")
         if not 0 <= self.distill <= 10:
@@ -139,6 +146,7 @@ def train_interactive(config: InteractiveTrainConfig) -> Path:
     """Run (or resume) training; returns the weights path once ``config.steps`` are done."""
     torch.manual_seed(config.seed)
     model = starting_model("interactive", config.model, config.init)
+    model = _with_upper_blocks(model, config.upper_expand)
     if config.crop is not None:
         model.config = replace(model.config, crop=config.crop)  # validated there; saved with the weights
     if config.focus_share > 0:
@@ -177,6 +185,17 @@ def train_interactive(config: InteractiveTrainConfig) -> Path:
     if config.keep_init and path == config.out:  # not when stopped early (the state file)
         keep_start(config.out, config.init, "interactive", config.keep_init)
     return path
+
+
+def _with_upper_blocks(model: InteractiveNet, expand: int) -> InteractiveNet:
+    """``model`` grown by --upper-expand's blocks (:func:`grown_upper`), or as it is (0, or it has them)."""
+    have = model.config.upper_expand
+    if not expand or have == expand:
+        return model
+    if have:
+        raise InputError(f"the --init network already has upper blocks of expansion {have}; "
+                         f"give --upper-expand {have} or 0")
+    return grown_upper(model, expand)
 
 
 def preserve_weight(prev: torch.Tensor, masks: torch.Tensor, logits: torch.Tensor, extra: float) -> torch.Tensor:
