@@ -248,23 +248,10 @@ def test_box_distillation_leaves_out_where_thin_parts_were_drawn():
     assert torch.isclose(whole, none_drawn) and all_drawn == 0 and 0 < part < whole
 
 
-def test_preserve_weight_raises_the_pixels_the_previous_mask_had_right():
-    from vidseg.train.interactive_trainer import preserve_weight
-
-    masks = torch.zeros(2, 1, 8, 8)
-    masks[:, :, :, :4] = 1
-    prev = torch.zeros(2, 1, 8, 8)
-    prev[0, :, :, :2] = 1  # item 0: the left quarter right, the next quarter missed; item 1: no previous mask
-    weight = preserve_weight(prev, masks, torch.zeros(2, 1, 4, 4), 2.0)  # at the logits' stride-2 size
-    assert weight.shape == (2, 1, 4, 4)
-    assert (weight[0, :, :, 0] == 3).all() and (weight[0, :, :, 1] == 1).all() and (weight[0, :, :, 2:] == 3).all()
-    assert (weight[1] == 1).all()
-
-
-def test_fine_tuning_with_preserve_and_focal_loss_writes_weights(tmp_path):
+def test_fine_tuning_with_every_loss_option_writes_weights(tmp_path):
     clip, first = train_and_resume(tmp_path, InteractiveTrainConfig, train_interactive, TINY, "net.pt")
     tuned = replace(first, out=tmp_path / "kept" / "net.pt", init=first.out, steps=1, preserve=1.0, click_rounds=1,
-                    pixel_loss="nfl")
+                    pixel_loss="nfl", clicked_error=2.0)
     train_interactive(tuned)
     assert ClickSegmenter(tuned.out).start(clip.frames[0], box=(10, 10, 60, 50)).shape == clip.frames[0].shape[:2]
 
@@ -372,7 +359,8 @@ def test_fine_tuning_with_frozen_norms_keeps_the_upper_statistics(tmp_path):
                                                 ("thin_zoom", 3.0, "give --thin-focus too"),
                                                 ("preserve", -1.0, "--preserve"),
                                                 ("pixel_loss", "focal", "--pixel-loss"),
-                                                ("upper_expand", -1, "--upper-expand")])
+                                                ("upper_expand", -1, "--upper-expand"),
+                                                ("clicked_error", -1.0, "--clicked-error")])
 def test_bad_click_rounds_or_crop_is_one_line(tmp_path, field, value, says):
     from vidseg.errors import InputError
 

@@ -359,6 +359,9 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
                              help="extra loss weight on the pixels the previous mask already had right (after "
                                   "simulated clicks, in focus windows), so a click changes what it points at "
                                   "and breaks less elsewhere (default: %(default)s)")
+    interactive.add_argument("--clicked-error", type=float, default=0.0,
+                             help="extra loss weight on the error the last simulated click points at (its "
+                                  "connected region), where a click's answer is kept (default: %(default)s)")
     interactive.add_argument("--upper-expand", type=int, default=0,
                              help="add inverted residual blocks of this expansion to the upper part (more "
                                   "capacity per click, a few ms more); with --init they start as the identity "
@@ -507,6 +510,7 @@ def _run_train_interactive(args: argparse.Namespace) -> int:
                                                    focus_zoom=focus_zoom, thin_zoom=args.thin_zoom,
                                                    preserve=args.preserve,
                                                    pixel_loss=args.pixel_loss,
+                                                   clicked_error=args.clicked_error,
                                                    upper_expand=args.upper_expand,
                                                    frozen_norms=args.frozen_norms,
                                                    click_cues=args.click_cues, stretch=args.stretch)))

@@ -23,9 +23,10 @@ from vidseg.engine.interactive.selection_cues import colour_likelihood
 from vidseg.errors import InputError
 from vidseg.eval.click_protocol import next_click
 from vidseg.nn.interactive import InteractiveNet, InteractiveNetConfig, LowerFeatures, grown_upper
-from vidseg.nn.losses import PIXEL_LOSSES, batch_iou, fit_target, region_loss, segmentation_loss
+from vidseg.nn.losses import PIXEL_LOSSES, batch_iou, region_loss, segmentation_loss
 from vidseg.ops.crops import check_stretch
 from vidseg.train.interactive_samples import TRAIN_MAX_ZOOM
+from vidseg.train.correction_weights import clicked_error_weight, preserve_weight
 from vidseg.train.interpolate import keep_start
 from vidseg.train.loop import StepResult, run_training
 from vidseg.train.pretraining import PhotoTrainConfig, imagenet_start, starting_model, with_photos
@@ -71,6 +72,9 @@ class InteractiveTrainConfig(PhotoTrainConfig):
     # Extra BCE weight on the pixels a crop's previous mask already had right (focus windows and
     # simulated click rounds), so a click's pass learns not to break them; 0: none.
     preserve: float = 0.0
+    # Extra BCE weight on the error the crop's last click points at (its connected region, grown a
+    # little): the local merge keeps a click's answer only in its connected change; 0: none.
+    clicked_error: float = 0.0
     # The trained pass's per-pixel loss beside Dice (losses.PIXEL_LOSSES): "bce", bootstrapped BCE
     # over the hardest quarter; "nfl", RITM's normalised focal loss, which fades pixels as they
     # become right instead of keeping a fixed share.
@@ -130,6 +134,8 @@ class InteractiveTrainConfig(PhotoTrainConfig):
         if isinstance(self.upper_expand, bool) or not isinstance(self.upper_expand, int) \
                 or not 0 <= self.upper_expand <= 8:
             raise InputError(f"--upper-expand is {self.upper_expand!r}; give a whole number from 0 to 8")
+        if not 0 <= self.clicked_error <= 10:
+            raise InputError(f"--clicked-error is {self.clicked_error!r}; give a weight from 0 to 10")
         if self.pixel_loss not in PIXEL_LOSSES:
             raise InputError(f"--pixel-loss is {self.pixel_loss!r}; give one of {', '.join(PIXEL_LOSSES)}")
         if not 0 <= self.distill <= 10:
@@ -171,7 +177,7 @@ def train_interactive(config: InteractiveTrainConfig) -> Path:
         for _ in range(int(rng.integers(0, config.click_rounds + 1))):
             prev = simulate_round(model, lower, masks, clicks, prev, seeded(clicks))
         logits = model.upper(lower, click_maps(clicks, prev, seeded(clicks)))
-        weight = preserve_weight(prev, masks, logits, config.preserve) if config.preserve else None
+        weight = _loss_weight(config, prev, masks, clicks, logits)
         loss = segmentation_loss(logits, masks, weight=weight, pixel=config.pixel_loss)
         loss = loss + config.region_weight * region_loss(lower.region, masks)
         if teacher is not None:
@@ -187,6 +193,19 @@ def train_interactive(config: InteractiveTrainConfig) -> Path:
     return path
 
 
+def _loss_weight(config: InteractiveTrainConfig, prev: torch.Tensor, masks: torch.Tensor,
+                 clicks: list[list[Click]], logits: torch.Tensor) -> torch.Tensor | None:
+    """The trained pass's per-pixel weights (:mod:`vidseg.train.correction_weights`), the product
+    of those asked for; None when neither --preserve nor --clicked-error is."""
+    weight = None
+    if config.preserve:
+        weight = preserve_weight(prev, masks, logits, config.preserve)
+    if config.clicked_error:
+        clicked = clicked_error_weight(prev, masks, clicks, logits, config.clicked_error)
+        weight = clicked if weight is None else weight * clicked
+    return weight
+
+
 def _with_upper_blocks(model: InteractiveNet, expand: int) -> InteractiveNet:
     """``model`` grown by --upper-expand's blocks (:func:`grown_upper`), or as it is (0, or it has them)."""
     have = model.config.upper_expand
@@ -196,20 +215,6 @@ def _with_upper_blocks(model: InteractiveNet, expand: int) -> InteractiveNet:
         raise InputError(f"the --init network already has upper blocks of expansion {have}; "
                          f"give --upper-expand {have} or 0")
     return grown_upper(model, expand)
-
-
-def preserve_weight(prev: torch.Tensor, masks: torch.Tensor, logits: torch.Tensor, extra: float) -> torch.Tensor:
-    """(B, 1, h, w) BCE weights at the logits' size: 1 + ``extra`` where the previous mask ``prev``
-    (B, 1, S, S) already had the label of ``masks`` (B, 1, S, S), 1 elsewhere and on crops without
-    a previous mask (a box alone, whose zeros are no answer to keep).
-
-    A click's pass redraws the whole mask, and on the TUNE clips each click broke about half as many
-    pixels as it fixed; weighting the pixels the previous mask had right makes breaking them cost
-    more than leaving an error, so the pass learns to change what the click points at."""
-    prev, target = fit_target(prev, logits), fit_target(masks, logits)
-    right = ((prev > 0.5) == (target > 0.5)).float()
-    has_prev = (prev.flatten(1).amax(1) > 0).float().view(-1, 1, 1, 1)
-    return 1 + extra * right * has_prev
 
 
 def freeze_norms(module: torch.nn.Module) -> None:
