@@ -21,7 +21,7 @@ def test_clicked_error_weight_raises_the_error_under_the_last_click_only():
     masks[:, :, 20:28, 20:28] = 1  # ... and another missed square it does not
     prev = torch.zeros(3, 1, 32, 32)
     prev[:, :, 0, 31] = 1  # a previous mask, wrong on both squares (and at one corner pixel)
-    clicks = [[Click(20, 20, True), Click(7, 7, True)], [], [Click(7, 7, True)]]
+    clicks = [[Click(20, 20, True), Click(7.4, 7.6, True)], [], [Click(7, 7, True)]]  # sampled: floats
     prev[2] = 0  # crop 2: no previous mask (a box alone)
     weight = clicked_error_weight(prev, masks, clicks, torch.zeros(3, 1, 32, 32), 4.0, grow=2)
     assert (weight[0, 0, 4:12, 4:12] == 5).all() and weight[0, 0, 2, 7] == 5 and weight[0, 0, 7, 13] == 5

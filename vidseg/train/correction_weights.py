@@ -42,10 +42,12 @@ def clicked_error_weight(prev: torch.Tensor, masks: torch.Tensor, clicks: list[l
     for k, crop_clicks in enumerate(clicks):
         if not crop_clicks or not has_prev[k]:
             continue
-        click = crop_clicks[-1]
-        if not wrong[k, click.y, click.x]:
+        # A sampled click's coordinates are floats (a protocol click's are whole pixels).
+        h, w = wrong.shape[1:]
+        x, y = min(max(int(crop_clicks[-1].x), 0), w - 1), min(max(int(crop_clicks[-1].y), 0), h - 1)
+        if not wrong[k, y, x]:
             continue
         _, labels = cv2.connectedComponents(wrong[k], connectivity=8)
-        region = (labels == labels[click.y, click.x]).astype(np.uint8)
+        region = (labels == labels[y, x]).astype(np.uint8)
         near[k, 0] = cv2.dilate(region, kernel)
     return 1 + extra * fit_target(torch.from_numpy(near).to(logits.device), logits)
