@@ -38,12 +38,12 @@ def clicked_error_weight(prev: torch.Tensor, masks: torch.Tensor, clicks: list[l
     near = np.zeros(masks.shape, np.float32)
     wrong = ((prev > 0.5) != (masks > 0.5))[:, 0].cpu().numpy().astype(np.uint8)
     has_prev = prev.flatten(1).amax(1).cpu().numpy() > 0
+    h, w = wrong.shape[1:]
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))
     for k, crop_clicks in enumerate(clicks):
         if not crop_clicks or not has_prev[k]:
             continue
         # A sampled click's coordinates are floats (a protocol click's are whole pixels).
-        h, w = wrong.shape[1:]
         x, y = min(max(int(crop_clicks[-1].x), 0), w - 1), min(max(int(crop_clicks[-1].y), 0), h - 1)
         if not wrong[k, y, x]:
             continue

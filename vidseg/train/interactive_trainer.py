@@ -25,8 +25,8 @@ from vidseg.eval.click_protocol import next_click
 from vidseg.nn.interactive import InteractiveNet, InteractiveNetConfig, LowerFeatures, grown_upper
 from vidseg.nn.losses import PIXEL_LOSSES, batch_iou, region_loss, segmentation_loss
 from vidseg.ops.crops import check_stretch
-from vidseg.train.interactive_samples import TRAIN_MAX_ZOOM
 from vidseg.train.correction_weights import clicked_error_weight, preserve_weight
+from vidseg.train.interactive_samples import TRAIN_MAX_ZOOM
 from vidseg.train.interpolate import keep_start
 from vidseg.train.loop import StepResult, run_training
 from vidseg.train.pretraining import PhotoTrainConfig, imagenet_start, starting_model, with_photos
