@@ -125,10 +125,9 @@ def unpack(packed: Path, out: Path) -> None:
 
     import cv2
 
-    if (packed / "data.zip").is_file():
-        with zipfile.ZipFile(packed / "data.zip") as zipped:
-            zipped.extractall(out / "packed")
-        packed = out / "packed"
+    with zipfile.ZipFile(packed / "data.zip") as zipped:  # pack writes nothing else
+        zipped.extractall(out / "packed")
+    packed = out / "packed"
     masks = np.load(packed / "davis" / "masks.npz")
     for video in sorted((packed / "davis").glob("*.mp4")):
         names, ids = masks[f"{video.stem}.names"], masks[video.stem]
@@ -146,7 +145,7 @@ def unpack(packed: Path, out: Path) -> None:
         folder, stem = key.split("/")
         image = packed / "static" / folder / "images" / f"{stem}.jpg"
         (out / "static" / folder / "images").mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(image, out / "static" / folder / "images" / image.name)
+        shutil.move(image, out / "static" / folder / "images" / image.name)  # the extracted copy is ours
         index_png(photo_masks[key], out / "static" / folder / "masks" / f"{stem}.png")
 
 
