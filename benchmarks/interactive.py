@@ -56,7 +56,7 @@ DEFAULT_FOCUS_ZOOM = 2.0  # vidseg-focus-zoom's largest zoom: the one run before
 DEFAULT_THIN_ZOOM = 4.0  # vidseg-thin-zoom's close-pass zoom: the network trained for it saw up to 4x (docs/benchmarks.md)
 LABELS = {"vidseg": "vidseg interactive", "vidseg-no-hold": "- clicks held", "vidseg-no-focus": "- focus pass",
           "vidseg-no-tiles": "- outline tiles (merge from click 2)",
-          "vidseg-no-merge": "- local merge of a click's change", "vidseg-all-steps": "all steps: merge, graph cut, guided filter",
+          "vidseg-no-merge": "- local merge of a click's change", "vidseg-no-guide": "- guided-filter upsampling", "vidseg-all-steps": "all steps: merge, graph cut, guided filter",
           "vidseg-global-clicks": "- local merge", "vidseg-click-cues": "+ clicks seed the colour cue",
           "vidseg-no-click-cues": "- clicks seed the colour cue", "vidseg-stretch": "+ stretched selection windows",
           "vidseg-no-stretch": "- stretched selection windows",
@@ -129,11 +129,12 @@ def make_segmenters(methods: list[str], model: str, previous: str = "default",
                     segmenters[method] = HybridClicks(ClickSegmenter(model=model, backend="torch"),
                                                       ClickSegmenter(model=other, backend="torch"))
                     continue
-                if method in ("vidseg-no-hold", "vidseg-no-focus", "vidseg-no-merge", "vidseg-no-tiles",
+                if method in ("vidseg-no-hold", "vidseg-no-focus", "vidseg-no-merge", "vidseg-no-tiles", "vidseg-no-guide",
                               "vidseg-click-cues", "vidseg-no-click-cues", "vidseg-stretch", "vidseg-no-stretch",
                               "vidseg-focus-zoom", "vidseg-thin-zoom"):
                     off = {"vidseg-stretch": {"stretch": stretch}, "vidseg-no-stretch": {"stretch": 1.0},
                            "vidseg-no-hold": {"hold_radius": 0}, "vidseg-no-merge": {"merge_locally": False},
+                           "vidseg-no-guide": {"refine": RefineConfig(enabled=False)},
                            "vidseg-click-cues": {"click_cues": True}, "vidseg-no-click-cues": {"click_cues": False},
                            "vidseg-no-focus": {"focus": FocusConfig(enabled=False)},
                            "vidseg-focus-zoom": {"focus": FocusConfig(max_zoom=focus_zoom)},
@@ -142,7 +143,8 @@ def make_segmenters(methods: list[str], model: str, previous: str = "default",
                            "vidseg-no-tiles": {"tiles": TileConfig(enabled=False), "merge_from": 2}}[method]
                     segmenters[method] = ClickSegmenter(model=model, backend="torch", **off)
                     continue
-                refine = RefineConfig(enabled=method != "vidseg-network")
+                # The guided filter as chosen for the network (its radius), or bilinear.
+                refine = RefineConfig(enabled=False) if method == "vidseg-network" else None
                 graph_cut = GraphCutConfig(enabled=method in ("vidseg-all-steps", "vidseg-global-clicks"))
                 segmenters[method] = ClickSegmenter(model=model, refine=refine, graph_cut=graph_cut,
                                                     merge_locally=method == "vidseg-all-steps", backend="torch")
@@ -302,7 +304,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--other-model", help='the network of the "other" method: a shipped tag or a checkpoint path')
     parser.add_argument("--other-label", default="other network", help='the "other" method\'s row label')
     parser.add_argument("--methods", default="vidseg,grabcut", help="comma-separated: vidseg (the steps chosen for the network), vidseg-no-hold (those steps, "
-                        "but a click's pixel may stay wrong), vidseg-no-focus (those steps without the focus pass), vidseg-no-tiles (without the focus passes along the first mask's outline, the local merge from the second click as chosen without them), vidseg-no-merge (without the local merge), vidseg-click-cues / vidseg-no-click-cues (the clicks seeding the colour cue, or not, whatever the network was trained with), vidseg-stretch / vidseg-no-stretch (selection windows stretched up to --stretch, or squares), vidseg-focus-zoom (the focus pass and tiles magnifying up to --focus-zoom), vidseg-thin-zoom (a close pass at --thin-zoom after a click that changed only a thin part), vidseg-all-steps (local merge, "
+                        "but a click's pixel may stay wrong), vidseg-no-focus (those steps without the focus pass), vidseg-no-tiles (without the focus passes along the first mask's outline, the local merge from the second click as chosen without them), vidseg-no-merge (without the local merge), vidseg-no-guide (bilinear upsampling instead of the guided filter), vidseg-click-cues / vidseg-no-click-cues (the clicks seeding the colour cue, or not, whatever the network was trained with), vidseg-stretch / vidseg-no-stretch (selection windows stretched up to --stretch, or squares), vidseg-focus-zoom (the focus pass and tiles magnifying up to --focus-zoom), vidseg-thin-zoom (a close pass at --thin-zoom after a click that changed only a thin part), vidseg-all-steps (local merge, "
                         "graph cut, guided filter), vidseg-global-clicks (no local merge), vidseg-no-graph-cut, "
                         "vidseg-network (none of the three: no graph cut, no edge-aware upsampling, no local merge), "
                         "previous (--previous-model with the steps chosen for it), other (--other-model, likewise), hybrid "

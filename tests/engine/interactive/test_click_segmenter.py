@@ -73,7 +73,7 @@ def test_graph_cut_settings_are_checked():
 
 def test_each_network_gets_the_steps_chosen_for_it():
     lite = ClickSegmenter("default")  # trained on focus windows: the focus pass, tiles, the merge from click 1
-    assert not (lite.refine.enabled or lite.graph_cut.enabled) and lite.hold_radius == 3
+    assert lite.refine.enabled and lite.refine.radius == 4 and not lite.graph_cut.enabled and lite.hold_radius == 3
     assert lite.focus.enabled and lite.merge_locally and lite.merge_from == 1 and lite.tiles.enabled
     separable = ClickSegmenter("separable")
     assert separable.refine.enabled and separable.graph_cut.enabled and separable.merge_locally

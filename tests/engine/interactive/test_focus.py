@@ -5,8 +5,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from vidseg.engine.interactive.click_segmenter import (ClickSegmenter, FocusConfig, change_at_click, feather,
-                                                         focus_window, thin_at)
+from vidseg.engine.interactive.click_segmenter import (FOCUS_GUIDE_RADIUS, ClickSegmenter, FocusConfig, RefineConfig,
+                                                         change_at_click, feather, focus_window, thin_at)
 from vidseg.engine.interactive.outline_tiles import TileConfig
 from vidseg.nn.interactive import InteractiveNetConfig, LowerFeatures
 from vidseg.ops.crops import CropWindow
@@ -154,3 +154,24 @@ def test_a_click_that_changed_a_thick_part_gets_no_close_pass(monkeypatch):
     grown[100:103, 30:40] = 1  # a 3-px line out of it: thin
     segmenter.click(35, 101, positive=True)
     assert len(windows) == 3 and windows[-1].longest < windows[-2].longest and windows[-1].contains(35, 101)
+
+
+def test_focus_passes_draw_the_outline_at_the_image_pixels_when_refining():
+    # A dark disk seen through a 64-px crop of a 420-px window: the network's 32-px output puts the
+    # outline between samples 13 image pixels apart; the guided filter snaps it to the disk's edge.
+    yy, xx = np.mgrid[:480, :480]
+    disk = (xx - 241.5) ** 2 + (yy - 238.3) ** 2 < 150 ** 2
+    image = np.where(disk[..., None], 30, 210).astype(np.uint8).repeat(3, axis=2)
+    wrong = {}
+    for refine in (False, True):
+        segmenter = ClickSegmenter(DarkNet(), refine=RefineConfig(enabled=refine, radius=4), hold_radius=0,
+                                   backend="torch")
+        assert segmenter.tiles.enabled and segmenter.focus.enabled
+        mask = segmenter.start(image, box=(91, 88, 392, 389))
+        wrong[refine] = int((mask != disk).sum())
+    assert wrong[True] < 0.5 * wrong[False]
+
+
+def test_networks_trained_on_focus_windows_refine_at_a_small_radius():
+    segmenter = ClickSegmenter(DarkNet(), backend="torch")
+    assert segmenter.refine.enabled and segmenter.refine.radius == FOCUS_GUIDE_RADIUS < RefineConfig().radius
