@@ -56,7 +56,8 @@ DEFAULT_FOCUS_ZOOM = 2.0  # vidseg-focus-zoom's largest zoom: the one run before
 DEFAULT_THIN_ZOOM = 4.0  # vidseg-thin-zoom's close-pass zoom: the network trained for it saw up to 4x (docs/benchmarks.md)
 LABELS = {"vidseg": "vidseg interactive", "vidseg-no-hold": "- clicks held", "vidseg-no-focus": "- focus pass",
           "vidseg-no-tiles": "- outline tiles (merge from click 2)",
-          "vidseg-no-merge": "- local merge of a click's change", "vidseg-no-guide": "- guided-filter upsampling", "vidseg-all-steps": "all steps: merge, graph cut, guided filter",
+          "vidseg-no-merge": "- local merge of a click's change", "vidseg-no-guide": "- guided-filter upsampling",
+          "vidseg-all-steps": "all steps: merge, graph cut, guided filter",
           "vidseg-global-clicks": "- local merge", "vidseg-click-cues": "+ clicks seed the colour cue",
           "vidseg-no-click-cues": "- clicks seed the colour cue", "vidseg-stretch": "+ stretched selection windows",
           "vidseg-no-stretch": "- stretched selection windows",
@@ -129,8 +130,8 @@ def make_segmenters(methods: list[str], model: str, previous: str = "default",
                     segmenters[method] = HybridClicks(ClickSegmenter(model=model, backend="torch"),
                                                       ClickSegmenter(model=other, backend="torch"))
                     continue
-                if method in ("vidseg-no-hold", "vidseg-no-focus", "vidseg-no-merge", "vidseg-no-tiles", "vidseg-no-guide",
-                              "vidseg-click-cues", "vidseg-no-click-cues", "vidseg-stretch", "vidseg-no-stretch",
+                if method in ("vidseg-no-hold", "vidseg-no-focus", "vidseg-no-merge", "vidseg-no-tiles",
+                              "vidseg-no-guide", "vidseg-click-cues", "vidseg-no-click-cues", "vidseg-stretch", "vidseg-no-stretch",
                               "vidseg-focus-zoom", "vidseg-thin-zoom"):
                     off = {"vidseg-stretch": {"stretch": stretch}, "vidseg-no-stretch": {"stretch": 1.0},
                            "vidseg-no-hold": {"hold_radius": 0}, "vidseg-no-merge": {"merge_locally": False},
