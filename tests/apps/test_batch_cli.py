@@ -92,7 +92,7 @@ def killed_then_resumed(inputs, tmp_path_factory):
     second = vidseg_batch(inputs, "-o", out, "--workers", 2)
     _, err = second.communicate(timeout=RUN_TIMEOUT)
     return {"out": out, "code": second.returncode, "err": err, "left_after_kill": left_after_kill,
-            "left_after_run": wait_for_no_leftovers(second.pid)}
+            "left_after_run": wait_for_no_leftovers(second.pid), "killed_pid": first.pid}
 
 
 def test_a_corrupt_video_fails_alone_with_its_reason(killed_then_resumed):
@@ -110,7 +110,11 @@ def test_a_killed_run_resumes_to_the_bytes_of_an_uninterrupted_one(killed_then_r
         written = folder_bytes(out / video)
         assert written == folder_bytes(reference / video), video
         assert len(written) == 13  # 12 frames and the marker
-    assert not list(out.rglob("*.tmp*"))  # no temporary file left
+    # No temporary file left, but for one the killed run may have been writing when SIGKILL came
+    # (its summary, written as the first video finished): by design (vidseg/io/atomic.py) a killed
+    # writer's file is swept only once it is STALE_AFTER_S old, so the resumed run keeps it.
+    killed = f".{killed_then_resumed['killed_pid']}."
+    assert [p.name for p in out.rglob("*.tmp*") if killed not in p.name] == []
 
 
 def test_no_process_outlives_a_run_even_one_killed(killed_then_resumed):
