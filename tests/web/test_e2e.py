@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import zipfile
 
+import httpx
 import numpy as np
 import pytest
 from PIL import Image
@@ -35,6 +36,21 @@ def drag_box(page, box: tuple[float, float, float, float], width: int, height: i
     page.mouse.move((x0 + x1) / 2, (y0 + y1) / 2)
     page.mouse.move(x1, y1)
     page.mouse.up()
+
+
+def drawn_objects(page) -> np.ndarray:
+    """(H, W) object ids as the page's mask canvas shows them: 0 where clear, else 1 + the index of
+    the page's colour for it (overlay.js BRIGHT: object 1 red, object 2 green)."""
+    width, height, data = page.evaluate("""() => { const c = document.getElementById('mask-canvas');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        return [c.width, c.height, Array.from(d)]; }""")
+    rgba = np.array(data, np.uint8).reshape(height, width, 4)
+    ids = np.zeros((height, width), np.uint8)
+    for obj_id, colour in ((1, (255, 59, 48)), (2, (52, 199, 89))):
+        # Half-transparent pixels come back from the canvas's premultiplied store a few levels off.
+        near = (np.abs(rgba[..., :3].astype(int) - colour) <= 4).all(axis=-1)
+        ids[(rgba[..., 3] > 0) & near] = obj_id
+    return ids
 
 
 def wait_version(page, version: int) -> None:
@@ -75,6 +91,10 @@ def test_upload_click_undo_propagate_correct_delete_export(tmp_path, clip):
         drag_box(page, (4, 4, 60, 60), width, height)
         wait_version(page, 5)
         page.check("#tool-click")
+        # What the page draws is the server's labels: each object in its colour, the background clear.
+        served = np.array(Image.open(io.BytesIO(httpx.get(f"{url}/api/projects/1/masks/0.png").content)))
+        assert set(np.unique(served)) == {0, 1, 2}
+        assert (drawn_objects(page) == served).mean() > 0.999
 
         page.click("#propagate")
         page.wait_for_function("document.body.dataset.job === 'done'", timeout=120_000)

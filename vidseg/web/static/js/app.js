@@ -164,11 +164,16 @@ async function showFrame(frame) {
   state.frame = frame;
   $("frame-slider").value = frame;
   $("frame-label").textContent = `${frame} / ${project.num_frames - 1}`;
-  const tag = `${project.version}-${project.job ? project.job.done : 0}`;
-  await Promise.all([drawFrame(canvases.frame, api.frameUrl(project.id, frame)),
-    drawMask(canvases.mask, api.maskUrl(project.id, frame, tag))]);
-  drawClicks(canvases.input, state.clicks);
+  await Promise.all([drawFrame(canvases.frame, api.frameUrl(project.id, frame)), showMask()]);
   document.body.dataset.frame = frame;
+}
+
+// The current frame's masks and clicks drawn again (after an edit: the frame itself is unchanged).
+async function showMask() {
+  const project = state.project;
+  const tag = `${project.version}-${project.job ? project.job.done : 0}`;
+  await drawMask(canvases.mask, api.maskUrl(project.id, state.frame, tag));
+  drawClicks(canvases.input, state.clicks);
 }
 
 function togglePlay() {
@@ -202,7 +207,7 @@ async function edit(kind, payload) {
   await busy(async () => {
     const started = performance.now();
     update(await api.post(`/api/projects/${project.id}/${kind}`, body));
-    await showFrame(state.frame);
+    await showMask();
     const ms = Math.round(performance.now() - started);
     document.body.dataset.lastEditMs = ms;
     say(`Object ${state.objId} on frame ${state.frame} updated (${ms} ms). Correct it with more clicks, ` +

@@ -38,7 +38,13 @@ export async function drawMask(canvas, url) {
   const d = pixels.data;
   const lookup = paletteIds();
   const ids = new Uint8Array(width * height);
-  for (let p = 0; p < ids.length; p++) ids[p] = lookup.get((d[p * 4] << 16) | (d[p * 4 + 1] << 8) | d[p * 4 + 2]) || 0;
+  // Masks come in long runs of one colour: the map is asked only where the colour changes.
+  let lastColor = -1, lastId = 0;
+  for (let p = 0; p < ids.length; p++) {
+    const color = (d[p * 4] << 16) | (d[p * 4 + 1] << 8) | d[p * 4 + 2];
+    if (color !== lastColor) { lastColor = color; lastId = lookup.get(color) || 0; }
+    ids[p] = lastId;
+  }
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const p = y * width + x;
