@@ -103,6 +103,29 @@ def test_thin_focus_centres_focus_windows_on_a_thin_part():
     assert sum(map(line, on_thin)) >= 12 and sum(map(line, on_thin)) > sum(map(line, draws)) + 5
 
 
+def test_thin_click_samples_correct_a_drawn_part_with_one_click_on_it(store):
+    """The previous mask is the object without the drawn parts, the click the protocol's on its error:
+    on a drawn pixel, positive where the part belongs (a line), negative where it hides the object."""
+    config = InteractiveSampleConfig(crop=64, thin_click=1.0, synthetic_ratio=0.0, min_pixels=16, seed=3)
+    data = InteractiveTrainingSet(store, config, length=24)
+    kinds = set()
+    for i in range(24):
+        item = data[i]
+        drawn, mask, prev = item["thin"][0] > 0, item["mask"][0] > 0.5, item["prev"][0] > 0.5
+        x, y, has, positive = item["click"].tolist()
+        if not drawn.any() or not has:
+            continue  # the object hid too much, or the parts fell outside the crop
+        assert (prev != mask).sum() <= drawn.sum() + 4 * 64  # only the parts wrong (and the cut's rounding)
+        assert prev[~drawn].float().mean() > 0 and ((prev ^ mask) & drawn).any()
+        px, py = int(round(x)), int(round(y))
+        near = drawn[max(py - 2, 0):py + 3, max(px - 2, 0):px + 3]
+        assert near.any() and bool(positive) == bool(mask[py, px]) and prev[py, px] != mask[py, px]
+        kinds.add(bool(positive))
+    assert kinds == {True, False}  # lines added and occluders removed, both trained
+    with pytest.raises(InputError, match="--thin-click"):
+        InteractiveTrainConfig(data="d", out="o.pt", sequences=("a",), thin_click=2.0)
+
+
 def test_thin_zoom_magnifies_the_windows_on_a_thin_part_that_much():
     from vidseg.train.interactive_samples import focus_selection
 

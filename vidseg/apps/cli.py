@@ -347,6 +347,10 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
                              help="with --focus-share: share of focus windows centred on a thin part of the "
                                   "object (a line, a rail, a rope in its mask) rather than anywhere on its "
                                   "outline (default: %(default)s)")
+    interactive.add_argument("--thin-click", type=float, default=0.0,
+                             help="share of samples that correct thin parts drawn over them: the previous mask "
+                                  "is the object without them and the click lands on one, so one click takes a "
+                                  "whole line in or a pole out (default: %(default)s)")
     interactive.add_argument("--focus-zoom", type=float,
                              help="with --focus-share: a focus window magnifies the image at most this much "
                                   "(the click segmenter's focus pass magnifies at most 1.5x) "
@@ -506,7 +510,7 @@ def _run_train_interactive(args: argparse.Namespace) -> int:
                                                    distill=args.distill, distill_from=args.distill_from,
                                                    thin_share=args.thin_share,
                                                    thin_attached=args.thin_attached,
-                                                   thin_focus=args.thin_focus,
+                                                   thin_focus=args.thin_focus, thin_click=args.thin_click,
                                                    focus_zoom=focus_zoom, thin_zoom=args.thin_zoom,
                                                    preserve=args.preserve,
                                                    pixel_loss=args.pixel_loss,

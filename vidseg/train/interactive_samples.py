@@ -58,7 +58,11 @@ class InteractiveSampleConfig:
     focus_zoom: a focus window magnifies the image at most this much (its side at least
     crop / focus_zoom image pixels). thin_zoom: a window centred on a thin part magnifies the image
     thin_zoom / 1.5 to thin_zoom times instead (0: sized like the others), as the click segmenter's
-    close pass does after a click on a thin part (``FocusConfig.thin_zoom``)."""
+    close pass does after a click on a thin part (``FocusConfig.thin_zoom``). thin_click: share of
+    samples that get thin parts drawn and are corrections of them: the previous mask is the object
+    as it was before the parts were drawn (a pole covered, a line left out, as a network that sees
+    blobs draws it) and the click is the protocol's on that mask's error, so on a part; the network
+    learns that one click there takes the whole part in or out (drawn whatever thin_share says)."""
 
     crop: int = 224
     click_share: float = 0.3
@@ -73,12 +77,14 @@ class InteractiveSampleConfig:
     stretch: float = 1.0
     focus_zoom: float = TRAIN_MAX_ZOOM
     thin_zoom: float = 0.0
+    thin_click: float = 0.0
     min_pixels: int = 64
     seed: int = 0
 
     def __post_init__(self) -> None:
         for name in ("click_share", "box_click_share", "focus_share", "synthetic_ratio", "thin_share",
-                     "thin_attached", "thin_focus", "tighten"):
+                     "thin_attached", "thin_focus", "thin_click",
+                     "tighten"):
             if not 0 <= getattr(self, name) <= 1:
                 raise InputError(f"{name} is {getattr(self, name)!r}; use a number from 0 to 1")
         if self.crop % 16 or self.crop < 64:
@@ -107,8 +113,9 @@ class InteractiveTrainingSet(SeededSamples):
     def sample(self, rng: np.random.Generator) -> dict[str, torch.Tensor]:
         c = self.config
         image, mask = self._image(rng)
-        thin = None
-        if c.thin_share > 0 and rng.random() < c.thin_share:  # no draw at 0: old runs resume the same
+        thin, before = None, mask
+        correcting = c.thin_click > 0 and rng.random() < c.thin_click  # no draw at 0: old runs resume the same
+        if correcting or (c.thin_share > 0 and rng.random() < c.thin_share):
             image, mask, thin = add_thin_parts(rng, image, mask, c.thin_attached)
         image = augment.apply_colour(image[None], augment.colour_params(rng, 1, 0.2, 0.2, 0.3, 0.03, 0))[0]
         focus = c.focus_share > 0 and rng.random() < c.focus_share  # no draw at 0: old runs resume the same
@@ -118,6 +125,9 @@ class InteractiveTrainingSet(SeededSamples):
         prev = coarse_mask(rng, crop_mask) if focus else np.zeros(crop_mask.shape, np.float32)
         point, positive = _first_click(prev, crop_mask) if focus \
             else (None if click is None else window.to_crop([click], c.crop)[0], True)
+        if correcting and thin is not None and drawn.any():
+            prev = cut_mask(before, window, c.crop).astype(np.float32)  # the object without its drawn parts
+            point, positive = _first_click(prev, crop_mask)
         x0, y0, x1, y1 = window.box_to_crop(box, c.crop)
         if rng.random() < 0.5:  # mirror
             crop, crop_mask, prev, drawn = (np.ascontiguousarray(a[:, ::-1]) for a in (crop, crop_mask, prev, drawn))
@@ -220,8 +230,8 @@ def coarse_mask(rng: np.random.Generator, mask: np.ndarray) -> np.ndarray:
 
 
 def _first_click(prev: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray | None, bool]:
-    """A focus window's click, in crop pixels: the protocol's on the coarse mask's error (None where
-    it has none)."""
+    """A correction's click, in crop pixels: the protocol's on the previous mask's error (None
+    where it has none)."""
     found = next_click(prev > 0.5, mask > 0)
     return (None, True) if found is None else (np.array([found.x, found.y], np.float32), found.positive)
 

@@ -63,6 +63,10 @@ class InteractiveTrainConfig(PhotoTrainConfig):
     # Share of focus windows centred on a thin part of the object's mask (lines, rails, ropes of
     # the annotated data) rather than anywhere on its outline; 0: none.
     thin_focus: float = 0.0
+    # Share of samples that correct drawn thin parts: the previous mask is the object without them
+    # (the blob a network that ignores thin parts draws) and the click lands on one, so one click
+    # there learns to take the whole part in or out; 0: none.
+    thin_click: float = 0.0
     # A focus window magnifies the image at most this much (the click segmenter's focus pass runs
     # at most FocusConfig.max_zoom); the default is the shipped networks' range.
     focus_zoom: float = TRAIN_MAX_ZOOM
@@ -121,6 +125,8 @@ class InteractiveTrainConfig(PhotoTrainConfig):
             raise InputError(f"--thin-attached is {self.thin_attached!r}; give a share from 0 to 1")
         if not 0 <= self.thin_focus <= 1:
             raise InputError(f"--thin-focus is {self.thin_focus!r}; give a share from 0 to 1")
+        if not 0 <= self.thin_click <= 1:
+            raise InputError(f"--thin-click is {self.thin_click!r}; give a share from 0 to 1")
         if self.thin_focus and not self.focus_share:
             raise InputError("--thin-focus centres some focus windows on thin parts; give --focus-share too")
         if not 1 <= self.focus_zoom < float("inf"):
@@ -322,7 +328,7 @@ def _batches(config: InteractiveTrainConfig, crop: int, stretch: float, start: i
     samples = InteractiveSampleConfig(crop=crop, synthetic_ratio=config.synthetic_ratio,
                                       focus_share=config.focus_share, thin_share=config.thin_share,
                                       thin_attached=config.thin_attached, thin_focus=config.thin_focus,
-                                      focus_zoom=config.focus_zoom, thin_zoom=config.thin_zoom,
+                                      thin_click=config.thin_click, focus_zoom=config.focus_zoom, thin_zoom=config.thin_zoom,
                                       stretch=stretch, seed=config.seed)
     length = config.steps * config.batch_size
     dataset = InteractiveTrainingSet(store, samples, length=length)
