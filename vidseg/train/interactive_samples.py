@@ -83,8 +83,7 @@ class InteractiveSampleConfig:
 
     def __post_init__(self) -> None:
         for name in ("click_share", "box_click_share", "focus_share", "synthetic_ratio", "thin_share",
-                     "thin_attached", "thin_focus", "thin_click",
-                     "tighten"):
+                     "thin_attached", "thin_focus", "thin_click", "tighten"):
             if not 0 <= getattr(self, name) <= 1:
                 raise InputError(f"{name} is {getattr(self, name)!r}; use a number from 0 to 1")
         if self.crop % 16 or self.crop < 64:

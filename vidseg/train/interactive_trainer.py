@@ -328,7 +328,8 @@ def _batches(config: InteractiveTrainConfig, crop: int, stretch: float, start: i
     samples = InteractiveSampleConfig(crop=crop, synthetic_ratio=config.synthetic_ratio,
                                       focus_share=config.focus_share, thin_share=config.thin_share,
                                       thin_attached=config.thin_attached, thin_focus=config.thin_focus,
-                                      thin_click=config.thin_click, focus_zoom=config.focus_zoom, thin_zoom=config.thin_zoom,
+                                      thin_click=config.thin_click, focus_zoom=config.focus_zoom,
+                                      thin_zoom=config.thin_zoom,
                                       stretch=stretch, seed=config.seed)
     length = config.steps * config.batch_size
     dataset = InteractiveTrainingSet(store, samples, length=length)
