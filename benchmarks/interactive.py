@@ -130,19 +130,18 @@ def make_segmenters(methods: list[str], model: str, previous: str = "default",
                     segmenters[method] = HybridClicks(ClickSegmenter(model=model, backend="torch"),
                                                       ClickSegmenter(model=other, backend="torch"))
                     continue
-                if method in ("vidseg-no-hold", "vidseg-no-focus", "vidseg-no-merge", "vidseg-no-tiles",
-                              "vidseg-no-guide", "vidseg-click-cues", "vidseg-no-click-cues", "vidseg-stretch", "vidseg-no-stretch",
-                              "vidseg-focus-zoom", "vidseg-thin-zoom"):
-                    off = {"vidseg-stretch": {"stretch": stretch}, "vidseg-no-stretch": {"stretch": 1.0},
-                           "vidseg-no-hold": {"hold_radius": 0}, "vidseg-no-merge": {"merge_locally": False},
-                           "vidseg-no-guide": {"refine": RefineConfig(enabled=False)},
-                           "vidseg-click-cues": {"click_cues": True}, "vidseg-no-click-cues": {"click_cues": False},
-                           "vidseg-no-focus": {"focus": FocusConfig(enabled=False)},
-                           "vidseg-focus-zoom": {"focus": FocusConfig(max_zoom=focus_zoom)},
-                           "vidseg-thin-zoom": {"focus": FocusConfig(thin_zoom=thin_zoom)},
-                           # Without tiles the merge from the second click was the better choice.
-                           "vidseg-no-tiles": {"tiles": TileConfig(enabled=False), "merge_from": 2}}[method]
-                    segmenters[method] = ClickSegmenter(model=model, backend="torch", **off)
+                # The chosen steps with one changed: each ablation row's ClickSegmenter options.
+                ablations = {"vidseg-stretch": {"stretch": stretch}, "vidseg-no-stretch": {"stretch": 1.0},
+                             "vidseg-no-hold": {"hold_radius": 0}, "vidseg-no-merge": {"merge_locally": False},
+                             "vidseg-no-guide": {"refine": RefineConfig(enabled=False)},
+                             "vidseg-click-cues": {"click_cues": True}, "vidseg-no-click-cues": {"click_cues": False},
+                             "vidseg-no-focus": {"focus": FocusConfig(enabled=False)},
+                             "vidseg-focus-zoom": {"focus": FocusConfig(max_zoom=focus_zoom)},
+                             "vidseg-thin-zoom": {"focus": FocusConfig(thin_zoom=thin_zoom)},
+                             # Without tiles the merge from the second click was the better choice.
+                             "vidseg-no-tiles": {"tiles": TileConfig(enabled=False), "merge_from": 2}}
+                if method in ablations:
+                    segmenters[method] = ClickSegmenter(model=model, backend="torch", **ablations[method])
                     continue
                 # The guided filter as chosen for the network (its radius), or bilinear.
                 refine = RefineConfig(enabled=False) if method == "vidseg-network" else None
