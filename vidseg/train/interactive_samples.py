@@ -121,12 +121,13 @@ class InteractiveTrainingSet(SeededSamples):
         window, box, click = focus_selection(rng, mask, c) if focus else selection(rng, mask, c)
         crop, crop_mask = cut(image, window, c.crop), cut_mask(mask, window, c.crop)
         drawn = np.zeros(crop_mask.shape, np.float32) if thin is None else cut(thin.astype(np.float32), window, c.crop)
-        prev = coarse_mask(rng, crop_mask) if focus else np.zeros(crop_mask.shape, np.float32)
-        point, positive = _first_click(prev, crop_mask) if focus \
-            else (None if click is None else window.to_crop([click], c.crop)[0], True)
         if correcting and thin is not None and drawn.any():
             prev = cut_mask(before, window, c.crop).astype(np.float32)  # the object without its drawn parts
             point, positive = _first_click(prev, crop_mask)
+        else:
+            prev = coarse_mask(rng, crop_mask) if focus else np.zeros(crop_mask.shape, np.float32)
+            point, positive = _first_click(prev, crop_mask) if focus \
+                else (None if click is None else window.to_crop([click], c.crop)[0], True)
         x0, y0, x1, y1 = window.box_to_crop(box, c.crop)
         if rng.random() < 0.5:  # mirror
             crop, crop_mask, prev, drawn = (np.ascontiguousarray(a[:, ::-1]) for a in (crop, crop_mask, prev, drawn))
