@@ -2,8 +2,9 @@ import math
 
 import pytest
 import torch
+import torch.nn.functional as F
 
-from vidseg.nn.losses import balanced_bce, bootstrapped_bce, box_iou, polar_iou_loss
+from vidseg.nn.losses import balanced_bce, bootstrapped_bce, box_iou, guided_outline_loss, polar_iou_loss
 
 
 
@@ -73,3 +74,13 @@ def test_segmentation_loss_takes_either_pixel_loss_and_refuses_others():
         assert segmentation_loss(right, target, pixel=pixel) < segmentation_loss(logits, target, pixel=pixel)
     with pytest.raises(ValueError, match="pixel loss"):
         segmentation_loss(logits, target, pixel="focal")
+
+
+def test_guided_outline_loss_is_lower_for_logits_the_filter_snaps_onto_the_target():
+    yy, xx = torch.meshgrid(torch.arange(32.0), torch.arange(32.0), indexing="ij")
+    target = ((xx - 15) ** 2 + (yy - 16) ** 2 < 10 ** 2).float()[None, None]
+    images = (0.2 + 0.6 * target).expand(1, 3, 32, 32)  # the object stands out of the image
+    small = F.adaptive_avg_pool2d(target, (16, 16))
+    right = guided_outline_loss(torch.logit(small.clamp(0.02, 0.98)), images, target, 1, 1e-3)
+    shifted = guided_outline_loss(torch.logit(small.roll(3, dims=-1).clamp(0.02, 0.98)), images, target, 1, 1e-3)
+    assert right < 0.1 < shifted

@@ -274,7 +274,7 @@ def test_box_distillation_leaves_out_where_thin_parts_were_drawn():
 def test_fine_tuning_with_every_loss_option_writes_weights(tmp_path):
     clip, first = train_and_resume(tmp_path, InteractiveTrainConfig, train_interactive, TINY, "net.pt")
     tuned = replace(first, out=tmp_path / "kept" / "net.pt", init=first.out, steps=1, preserve=1.0, click_rounds=1,
-                    pixel_loss="nfl", clicked_error=2.0)
+                    pixel_loss="nfl", clicked_error=2.0, guided_loss=1.0)
     train_interactive(tuned)
     assert ClickSegmenter(tuned.out).start(clip.frames[0], box=(10, 10, 60, 50)).shape == clip.frames[0].shape[:2]
 
@@ -383,7 +383,8 @@ def test_fine_tuning_with_frozen_norms_keeps_the_upper_statistics(tmp_path):
                                                 ("preserve", -1.0, "--preserve"),
                                                 ("pixel_loss", "focal", "--pixel-loss"),
                                                 ("upper_expand", -1, "--upper-expand"),
-                                                ("clicked_error", -1.0, "--clicked-error")])
+                                                ("clicked_error", -1.0, "--clicked-error"),
+                                                ("guided_loss", -1.0, "--guided-loss")])
 def test_bad_click_rounds_or_crop_is_one_line(tmp_path, field, value, says):
     from vidseg.errors import InputError
 

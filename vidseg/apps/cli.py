@@ -366,6 +366,10 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
     interactive.add_argument("--clicked-error", type=float, default=0.0,
                              help="extra loss weight on the error the last simulated click points at (its "
                                   "connected region), where a click's answer is kept (default: %(default)s)")
+    interactive.add_argument("--guided-loss", type=float, default=0.0,
+                             help="weight of a second loss on the mask as inference shows it: upsampled with the "
+                                  "guided filter the click segmenter runs behind every pass (default: %(default)s, "
+                                  "none)")
     interactive.add_argument("--upper-expand", type=int, default=0,
                              help="add inverted residual blocks of this expansion to the upper part (more "
                                   "capacity per click, a few ms more); with --init they start as the identity "
@@ -515,6 +519,7 @@ def _run_train_interactive(args: argparse.Namespace) -> int:
                                                    preserve=args.preserve,
                                                    pixel_loss=args.pixel_loss,
                                                    clicked_error=args.clicked_error,
+                                                   guided_loss=args.guided_loss,
                                                    upper_expand=args.upper_expand,
                                                    frozen_norms=args.frozen_norms,
                                                    click_cues=args.click_cues, stretch=args.stretch)))

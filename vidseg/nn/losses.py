@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import torch
 from torch.nn import functional as F
 
+from vidseg.nn.guided_filter import grey, guided_upsample
 from vidseg.nn.interactive import region_targets
 from vidseg.nn.polar import TrackerOutput
 
@@ -67,6 +68,19 @@ def segmentation_loss(logits: torch.Tensor, target: torch.Tensor, keep: float = 
     if pixel != "bce":
         raise ValueError(f"pixel loss is {pixel!r}; expected one of {PIXEL_LOSSES}")
     return bootstrapped_bce(logits, target, keep, weight) + dice_loss(logits, target)
+
+
+def guided_outline_loss(logits: torch.Tensor, images: torch.Tensor, target: torch.Tensor, low_radius: int,
+                        eps: float, keep: float = 0.25) -> torch.Tensor:
+    """Mean absolute error over the hardest ``keep`` share of pixels of the mask as inference shows
+    it: ``logits`` (N, 1, h, w) as probabilities, guided-filter upsampled (``low_radius``, ``eps``;
+    :mod:`vidseg.nn.guided_filter`) to ``images`` (N, 3, H, W) RGB in [0, 1], against ``target``
+    (N, 1, H, W) in [0, 1]. Absolute, not BCE: the filter's output leaves [0, 1] near edges, and a
+    clipped pixel would have no gradient however wrong it is."""
+    upsampled = guided_upsample(torch.sigmoid(logits), grey(images), low_radius, eps)
+    errors = (upsampled - target).abs().flatten(1)
+    k = max(1, int(errors.shape[1] * keep))
+    return errors.topk(k, dim=1).values.mean()
 
 
 def batch_iou(logits: torch.Tensor, target: torch.Tensor) -> float:

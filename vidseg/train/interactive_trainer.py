@@ -18,12 +18,13 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from vidseg.engine.interactive.click_segmenter import RefineConfig
 from vidseg.engine.interactive.clicks import Click, distance_maps
 from vidseg.engine.interactive.selection_cues import colour_likelihood
 from vidseg.errors import InputError
 from vidseg.eval.click_protocol import next_click
 from vidseg.nn.interactive import InteractiveNet, InteractiveNetConfig, LowerFeatures, grown_upper
-from vidseg.nn.losses import PIXEL_LOSSES, batch_iou, region_loss, segmentation_loss
+from vidseg.nn.losses import PIXEL_LOSSES, batch_iou, guided_outline_loss, region_loss, segmentation_loss
 from vidseg.ops.crops import check_stretch
 from vidseg.train.correction_weights import clicked_error_weight, preserve_weight
 from vidseg.train.interactive_samples import TRAIN_MAX_ZOOM
@@ -33,6 +34,8 @@ from vidseg.train.pretraining import PhotoTrainConfig, imagenet_start, starting_
 from vidseg.train.thin_parts import ATTACHED_SHARE
 from vidseg.train.vos_trainer import index_loader
 
+GUIDE_EPS = RefineConfig().eps  # the guided loss filters as the click segmenter does
+GUIDED_RADII = (1, 2)  # the guided loss's fit radii, in output pixels, taken in turn
 
 @dataclass(frozen=True)
 class InteractiveTrainConfig(PhotoTrainConfig):
@@ -83,6 +86,10 @@ class InteractiveTrainConfig(PhotoTrainConfig):
     # over the hardest quarter; "nfl", RITM's normalised focal loss, which fades pixels as they
     # become right instead of keeping a fixed share.
     pixel_loss: str = "bce"
+    # Weight of a second loss on the trained pass's mask as the click segmenter shows it: upsampled
+    # to the crop with the guided filter (losses.guided_outline_loss), which inference runs behind
+    # every pass, so the network learns the outline the filter snaps to the image; 0: none.
+    guided_loss: float = 0.0
     # Keep the upper layers' batch-norm statistics as the --init network has them: each pass of a
     # step (box alone, simulated rounds, the trained pass) feeds them different inputs, and with
     # many rounds their running averages drift to click-rich ones, which a box alone then meets.
@@ -142,6 +149,8 @@ class InteractiveTrainConfig(PhotoTrainConfig):
             raise InputError(f"--upper-expand is {self.upper_expand!r}; give a whole number from 0 to 8")
         if not 0 <= self.clicked_error <= 10:
             raise InputError(f"--clicked-error is {self.clicked_error!r}; give a weight from 0 to 10")
+        if not 0 <= self.guided_loss <= 10:
+            raise InputError(f"--guided-loss is {self.guided_loss!r}; give a weight from 0 to 10")
         if self.pixel_loss not in PIXEL_LOSSES:
             raise InputError(f"--pixel-loss is {self.pixel_loss!r}; give one of {', '.join(PIXEL_LOSSES)}")
         if not 0 <= self.distill <= 10:
@@ -170,6 +179,7 @@ def train_interactive(config: InteractiveTrainConfig) -> Path:
     groups = imagenet_start(model, model.backbone, config)
     rng = np.random.default_rng(config.seed)
     teacher = _teacher(config)
+    steps = iter(range(1 << 62))  # counts the steps of this process, for the guided loss's radius
 
     def step(batch: dict) -> StepResult:
         if config.frozen_norms:  # here, after the loop has put the whole model in train mode (idempotent)
@@ -185,6 +195,12 @@ def train_interactive(config: InteractiveTrainConfig) -> Path:
         logits = model.upper(lower, click_maps(clicks, prev, seeded(clicks)))
         weight = _loss_weight(config, prev, masks, clicks, logits)
         loss = segmentation_loss(logits, masks, weight=weight, pixel=config.pixel_loss)
+        if config.guided_loss:
+            # At inference the fit's radius is 1 output pixel on most selection windows and 2 on
+            # magnified focus windows: alternate them (no random draw, so the samples and clicks
+            # stay those of a run without this loss).
+            radius = GUIDED_RADII[next(steps) % len(GUIDED_RADII)]
+            loss = loss + config.guided_loss * guided_outline_loss(logits, batch["image"], masks, radius, GUIDE_EPS)
         loss = loss + config.region_weight * region_loss(lower.region, masks)
         if teacher is not None:
             loss = loss + config.distill * box_distillation(model, teacher, batch["image"], lower, cues,
