@@ -126,6 +126,36 @@ def test_thin_click_samples_correct_a_drawn_part_with_one_click_on_it(store):
         InteractiveTrainConfig(data="d", out="o.pt", sequences=("a",), thin_click=2.0)
 
 
+def test_own_thin_click_samples_leave_the_object_s_own_line_out_and_click_on_it():
+    """An object with a 2-px line of its own: the previous mask is the object without the line and
+    the click a positive one on it; without the option the samples have no previous mask."""
+    import cv2
+
+    labels = np.zeros((4, 96, 128), np.uint8)
+    for t in range(4):
+        cv2.circle(labels[t], (40 + t, 50), 16, 1, -1)
+        cv2.line(labels[t], (54 + t, 46), (120, 6), 1, 2)  # a string from the blob out to the corner
+    frames = np.where(labels[..., None] > 0, 200, 40).astype(np.uint8).repeat(3, axis=3)
+    line_store = FrameStore.from_arrays(["line"], [frames], [labels])
+    config = InteractiveSampleConfig(crop=128, own_thin_click=1.0, synthetic_ratio=0.0, click_share=0.0)
+    corrected = 0
+    for i in range(12):
+        item = InteractiveTrainingSet(line_store, config, length=12)[i]
+        mask, prev = item["mask"][0] > 0.5, item["prev"][0] > 0.5
+        x, y, has, positive = item["click"].tolist()
+        if not prev.any():
+            continue  # the line too thin to survive this crop's scale: an ordinary sample
+        corrected += 1
+        missed = mask & ~prev
+        assert not (prev & ~mask).any() and missed.sum() >= 10 and prev.sum() >= 0.6 * mask.sum()
+        assert has and positive and missed[int(round(y)), int(round(x))]
+    assert corrected >= 6
+    plain = InteractiveTrainingSet(line_store, replace(config, own_thin_click=0.0), length=4)
+    assert all(not plain[i]["prev"].any() for i in range(4))
+    with pytest.raises(InputError, match="--own-thin-click"):
+        InteractiveTrainConfig(data="d", out="o.pt", sequences=("a",), own_thin_click=-0.5)
+
+
 def test_thin_zoom_magnifies_the_windows_on_a_thin_part_that_much():
     from vidseg.train.interactive_samples import focus_selection
 

@@ -351,6 +351,10 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
                              help="share of samples that correct thin parts drawn over them: the previous mask "
                                   "is the object without them and the click lands on one, so one click takes a "
                                   "whole line in or a pole out (default: %(default)s)")
+    interactive.add_argument("--own-thin-click", type=float, default=0.0,
+                             help="share of samples that correct the object's own thin parts (its lines, rails, "
+                                  "ropes): the previous mask is the object without them and the click lands on "
+                                  "one (default: %(default)s)")
     interactive.add_argument("--focus-zoom", type=float,
                              help="with --focus-share: a focus window magnifies the image at most this much "
                                   "(the click segmenter's focus pass magnifies at most 1.5x) "
@@ -515,6 +519,7 @@ def _run_train_interactive(args: argparse.Namespace) -> int:
                                                    thin_share=args.thin_share,
                                                    thin_attached=args.thin_attached,
                                                    thin_focus=args.thin_focus, thin_click=args.thin_click,
+                                                   own_thin_click=args.own_thin_click,
                                                    focus_zoom=focus_zoom, thin_zoom=args.thin_zoom,
                                                    preserve=args.preserve,
                                                    pixel_loss=args.pixel_loss,

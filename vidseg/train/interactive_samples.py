@@ -62,7 +62,11 @@ class InteractiveSampleConfig:
     samples that get thin parts drawn and are corrections of them: the previous mask is the object
     as it was before the parts were drawn (a pole covered, a line left out, as a network that sees
     blobs draws it) and the click is the protocol's on that mask's error, so on a part; the network
-    learns that one click there takes the whole part in or out (drawn whatever thin_share says)."""
+    learns that one click there takes the whole part in or out (drawn whatever thin_share says).
+    own_thin_click: share of samples that correct the object's own thin parts (its lines, rails,
+    ropes: :func:`~vidseg.train.augment.thin_part`) where it has them in the crop: the previous
+    mask is the object without them, the click the protocol's on them, so the same lesson is learnt
+    on real thin parts as they look in photos and clips, not on drawn strokes alone."""
 
     crop: int = 224
     click_share: float = 0.3
@@ -78,12 +82,13 @@ class InteractiveSampleConfig:
     focus_zoom: float = TRAIN_MAX_ZOOM
     thin_zoom: float = 0.0
     thin_click: float = 0.0
+    own_thin_click: float = 0.0
     min_pixels: int = 64
     seed: int = 0
 
     def __post_init__(self) -> None:
         for name in ("click_share", "box_click_share", "focus_share", "synthetic_ratio", "thin_share",
-                     "thin_attached", "thin_focus", "thin_click", "tighten"):
+                     "thin_attached", "thin_focus", "thin_click", "own_thin_click", "tighten"):
             if not 0 <= getattr(self, name) <= 1:
                 raise InputError(f"{name} is {getattr(self, name)!r}; use a number from 0 to 1")
         if self.crop % 16 or self.crop < 64:
@@ -116,13 +121,18 @@ class InteractiveTrainingSet(SeededSamples):
         correcting = c.thin_click > 0 and rng.random() < c.thin_click  # no draw at 0: old runs resume the same
         if correcting or (c.thin_share > 0 and rng.random() < c.thin_share):
             image, mask, thin = add_thin_parts(rng, image, mask, c.thin_attached)
+        removed = thin  # where the previous mask of a thin-part correction leaves the object out
+        if not correcting and c.own_thin_click > 0 and rng.random() < c.own_thin_click:
+            removed = augment.thin_part(mask, min_pixels=THIN_PIXELS) > 0
+            before, correcting = mask & ~removed, True
         image = augment.apply_colour(image[None], augment.colour_params(rng, 1, 0.2, 0.2, 0.3, 0.03, 0))[0]
         focus = c.focus_share > 0 and rng.random() < c.focus_share  # no draw at 0: old runs resume the same
         window, box, click = focus_selection(rng, mask, c) if focus else selection(rng, mask, c)
         crop, crop_mask = cut(image, window, c.crop), cut_mask(mask, window, c.crop)
         drawn = np.zeros(crop_mask.shape, np.float32) if thin is None else cut(thin.astype(np.float32), window, c.crop)
-        if correcting and thin is not None and drawn.any():
-            prev = cut_mask(before, window, c.crop).astype(np.float32)  # the object without its drawn parts
+        left_out = drawn if removed is thin else cut_mask(removed.astype(np.uint8), window, c.crop)
+        if correcting and removed is not None and left_out.any():
+            prev = cut_mask(before, window, c.crop).astype(np.float32)  # the object without those parts
             point, positive = _first_click(prev, crop_mask)
         else:
             prev = coarse_mask(rng, crop_mask) if focus else np.zeros(crop_mask.shape, np.float32)

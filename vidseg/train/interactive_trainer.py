@@ -70,6 +70,9 @@ class InteractiveTrainConfig(PhotoTrainConfig):
     # (the blob a network that ignores thin parts draws) and the click lands on one, so one click
     # there learns to take the whole part in or out; 0: none.
     thin_click: float = 0.0
+    # Share of samples that correct the object's own thin parts (lines, rails, ropes of the
+    # annotated data): the previous mask is the object without them, the click on them; 0: none.
+    own_thin_click: float = 0.0
     # A focus window magnifies the image at most this much (the click segmenter's focus pass runs
     # at most FocusConfig.max_zoom); the default is the shipped networks' range.
     focus_zoom: float = TRAIN_MAX_ZOOM
@@ -134,6 +137,8 @@ class InteractiveTrainConfig(PhotoTrainConfig):
             raise InputError(f"--thin-focus is {self.thin_focus!r}; give a share from 0 to 1")
         if not 0 <= self.thin_click <= 1:
             raise InputError(f"--thin-click is {self.thin_click!r}; give a share from 0 to 1")
+        if not 0 <= self.own_thin_click <= 1:
+            raise InputError(f"--own-thin-click is {self.own_thin_click!r}; give a share from 0 to 1")
         if self.thin_focus and not self.focus_share:
             raise InputError("--thin-focus centres some focus windows on thin parts; give --focus-share too")
         if not 1 <= self.focus_zoom < float("inf"):
@@ -344,7 +349,8 @@ def _batches(config: InteractiveTrainConfig, crop: int, stretch: float, start: i
     samples = InteractiveSampleConfig(crop=crop, synthetic_ratio=config.synthetic_ratio,
                                       focus_share=config.focus_share, thin_share=config.thin_share,
                                       thin_attached=config.thin_attached, thin_focus=config.thin_focus,
-                                      thin_click=config.thin_click, focus_zoom=config.focus_zoom,
+                                      thin_click=config.thin_click, own_thin_click=config.own_thin_click,
+                                      focus_zoom=config.focus_zoom,
                                       thin_zoom=config.thin_zoom,
                                       stretch=stretch, seed=config.seed)
     length = config.steps * config.batch_size
