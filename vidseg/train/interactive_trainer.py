@@ -10,6 +10,7 @@ on every crop. The loop, state file and log are :mod:`vidseg.train.loop`'s.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -36,6 +37,7 @@ from vidseg.train.vos_trainer import index_loader
 
 GUIDE_EPS = RefineConfig().eps  # the guided loss filters as the click segmenter does
 GUIDED_RADII = (1, 2)  # the guided loss's fit radii, in output pixels, taken in turn
+
 
 @dataclass(frozen=True)
 class InteractiveTrainConfig(PhotoTrainConfig):
@@ -184,7 +186,7 @@ def train_interactive(config: InteractiveTrainConfig) -> Path:
     groups = imagenet_start(model, model.backbone, config)
     rng = np.random.default_rng(config.seed)
     teacher = _teacher(config)
-    steps = iter(range(1 << 62))  # counts the steps of this process, for the guided loss's radius
+    steps = itertools.count()  # this process's steps, for the guided loss's radius
 
     def step(batch: dict) -> StepResult:
         if config.frozen_norms:  # here, after the loop has put the whole model in train mode (idempotent)
