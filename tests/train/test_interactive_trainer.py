@@ -138,9 +138,9 @@ def test_own_thin_click_samples_leave_the_object_s_own_line_out_and_click_on_it(
     frames = np.where(labels[..., None] > 0, 200, 40).astype(np.uint8).repeat(3, axis=3)
     line_store = FrameStore.from_arrays(["line"], [frames], [labels])
     config = InteractiveSampleConfig(crop=128, own_thin_click=1.0, synthetic_ratio=0.0, click_share=0.0)
-    corrected = 0
+    data, corrected = InteractiveTrainingSet(line_store, config, length=12), 0
     for i in range(12):
-        item = InteractiveTrainingSet(line_store, config, length=12)[i]
+        item = data[i]
         mask, prev = item["mask"][0] > 0.5, item["prev"][0] > 0.5
         x, y, has, positive = item["click"].tolist()
         if not prev.any():
