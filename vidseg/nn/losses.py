@@ -25,7 +25,12 @@ def bootstrapped_bce(logits: torch.Tensor, target: torch.Tensor, keep: float = 0
     """Mean BCE over the hardest ``keep`` share of pixels of each item (STCN's bootstrapping):
     most pixels are easy background, and averaging over them would drown the boundary. ``weight``
     (like ``logits``, or None) scales each pixel's BCE before the hardest are chosen."""
-    losses = F.binary_cross_entropy_with_logits(logits, target, weight=weight, reduction="none").flatten(1)
+    return _hardest_mean(F.binary_cross_entropy_with_logits(logits, target, weight=weight, reduction="none"), keep)
+
+
+def _hardest_mean(losses: torch.Tensor, keep: float) -> torch.Tensor:
+    """Mean of the largest ``keep`` share of each item's per-pixel ``losses`` (N, ...)."""
+    losses = losses.flatten(1)
     k = max(1, int(losses.shape[1] * keep))
     return losses.topk(k, dim=1).values.mean()
 
@@ -78,9 +83,7 @@ def guided_outline_loss(logits: torch.Tensor, images: torch.Tensor, target: torc
     (N, 1, H, W) in [0, 1]. Absolute, not BCE: the filter's output leaves [0, 1] near edges, and a
     clipped pixel would have no gradient however wrong it is."""
     upsampled = guided_upsample(torch.sigmoid(logits), grey(images), low_radius, eps)
-    errors = (upsampled - target).abs().flatten(1)
-    k = max(1, int(errors.shape[1] * keep))
-    return errors.topk(k, dim=1).values.mean()
+    return _hardest_mean((upsampled - target).abs(), keep)
 
 
 def batch_iou(logits: torch.Tensor, target: torch.Tensor) -> float:
