@@ -121,18 +121,17 @@ class InteractiveTrainingSet(SeededSamples):
         correcting = c.thin_click > 0 and rng.random() < c.thin_click  # no draw at 0: old runs resume the same
         if correcting or (c.thin_share > 0 and rng.random() < c.thin_share):
             image, mask, thin = add_thin_parts(rng, image, mask, c.thin_attached)
-        removed = thin  # where the previous mask of a thin-part correction leaves the object out
         own = not correcting and c.own_thin_click > 0 and rng.random() < c.own_thin_click
         if own:
-            removed = augment.thin_part(mask, min_pixels=THIN_PIXELS) > 0
+            removed = augment.thin_part(mask, min_pixels=THIN_PIXELS) > 0  # what the previous mask leaves out
             before, correcting = mask & ~removed, True
         image = augment.apply_colour(image[None], augment.colour_params(rng, 1, 0.2, 0.2, 0.3, 0.03, 0))[0]
         focus = c.focus_share > 0 and rng.random() < c.focus_share  # no draw at 0: old runs resume the same
         window, box, click = focus_selection(rng, mask, c) if focus else selection(rng, mask, c)
         crop, crop_mask = cut(image, window, c.crop), cut_mask(mask, window, c.crop)
         drawn = np.zeros(crop_mask.shape, np.float32) if thin is None else cut(thin.astype(np.float32), window, c.crop)
-        left_out = cut_mask(removed.astype(np.uint8), window, c.crop) if own else drawn
-        if correcting and removed is not None and left_out.any():
+        left_out = cut_mask(removed.astype(np.uint8), window, c.crop) if own else drawn  # zeros without parts
+        if correcting and left_out.any():
             prev = cut_mask(before, window, c.crop).astype(np.float32)  # the object without those parts
             point, positive = _first_click(prev, crop_mask)
         else:

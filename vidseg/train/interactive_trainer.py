@@ -131,16 +131,9 @@ class InteractiveTrainConfig(PhotoTrainConfig):
             check_stretch(self.stretch)
         if self.crop is not None and (self.crop % 16 or self.crop < 64):
             raise InputError(f"--crop is {self.crop}; give a multiple of 16 of at least 64")
-        if not 0 <= self.thin_share <= 1:
-            raise InputError(f"--thin-share is {self.thin_share!r}; give a share from 0 to 1")
-        if not 0 <= self.thin_attached <= 1:
-            raise InputError(f"--thin-attached is {self.thin_attached!r}; give a share from 0 to 1")
-        if not 0 <= self.thin_focus <= 1:
-            raise InputError(f"--thin-focus is {self.thin_focus!r}; give a share from 0 to 1")
-        if not 0 <= self.thin_click <= 1:
-            raise InputError(f"--thin-click is {self.thin_click!r}; give a share from 0 to 1")
-        if not 0 <= self.own_thin_click <= 1:
-            raise InputError(f"--own-thin-click is {self.own_thin_click!r}; give a share from 0 to 1")
+        for name in ("thin_share", "thin_attached", "thin_focus", "thin_click", "own_thin_click"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise InputError(f"--{name.replace('_', '-')} is {getattr(self, name)!r}; give a share from 0 to 1")
         if self.thin_focus and not self.focus_share:
             raise InputError("--thin-focus centres some focus windows on thin parts; give --focus-share too")
         if not 1 <= self.focus_zoom < float("inf"):
@@ -149,19 +142,14 @@ class InteractiveTrainConfig(PhotoTrainConfig):
             raise InputError(f"--thin-zoom is {self.thin_zoom!r}; give 0 (off) or a magnification of at least 1")
         if self.thin_zoom and not self.thin_focus:
             raise InputError("--thin-zoom magnifies the focus windows on thin parts; give --thin-focus too")
-        if not 0 <= self.preserve <= 10:
-            raise InputError(f"--preserve is {self.preserve!r}; give a weight from 0 to 10")
+        for name in ("preserve", "clicked_error", "guided_loss", "distill"):
+            if not 0 <= getattr(self, name) <= 10:
+                raise InputError(f"--{name.replace('_', '-')} is {getattr(self, name)!r}; give a weight from 0 to 10")
         if isinstance(self.upper_expand, bool) or not isinstance(self.upper_expand, int) \
                 or not 0 <= self.upper_expand <= 8:
             raise InputError(f"--upper-expand is {self.upper_expand!r}; give a whole number from 0 to 8")
-        if not 0 <= self.clicked_error <= 10:
-            raise InputError(f"--clicked-error is {self.clicked_error!r}; give a weight from 0 to 10")
-        if not 0 <= self.guided_loss <= 10:
-            raise InputError(f"--guided-loss is {self.guided_loss!r}; give a weight from 0 to 10")
         if self.pixel_loss not in PIXEL_LOSSES:
             raise InputError(f"--pixel-loss is {self.pixel_loss!r}; give one of {', '.join(PIXEL_LOSSES)}")
-        if not 0 <= self.distill <= 10:
-            raise InputError(f"--distill is {self.distill!r}; give a weight from 0 to 10")
         if self.distill and self.init is None and self.distill_from is None:
             raise InputError("--distill keeps the --init network's first masks; give --init or --distill-from too")
         if self.distill_from is not None and not self.distill:
