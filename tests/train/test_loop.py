@@ -46,6 +46,7 @@ def train(capsys, data: Path, out: Path, model: str, *options) -> tuple[int, str
     ("--minutes", "0"), ("--minutes", "-1"), ("--minutes", "nan"), ("--minutes", "inf"),
     ("--scale", "0"), ("--scale", "1.5"), ("--scale", "nan"), ("--device", "gpu"), ("--device", "cuda:x"),
     ("--photo-ratio", "1.5"), ("--photo-ratio", "-0.1"), ("--photo-ratio", "nan"),
+    ("--ema", "1"), ("--ema", "-0.1"), ("--ema", "nan"),
 ])
 def test_each_bad_training_option_is_one_line_before_any_decoding(capsys, tmp_path, data, model, option, value):
     code, err = train(capsys, data, tmp_path / "run" / "net.pt", model, option, value)

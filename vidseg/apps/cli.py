@@ -444,6 +444,9 @@ def _add_train_options(p: argparse.ArgumentParser, out: str, steps: int) -> None
                    help="fine-tune: start from this checkpoint's network (e.g. a shipped one) instead of a new one")
     p.add_argument("--nproc", type=int, default=1,
                    help="data-parallel processes through torchrun; --batch-size is the global batch (default: %(default)s)")
+    p.add_argument("--ema", type=float, default=0.0, metavar="DECAY",
+                   help="write the moving average of the weights over the steps with this decay (e.g. 0.998: "
+                        "about the last 500 steps) instead of the last step's (default: 0, off)")
 
 
 def _add_pretraining_options(p: argparse.ArgumentParser) -> None:
@@ -491,7 +494,7 @@ def _train_run_options(args: argparse.Namespace) -> dict:
     return dict(data=args.data, out=args.out, sequences=tuple(sequences), steps=args.steps,
                 batch_size=args.batch_size, lr=args.lr, minutes=args.minutes, workers=args.workers,
                 seed=args.seed, restart=args.restart, init=args.init, scale=args.scale,
-                device=resolve_device(args.device))
+                device=resolve_device(args.device), ema=args.ema)
 
 
 def _run_train_vos(args: argparse.Namespace) -> int:

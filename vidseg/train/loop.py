@@ -28,6 +28,7 @@ from vidseg.io.atomic import atomic_path
 from vidseg.nn.registry import save_model
 from vidseg.train import distributed
 from vidseg.train.distributed import Ranks
+from vidseg.train.ema import WeightAverage
 from vidseg.train.step import StepResult
 
 
@@ -52,6 +53,7 @@ class TrainRunConfig:
     restart: bool = False
     init: Path | None = None  # start from this checkpoint's network instead of a new one (fine-tuning)
     device: str = "cpu"  # where the network trains: "cpu", "cuda" or "cuda:N"; samples are made on the CPU
+    ema: float = 0.0  # write the weights' moving average with this decay (vidseg.train.ema); 0: the last step's
 
     def __post_init__(self) -> None:
         """Refuse values no run can use, at construction: before any decoding, caching or launch.
@@ -64,6 +66,8 @@ class TrainRunConfig:
         _check_number("--lr", self.lr, "a learning rate above 0, e.g. 2e-3")
         _check_number("weight_decay", self.weight_decay, "a number of at least 0", zero=True)
         _check_number("--scale", self.scale, "a share of the frame size in (0, 1], e.g. 0.5", most=1.0)
+        if not (isinstance(self.ema, (int, float)) and not isinstance(self.ema, bool) and 0 <= self.ema < 1):
+            raise InputError(f"--ema is {self.ema!r}; give a decay from 0 (off) to below 1, e.g. 0.998")
         if self.minutes is not None:
             _check_number("--minutes", self.minutes, "a number of minutes above 0")
         if not isinstance(self.device, str) or not re.fullmatch(r"cpu|cuda(:\d+)?", self.device):
@@ -180,7 +184,8 @@ def _train(config: TrainRunConfig, model: nn.Module, arch: str, batches: Callabl
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # one crop size per run: the fastest kernels are found once
     optimizer = torch.optim.AdamW(_trainable(groups), lr=config.lr, weight_decay=config.weight_decay)
-    step = _resume(config, model, optimizer, arch, ranks)
+    average = WeightAverage(model, config.ema) if config.ema else None
+    step = _resume(config, model, optimizer, arch, ranks, average)
     train_step = distributed.data_parallel(model, step_fn, ranks)
     loader = _on_device(batches(step), device)
     started, first_step = time.perf_counter(), step
@@ -190,7 +195,7 @@ def _train(config: TrainRunConfig, model: nn.Module, arch: str, batches: Callabl
         if config.minutes is not None and distributed.agree(out_of_time, ranks):  # all ranks stop together
             log(arch, f"stopping after {config.minutes} minutes at step {step}; run the same command to resume")
             if ranks.main:
-                _save_state(config, model, optimizer, step)
+                _save_state(config, model, optimizer, step, average)
             return config.state_path
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(config, step) * group["lr_scale"]
@@ -199,6 +204,8 @@ def _train(config: TrainRunConfig, model: nn.Module, arch: str, batches: Callabl
         result.loss.backward()
         torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], 5.0)
         optimizer.step()
+        if average is not None:
+            average.update(model)
         step += 1
         if step % config.log_every == 0 or step == config.steps:
             # The global batch's loss and IoU: the mean of the ranks' equal shares.
@@ -206,12 +213,12 @@ def _train(config: TrainRunConfig, model: nn.Module, arch: str, batches: Callabl
             if ranks.main:
                 _record(config, arch, step, loss, iou, started, first_step)
         if step % config.save_every == 0 and ranks.main:
-            _save_state(config, model, optimizer, step)
+            _save_state(config, model, optimizer, step, average)
     if ranks.main:
-        _save_state(config, model, optimizer, step)
+        _save_state(config, model, optimizer, step, average)
         meta = {"trained_steps": step, "data": str(config.data), "sequences": list(config.sequences),
                 "train_config": json.loads(json.dumps(asdict(config), default=str))}
-        save_model(config.out, arch, model, meta)
+        save_model(config.out, arch, model if average is None else average.model, meta)
         log(arch, f"wrote {config.out}")
     return config.out
 
@@ -233,7 +240,10 @@ def _trainable(groups: list[dict]) -> list[dict]:
 
 
 def _resume(config: TrainRunConfig, model: nn.Module, optimizer: torch.optim.Optimizer, arch: str,
-            ranks: Ranks = Ranks()) -> int:
+            ranks: Ranks = Ranks(), average: WeightAverage | None = None) -> int:
+    """The step to go on from: 0 for a new run, else the saved state's, its weights, optimiser and
+    (when ``average`` is given) weight average loaded; a state saved without an average starts
+    ``average`` from its weights."""
     if config.restart or not config.state_path.exists():
         if ranks.main:
             config.log_path.unlink(missing_ok=True)
@@ -244,6 +254,10 @@ def _resume(config: TrainRunConfig, model: nn.Module, optimizer: torch.optim.Opt
     try:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
+        if average is not None and "average" in state:
+            average.load_state_dict(state["average"])
+        elif average is not None:  # a run resumed with --ema that had none: average from here on
+            average.model.load_state_dict(state["model"])
     except (RuntimeError, ValueError, KeyError):  # the keys or shapes do not fit: written by another version
         raise InputError(f"training state {config.state_path} does not fit this network; "
                          "pass --restart to start over") from None
@@ -251,9 +265,12 @@ def _resume(config: TrainRunConfig, model: nn.Module, optimizer: torch.optim.Opt
     return int(state["step"])
 
 
-def _save_state(config: TrainRunConfig, model: nn.Module, optimizer: torch.optim.Optimizer, step: int) -> None:
+def _save_state(config: TrainRunConfig, model: nn.Module, optimizer: torch.optim.Optimizer, step: int,
+                average: WeightAverage | None = None) -> None:
     state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step,
              "model_config": model.config.to_dict()}
+    if average is not None:
+        state["average"] = average.state_dict()
     with atomic_path(config.state_path) as tmp:
         torch.save(state, tmp)
 
