@@ -1,8 +1,9 @@
 """An exponential moving average of a network's weights over the training steps (``--ema``).
 
-Small batches make each step's weights noisy; their running average generalises a little better
-than the last step's (Polyak averaging), at no cost at inference: the averaged network is the one
-written out. Every floating-point tensor of the state dict is averaged (parameters and the batch
+Small batches make each step's weights noisy; their running average can generalise better than
+the last step's (Polyak averaging), at no cost at inference: the averaged network is the one written
+out. Off by default: in the interactive network's phase 2 (0.998) it scored lower than the same
+run's last step (docs/benchmarks.md, thirtieth session). Every floating-point tensor of the state dict is averaged (parameters and the batch
 norms' running statistics alike); counters are copied.
 """
 
