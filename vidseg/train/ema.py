@@ -3,8 +3,8 @@
 Small batches make each step's weights noisy; their running average can generalise better than
 the last step's (Polyak averaging), at no cost at inference: the averaged network is the one written
 out. Off by default: in the interactive network's phase 2 (0.998) it scored lower than the same
-run's last step (docs/benchmarks.md, thirtieth session). Every floating-point tensor of the state dict is averaged (parameters and the batch
-norms' running statistics alike); counters are copied.
+run's last step (docs/benchmarks.md, thirtieth session). Every floating-point tensor of the state
+dict is averaged (parameters and the batch norms' running statistics alike); counters are copied.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class WeightAverage:
         live = model.state_dict()
         for name, mine in self.model.state_dict().items():
             if mine.is_floating_point():
-                mine.lerp_(live[name].detach(), rate)
+                mine.lerp_(live[name], rate)  # state dict tensors carry no graph
             else:
                 mine.copy_(live[name])
 

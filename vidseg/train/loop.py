@@ -184,7 +184,8 @@ def _train(config: TrainRunConfig, model: nn.Module, arch: str, batches: Callabl
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # one crop size per run: the fastest kernels are found once
     optimizer = torch.optim.AdamW(_trainable(groups), lr=config.lr, weight_decay=config.weight_decay)
-    average = WeightAverage(model, config.ema) if config.ema else None
+    # Only the rank that writes the weights keeps the average: the others would update it for nothing.
+    average = WeightAverage(model, config.ema) if config.ema and ranks.main else None
     step = _resume(config, model, optimizer, arch, ranks, average)
     train_step = distributed.data_parallel(model, step_fn, ranks)
     loader = _on_device(batches(step), device)
@@ -242,8 +243,7 @@ def _trainable(groups: list[dict]) -> list[dict]:
 def _resume(config: TrainRunConfig, model: nn.Module, optimizer: torch.optim.Optimizer, arch: str,
             ranks: Ranks = Ranks(), average: WeightAverage | None = None) -> int:
     """The step to go on from: 0 for a new run, else the saved state's, its weights, optimiser and
-    (when ``average`` is given) weight average loaded; a state saved without an average starts
-    ``average`` from its weights."""
+    (when ``average`` is given) weight average loaded."""
     if config.restart or not config.state_path.exists():
         if ranks.main:
             config.log_path.unlink(missing_ok=True)
@@ -254,10 +254,8 @@ def _resume(config: TrainRunConfig, model: nn.Module, optimizer: torch.optim.Opt
     try:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
-        if average is not None and "average" in state:
-            average.load_state_dict(state["average"])
-        elif average is not None:  # a run resumed with --ema that had none: average from here on
-            average.model.load_state_dict(state["model"])
+        if average is not None:  # a state saved without one starts the average from its weights
+            average.load_state_dict(state.get("average", {"weights": state["model"], "updates": 0}))
     except (RuntimeError, ValueError, KeyError):  # the keys or shapes do not fit: written by another version
         raise InputError(f"training state {config.state_path} does not fit this network; "
                          "pass --restart to start over") from None
