@@ -34,6 +34,13 @@ def test_region_targets_and_box_at_recover_a_known_box():
     assert box_at(region, 20, 30, 64) == pytest.approx((8, 16, 40, 48), abs=1e-4)
 
 
+@pytest.mark.parametrize("radius", [-1, 0.5, 33, True, "5"])
+def test_config_rejects_a_click_disk_out_of_range(radius):
+    with pytest.raises(ValueError, match="click_disk"):
+        InteractiveNetConfig(click_disk=radius)
+    assert InteractiveNetConfig(click_disk=5).click_disk == 5 and InteractiveNetConfig().click_disk == 0
+
+
 def test_config_rejects_a_crop_that_is_not_a_multiple_of_16():
     with pytest.raises(ValueError, match="multiple of 16"):
         InteractiveNetConfig(crop=100)

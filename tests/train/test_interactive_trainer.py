@@ -204,6 +204,9 @@ def test_click_maps_stack_clicks_and_previous_mask():
     assert maps.shape == (2, 5, 8, 8) and (maps[:, 3:] == 0.25).all()
     assert maps[0, 0, 1, 1] == 1 and maps[0, 1].sum() == 0 and maps[1, 1, 3, 2] == 1
     assert (maps[:, 2] == 0.5).all()
+    disks = click_maps([[Click(1, 1, True)], [Click(2, 3, False)]], prev, cues, disk=1)
+    assert disks[0, 0].sum() == 5 and disks[0, 0, 1, 3] == 0 and disks[1, 1].sum() == 5  # a disk of radius 1
+    assert maps[0, 0, 1, 3] > 0  # the closeness map reaches farther
 
 
 def test_training_writes_weights_log_and_resumes(tmp_path):
@@ -372,6 +375,22 @@ def test_a_network_trained_with_click_cues_is_run_so(tmp_path):
     assert seg.click(30, 30).shape == clip.frames[0].shape[:2]
 
 
+def test_a_network_trained_with_click_disks_is_run_so(tmp_path, monkeypatch):
+    from vidseg.engine.interactive import click_segmenter
+
+    clip, first = train_and_resume(tmp_path, InteractiveTrainConfig, train_interactive, TINY, "net.pt",
+                                   click_disk=4.0, click_rounds=2)
+    seg = ClickSegmenter(first.out)
+    assert seg.net.config.click_disk == 4.0
+    seen = []
+    real = click_segmenter.correction_maps
+    monkeypatch.setattr(click_segmenter, "correction_maps", lambda *a: seen.append(real(*a)) or seen[-1])
+    seg.start(clip.frames[0], box=(10, 10, 60, 50))
+    seg.click(30, 30)
+    clicked = seen[-1][0]  # the positive clicks' map of the last pass
+    assert clicked.max() == 1 and set(np.unique(clicked)) <= {0.0, 1.0} and 0 < clicked.sum() <= 64
+
+
 def test_stretched_box_windows_reach_the_samples_and_the_saved_network(store, tmp_path):
     from vidseg.train.interactive_samples import selection
 
@@ -406,6 +425,7 @@ def test_fine_tuning_with_frozen_norms_keeps_the_upper_statistics(tmp_path):
                                                 ("distill", 1.0, "--init or --distill-from too"),
                                                 ("distill_from", Path("teacher.pt"), "give --distill too"),
                                                 ("frozen_norms", True, "--init too"), ("stretch", 0.5, "stretch is"),
+                                                ("click_disk", 0.5, "--click-disk"), ("click_disk", 40.0, "--click-disk"),
                                                 ("focus_zoom", 0.5, "--focus-zoom"),
                                                 ("focus_zoom", float("inf"), "--focus-zoom"),
                                                 ("thin_zoom", 0.5, "--thin-zoom is"),

@@ -399,6 +399,10 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
                              help="a box selection's window may be up to this many times longer one way than the "
                                   "other, stretched to the square crop, so a long object fills more of it (the "
                                   "network is saved as one run so; default: the network's own, 1 = squares)")
+    interactive.add_argument("--click-disk", type=float,
+                             help="draw clicks as disks of this radius in crop pixels (RITM's encoding) instead of "
+                                  "closeness maps that fade over 40 pixels (the network is saved as one run so; "
+                                  "default: the network's own, 0 = closeness maps)")
     interactive.add_argument("--keep-init", type=float, default=0.0,
                              help="with --init: save the weights this share of the way back to the --init network's "
                                   "(WiSE-FT), keeping more of what it did well (default: %(default)s)")
@@ -530,7 +534,8 @@ def _run_train_interactive(args: argparse.Namespace) -> int:
                                                    guided_loss=args.guided_loss,
                                                    upper_expand=args.upper_expand,
                                                    frozen_norms=args.frozen_norms,
-                                                   click_cues=args.click_cues, stretch=args.stretch)))
+                                                   click_cues=args.click_cues, stretch=args.stretch,
+                                                   click_disk=args.click_disk)))
     return 0
 
 

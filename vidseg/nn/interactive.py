@@ -47,7 +47,9 @@ class InteractiveNetConfig(StoredConfig):
     so it is run so. stretch: trained on selection windows up to this many times longer one way than
     the other, stretched to the square crop (``CropWindow.around``), so it is run so; 1: squares.
     upper_expand: when > 0, the upper part also has inverted residual blocks (``ExpandedResidual``,
-    this expansion), two at stride 8 and one at stride 4, for more capacity per click; 0: none."""
+    this expansion), two at stride 8 and one at stride 4, for more capacity per click; 0: none.
+    click_disk: trained with clicks as disks of this radius in crop pixels (RITM's encoding), so
+    it is run so; 0: as closeness maps that fade over 40 pixels (``clicks.distance_maps``)."""
 
     widths: tuple[int, int, int, int] = (16, 32, 64, 96)
     upper_width: int = 64
@@ -58,6 +60,7 @@ class InteractiveNetConfig(StoredConfig):
     click_cues: bool = False
     stretch: float = 1.0
     upper_expand: int = 0
+    click_disk: float = 0.0
 
     def __post_init__(self) -> None:
         if self.crop % 16 or self.crop < 64:
@@ -67,6 +70,8 @@ class InteractiveNetConfig(StoredConfig):
             raise ValueError(f"upper_expand is {self.upper_expand!r}; use a whole number from 0 to 8")
         check_stretch(self.stretch)
         check_encoder(self.encoder)
+        if not valid_click_disk(self.click_disk):
+            raise ValueError(f"click_disk is {self.click_disk!r}; use 0 (closeness maps) or a radius from 1 to 32")
 
 
 @dataclass
@@ -153,6 +158,11 @@ class InteractiveNet(nn.Module):
         if not isinstance(self.backbone, LiteFeatures):
             raise ValueError("only an EfficientNet-Lite encoder has pretrained weights")
         self.backbone.load_imagenet_weights()
+
+
+def valid_click_disk(radius: object) -> bool:
+    """Whether ``radius`` is a click disk's radius the network takes: 0 (closeness maps) or 1 to 32."""
+    return not isinstance(radius, bool) and isinstance(radius, (int, float)) and (radius == 0 or 1 <= radius <= 32)
 
 
 def grown_upper(net: InteractiveNet, expand: int) -> InteractiveNet:

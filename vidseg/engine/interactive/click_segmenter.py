@@ -260,7 +260,8 @@ class ClickSegmenter:
         """The (H, W) probability map for these clicks, given the previous one."""
         state = self.state
         cues = self._cues(state.window, state.crop, clicks)
-        maps = correction_maps(clicks, state.window, cut(previous, state.window, self.crop), cues)
+        maps = correction_maps(clicks, state.window, cut(previous, state.window, self.crop), cues,
+                               self.net.config.click_disk)
         logits = self.net.upper(state.lower, torch.from_numpy(maps)[None].to(self.device))
         probs = self._upsample(logits, state.window, state.guide)
         return hold_clicks(paste(probs, state.window, state.image.shape[:2]), clicks, self.hold_radius)
@@ -306,7 +307,8 @@ class ClickSegmenter:
         mask) blended in, faded out towards the window's edges."""
         state = self.state
         crop = cut(state.image, window, self.crop)
-        maps = correction_maps(clicks, window, cut(probs, window, self.crop), self._cues(window, crop, clicks))
+        maps = correction_maps(clicks, window, cut(probs, window, self.crop), self._cues(window, crop, clicks),
+                               self.net.config.click_disk)
         local = self._upsample(self.net.upper(self._lower(crop), torch.from_numpy(maps)[None].to(self.device)), window)
         hw = state.image.shape[:2]
         where, weight = paste_region(feather(local.shape[0], self.focus.feather), window, hw)
@@ -442,14 +444,16 @@ def change_at_click(previous: np.ndarray, new: np.ndarray, x: int, y: int) -> np
     return labels == labels[y, x]
 
 
-def correction_maps(clicks: list[Click], window: CropWindow, previous_crop: np.ndarray, cues: np.ndarray) -> np.ndarray:
-    """(5, S, S) float32: closeness to positive clicks, to negative clicks, the previous mask, and the
+def correction_maps(clicks: list[Click], window: CropWindow, previous_crop: np.ndarray, cues: np.ndarray,
+                    disk: float = 0.0) -> np.ndarray:
+    """(5, S, S) float32: closeness to positive clicks, to negative clicks (disks of radius ``disk``
+    when > 0, as the network was trained: :func:`distance_maps`), the previous mask, and the
     selection's cues (2, S, S)."""
     size = previous_crop.shape[0]
     points = window.to_crop([(c.x, c.y) for c in clicks], size) if clicks else np.zeros((0, 2), np.float32)
     positive = np.array([c.positive for c in clicks], bool)
-    return np.concatenate([distance_maps(points, positive, (size, size)), previous_crop[None].astype(np.float32),
-                           cues])
+    return np.concatenate([distance_maps(points, positive, (size, size), disk=disk),
+                           previous_crop[None].astype(np.float32), cues])
 
 
 def check_image(image: np.ndarray) -> np.ndarray:

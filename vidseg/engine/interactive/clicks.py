@@ -33,12 +33,14 @@ def check_click(x: float, y: float, width: int, height: int) -> tuple[int, int]:
 
 
 def distance_maps(points: np.ndarray, positive: np.ndarray, size_hw: tuple[int, int],
-                  cap: float = DISTANCE_CAP) -> np.ndarray:
+                  cap: float = DISTANCE_CAP, disk: float = 0.0) -> np.ndarray:
     """(2, H, W) float32 closeness maps of the positive and the negative clicks.
 
     points: (N, 2) float (x, y) in the map's pixels (may lie outside it); positive: (N,) bool.
     Each map is ``1 - min(d, cap) / cap`` with d the distance to the nearest click of its kind:
-    1 on a click, 0 far from every click (and everywhere when there is none).
+    1 on a click, 0 far from every click (and everywhere when there is none). With ``disk`` > 0
+    each map is instead 1 within ``disk`` pixels of a click of its kind and 0 elsewhere (RITM's
+    disks, which say where a click is and nothing about how far its object reaches).
     """
     h, w = size_hw
     out = np.zeros((2, h, w), np.float32)
@@ -51,5 +53,8 @@ def distance_maps(points: np.ndarray, positive: np.ndarray, size_hw: tuple[int, 
         nearest = np.full((h, w), np.inf, np.float32)
         for px, py in chosen:
             np.minimum(nearest, (xs - px) ** 2 + (ys - py) ** 2, out=nearest)
-        out[channel] = 1 - np.minimum(np.sqrt(nearest), cap) / cap
+        if disk > 0:
+            out[channel] = nearest <= disk * disk
+        else:
+            out[channel] = 1 - np.minimum(np.sqrt(nearest), cap) / cap
     return out
