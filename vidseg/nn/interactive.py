@@ -33,6 +33,7 @@ from vidseg.nn.stored_config import StoredConfig
 from vidseg.ops.crops import check_stretch
 
 MAP_CHANNELS = 5  # positive-click closeness, negative-click closeness, previous mask, box, box colours
+MAX_CLICK_DISK = 32  # the largest radius, in crop pixels, of clicks drawn as disks (InteractiveNetConfig.click_disk)
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,8 @@ class InteractiveNetConfig(StoredConfig):
         check_stretch(self.stretch)
         check_encoder(self.encoder)
         if not valid_click_disk(self.click_disk):
-            raise ValueError(f"click_disk is {self.click_disk!r}; use 0 (closeness maps) or a radius from 1 to 32")
+            raise ValueError(f"click_disk is {self.click_disk!r}; use 0 (closeness maps) "
+                             f"or a radius from 1 to {MAX_CLICK_DISK}")
 
 
 @dataclass
@@ -161,8 +163,10 @@ class InteractiveNet(nn.Module):
 
 
 def valid_click_disk(radius: object) -> bool:
-    """Whether ``radius`` is a click disk's radius the network takes: 0 (closeness maps) or 1 to 32."""
-    return not isinstance(radius, bool) and isinstance(radius, (int, float)) and (radius == 0 or 1 <= radius <= 32)
+    """Whether ``radius`` is a click disk's radius the network takes: 0 (closeness maps) or 1 to
+    ``MAX_CLICK_DISK`` crop pixels."""
+    return not isinstance(radius, bool) and isinstance(radius, (int, float)) \
+        and (radius == 0 or 1 <= radius <= MAX_CLICK_DISK)
 
 
 def grown_upper(net: InteractiveNet, expand: int) -> InteractiveNet:

@@ -24,7 +24,8 @@ from vidseg.engine.interactive.clicks import Click, distance_maps
 from vidseg.engine.interactive.selection_cues import colour_likelihood
 from vidseg.errors import InputError
 from vidseg.eval.click_protocol import next_click
-from vidseg.nn.interactive import InteractiveNet, InteractiveNetConfig, LowerFeatures, grown_upper, valid_click_disk
+from vidseg.nn.interactive import (MAX_CLICK_DISK, InteractiveNet, InteractiveNetConfig, LowerFeatures, grown_upper,
+                                   valid_click_disk)
 from vidseg.nn.losses import PIXEL_LOSSES, batch_iou, guided_outline_loss, region_loss, segmentation_loss
 from vidseg.ops.crops import check_stretch
 from vidseg.train.correction_weights import clicked_error_weight, preserve_weight
@@ -134,7 +135,8 @@ class InteractiveTrainConfig(PhotoTrainConfig):
         if self.stretch is not None:
             check_stretch(self.stretch)
         if self.click_disk is not None and not valid_click_disk(self.click_disk):
-            raise InputError(f"--click-disk is {self.click_disk!r}; give 0 (closeness maps) or a radius from 1 to 32")
+            raise InputError(f"--click-disk is {self.click_disk!r}; give 0 (closeness maps) "
+                             f"or a radius from 1 to {MAX_CLICK_DISK}")
         if self.crop is not None and (self.crop % 16 or self.crop < 64):
             raise InputError(f"--crop is {self.crop}; give a multiple of 16 of at least 64")
         for name in ("thin_share", "thin_attached", "thin_focus", "thin_click", "own_thin_click"):
