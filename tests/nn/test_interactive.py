@@ -41,6 +41,13 @@ def test_config_rejects_a_click_disk_out_of_range(radius):
     assert InteractiveNetConfig(click_disk=5).click_disk == 5 and InteractiveNetConfig().click_disk == 0
 
 
+@pytest.mark.parametrize("cap", [0, 3, 300, True, "80"])
+def test_config_rejects_a_click_cap_out_of_range(cap):
+    with pytest.raises(ValueError, match="click_cap"):
+        InteractiveNetConfig(click_cap=cap)
+    assert InteractiveNetConfig(click_cap=80).click_cap == 80 and InteractiveNetConfig().click_cap == 40
+
+
 def test_config_rejects_a_crop_that_is_not_a_multiple_of_16():
     with pytest.raises(ValueError, match="multiple of 16"):
         InteractiveNetConfig(crop=100)

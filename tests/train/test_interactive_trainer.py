@@ -391,6 +391,24 @@ def test_a_network_trained_with_click_disks_is_run_so(tmp_path, monkeypatch):
     assert clicked.max() == 1 and set(np.unique(clicked)) <= {0.0, 1.0} and 0 < clicked.sum() <= 64
 
 
+def test_a_network_trained_with_a_wider_click_cap_is_run_so(tmp_path, monkeypatch):
+    from vidseg.engine.interactive import click_segmenter
+
+    clip, first = train_and_resume(tmp_path, InteractiveTrainConfig, train_interactive, TINY, "net.pt",
+                                   click_cap=80.0, click_rounds=2)
+    seg = ClickSegmenter(first.out)
+    assert seg.net.config.click_cap == 80.0
+    seen = []
+    real = click_segmenter.correction_maps
+    monkeypatch.setattr(click_segmenter, "correction_maps", lambda *a: seen.append(real(*a)) or seen[-1])
+    seg.start(clip.frames[0], box=(10, 10, 60, 50))
+    seg.click(30, 30)
+    clicked = seen[-1][0]  # the positive clicks' map of the last pass, in crop pixels
+    y, x = np.unravel_index(clicked.argmax(), clicked.shape)
+    # 30 crop pixels from the click a 40-px map says 0.25, this one 0.625 (sub-pixel clicks aside).
+    assert clicked[y, x + 30 if x < 30 else x - 30] == pytest.approx(1 - 30 / 80, abs=0.02)
+
+
 def test_stretched_box_windows_reach_the_samples_and_the_saved_network(store, tmp_path):
     from vidseg.train.interactive_samples import selection
 
@@ -426,6 +444,7 @@ def test_fine_tuning_with_frozen_norms_keeps_the_upper_statistics(tmp_path):
                                                 ("distill_from", Path("teacher.pt"), "give --distill too"),
                                                 ("frozen_norms", True, "--init too"), ("stretch", 0.5, "stretch is"),
                                                 ("click_disk", 0.5, "--click-disk"), ("click_disk", 40.0, "--click-disk"),
+                                                ("click_cap", 2.0, "--click-cap"), ("click_cap", 1e4, "--click-cap"),
                                                 ("focus_zoom", 0.5, "--focus-zoom"),
                                                 ("focus_zoom", float("inf"), "--focus-zoom"),
                                                 ("thin_zoom", 0.5, "--thin-zoom is"),

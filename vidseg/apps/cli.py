@@ -403,6 +403,9 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
                              help="draw clicks as disks of this radius in crop pixels (RITM's encoding) instead of "
                                   "closeness maps that fade over 40 pixels (the network is saved as one run so; "
                                   "default: the network's own, 0 = closeness maps)")
+    interactive.add_argument("--click-cap", type=float,
+                             help="closeness maps fade over this many crop pixels (the network is saved as one run "
+                                  "so; default: the network's own, 40)")
     interactive.add_argument("--keep-init", type=float, default=0.0,
                              help="with --init: save the weights this share of the way back to the --init network's "
                                   "(WiSE-FT), keeping more of what it did well (default: %(default)s)")
@@ -535,7 +538,7 @@ def _run_train_interactive(args: argparse.Namespace) -> int:
                                                    upper_expand=args.upper_expand,
                                                    frozen_norms=args.frozen_norms,
                                                    click_cues=args.click_cues, stretch=args.stretch,
-                                                   click_disk=args.click_disk)))
+                                                   click_disk=args.click_disk, click_cap=args.click_cap)))
     return 0
 
 

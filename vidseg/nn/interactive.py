@@ -34,6 +34,7 @@ from vidseg.ops.crops import check_stretch
 
 MAP_CHANNELS = 5  # positive-click closeness, negative-click closeness, previous mask, box, box colours
 MAX_CLICK_DISK = 32  # the largest radius, in crop pixels, of clicks drawn as disks (InteractiveNetConfig.click_disk)
+CLICK_CAP_RANGE = (4.0, 256.0)  # in crop pixels, the distances a closeness map may fade over (click_cap)
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,8 @@ class InteractiveNetConfig(StoredConfig):
     upper_expand: when > 0, the upper part also has inverted residual blocks (``ExpandedResidual``,
     this expansion), two at stride 8 and one at stride 4, for more capacity per click; 0: none.
     click_disk: trained with clicks as disks of this radius in crop pixels (RITM's encoding), so
-    it is run so; 0: as closeness maps that fade over 40 pixels (``clicks.distance_maps``)."""
+    it is run so; 0: as closeness maps (``clicks.distance_maps``) that fade over ``click_cap``
+    crop pixels, so a click also says how far from it the object may reach."""
 
     widths: tuple[int, int, int, int] = (16, 32, 64, 96)
     upper_width: int = 64
@@ -62,6 +64,7 @@ class InteractiveNetConfig(StoredConfig):
     stretch: float = 1.0
     upper_expand: int = 0
     click_disk: float = 0.0
+    click_cap: float = 40.0
 
     def __post_init__(self) -> None:
         if self.crop % 16 or self.crop < 64:
@@ -74,6 +77,9 @@ class InteractiveNetConfig(StoredConfig):
         if not valid_click_disk(self.click_disk):
             raise ValueError(f"click_disk is {self.click_disk!r}; use 0 (closeness maps) "
                              f"or a radius from 1 to {MAX_CLICK_DISK}")
+        if not valid_click_cap(self.click_cap):
+            raise ValueError(f"click_cap is {self.click_cap!r}; use {CLICK_CAP_RANGE[0]:g} to "
+                             f"{CLICK_CAP_RANGE[1]:g} crop pixels")
 
 
 @dataclass
@@ -167,6 +173,13 @@ def valid_click_disk(radius: object) -> bool:
     ``MAX_CLICK_DISK`` crop pixels."""
     return not isinstance(radius, bool) and isinstance(radius, (int, float)) \
         and (radius == 0 or 1 <= radius <= MAX_CLICK_DISK)
+
+
+def valid_click_cap(cap: object) -> bool:
+    """Whether ``cap`` is a distance, in crop pixels, the closeness maps may fade over
+    (``CLICK_CAP_RANGE``)."""
+    return not isinstance(cap, bool) and isinstance(cap, (int, float)) \
+        and CLICK_CAP_RANGE[0] <= cap <= CLICK_CAP_RANGE[1]
 
 
 def grown_upper(net: InteractiveNet, expand: int) -> InteractiveNet:

@@ -20,12 +20,12 @@ import torch
 from torch.nn import functional as F
 
 from vidseg.engine.interactive.click_segmenter import RefineConfig
-from vidseg.engine.interactive.clicks import Click, distance_maps
+from vidseg.engine.interactive.clicks import DISTANCE_CAP, Click, distance_maps
 from vidseg.engine.interactive.selection_cues import colour_likelihood
 from vidseg.errors import InputError
 from vidseg.eval.click_protocol import next_click
-from vidseg.nn.interactive import (MAX_CLICK_DISK, InteractiveNet, InteractiveNetConfig, LowerFeatures, grown_upper,
-                                   valid_click_disk)
+from vidseg.nn.interactive import (CLICK_CAP_RANGE, MAX_CLICK_DISK, InteractiveNet, InteractiveNetConfig,
+                                   LowerFeatures, grown_upper, valid_click_cap, valid_click_disk)
 from vidseg.nn.losses import PIXEL_LOSSES, batch_iou, guided_outline_loss, region_loss, segmentation_loss
 from vidseg.ops.crops import check_stretch
 from vidseg.train.correction_weights import clicked_error_weight, preserve_weight
@@ -111,6 +111,9 @@ class InteractiveTrainConfig(PhotoTrainConfig):
     # that fade over 40 pixels; saved with the network, which is then run so. None: the
     # network's own (closeness maps, unless --init says otherwise).
     click_disk: float | None = None
+    # Closeness maps that fade over this many crop pixels instead of 40: a wider field says further
+    # how far a click's object may reach. Saved with the network; None: the network's own.
+    click_cap: float | None = None
     # The crop side to train at; None: the network's own (config.model's, or the --init checkpoint's).
     # The weights do not depend on it, so a network can be fine-tuned at a larger crop.
     crop: int | None = None
@@ -137,6 +140,9 @@ class InteractiveTrainConfig(PhotoTrainConfig):
         if self.click_disk is not None and not valid_click_disk(self.click_disk):
             raise InputError(f"--click-disk is {self.click_disk!r}; give 0 (closeness maps) "
                              f"or a radius from 1 to {MAX_CLICK_DISK}")
+        if self.click_cap is not None and not valid_click_cap(self.click_cap):
+            raise InputError(f"--click-cap is {self.click_cap!r}; give {CLICK_CAP_RANGE[0]:g} to "
+                             f"{CLICK_CAP_RANGE[1]:g} crop pixels")
         if self.crop is not None and (self.crop % 16 or self.crop < 64):
             raise InputError(f"--crop is {self.crop}; give a multiple of 16 of at least 64")
         for name in ("thin_share", "thin_attached", "thin_focus", "thin_click", "own_thin_click"):
@@ -181,6 +187,8 @@ def train_interactive(config: InteractiveTrainConfig) -> Path:
         model.config = replace(model.config, stretch=config.stretch)  # and stretches its windows so
     if config.click_disk is not None:
         model.config = replace(model.config, click_disk=float(config.click_disk))  # and draws clicks so
+    if config.click_cap is not None:
+        model.config = replace(model.config, click_cap=float(config.click_cap))  # and fades them so
     groups = imagenet_start(model, model.backbone, config)
     rng = np.random.default_rng(config.seed)
     teacher = _teacher(config)
@@ -197,7 +205,7 @@ def train_interactive(config: InteractiveTrainConfig) -> Path:
         seeded = SeededCues(batch["image"], cues) if config.click_cues else (lambda _: cues)
         for _ in range(int(rng.integers(0, config.click_rounds + 1))):
             prev = simulate_round(model, lower, masks, clicks, prev, seeded(clicks))
-        logits = model.upper(lower, click_maps(clicks, prev, seeded(clicks), model.config.click_disk))
+        logits = model.upper(lower, click_maps(clicks, prev, seeded(clicks), model.config.click_disk, model.config.click_cap))
         weight = _loss_weight(config, prev, masks, clicks, logits)
         loss = segmentation_loss(logits, masks, weight=weight, pixel=config.pixel_loss)
         if config.guided_loss:
@@ -293,7 +301,7 @@ def simulate_round(model: InteractiveNet, lower: LowerFeatures, masks: torch.Ten
     modes = [(m, m.training) for m in upper.modules()]  # each module's own: frozen norms stay frozen
     upper.eval()
     try:
-        logits = model.upper(lower, click_maps(clicks, prev, cues, model.config.click_disk))
+        logits = model.upper(lower, click_maps(clicks, prev, cues, model.config.click_disk, model.config.click_cap))
     finally:
         for m, training in modes:
             m.training = training
@@ -332,12 +340,14 @@ class SeededCues:
         return self.cues.clone()  # later rounds change self.cues in place; what was returned stays
 
 
-def click_maps(clicks: list[list[Click]], prev: torch.Tensor, cues: torch.Tensor, disk: float = 0.0) -> torch.Tensor:
-    """(B, 5, S, S): each crop's positive and negative closeness maps (disks of radius ``disk`` when
-    > 0: :func:`distance_maps`), its previous mask (B, 1, S, S) and its selection cues (B, 2, S, S)."""
+def click_maps(clicks: list[list[Click]], prev: torch.Tensor, cues: torch.Tensor, disk: float = 0.0,
+               cap: float = DISTANCE_CAP) -> torch.Tensor:
+    """(B, 5, S, S): each crop's positive and negative closeness maps (fading over ``cap`` crop
+    pixels, or disks of radius ``disk`` when > 0: :func:`distance_maps`), its previous mask
+    (B, 1, S, S) and its selection cues (B, 2, S, S)."""
     size = prev.shape[-2:]
     maps = [distance_maps(np.array([(c.x, c.y) for c in cs], np.float32).reshape(-1, 2),
-                          np.array([c.positive for c in cs], bool), size, disk=disk) for cs in clicks]
+                          np.array([c.positive for c in cs], bool), size, cap=cap, disk=disk) for cs in clicks]
     return torch.cat([torch.from_numpy(np.stack(maps)).to(prev.device), prev, cues], dim=1)
 
 

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 import torch
 
-from vidseg.engine.interactive.clicks import Click, check_click, distance_maps
+from vidseg.engine.interactive.clicks import DISTANCE_CAP, Click, check_click, distance_maps
 from vidseg.engine.interactive.graph_cut import GraphCutConfig, polish_with_graph_cut
 from vidseg.engine.interactive.outline_tiles import TileConfig, outline_tiles
 from vidseg.engine.interactive.selection_cues import selection_maps
@@ -261,7 +261,7 @@ class ClickSegmenter:
         state = self.state
         cues = self._cues(state.window, state.crop, clicks)
         maps = correction_maps(clicks, state.window, cut(previous, state.window, self.crop), cues,
-                               self.net.config.click_disk)
+                               self.net.config.click_disk, self.net.config.click_cap)
         logits = self.net.upper(state.lower, torch.from_numpy(maps)[None].to(self.device))
         probs = self._upsample(logits, state.window, state.guide)
         return hold_clicks(paste(probs, state.window, state.image.shape[:2]), clicks, self.hold_radius)
@@ -308,7 +308,7 @@ class ClickSegmenter:
         state = self.state
         crop = cut(state.image, window, self.crop)
         maps = correction_maps(clicks, window, cut(probs, window, self.crop), self._cues(window, crop, clicks),
-                               self.net.config.click_disk)
+                               self.net.config.click_disk, self.net.config.click_cap)
         local = self._upsample(self.net.upper(self._lower(crop), torch.from_numpy(maps)[None].to(self.device)), window)
         hw = state.image.shape[:2]
         where, weight = paste_region(feather(local.shape[0], self.focus.feather), window, hw)
@@ -445,14 +445,14 @@ def change_at_click(previous: np.ndarray, new: np.ndarray, x: int, y: int) -> np
 
 
 def correction_maps(clicks: list[Click], window: CropWindow, previous_crop: np.ndarray, cues: np.ndarray,
-                    disk: float = 0.0) -> np.ndarray:
-    """(5, S, S) float32: closeness to positive clicks, to negative clicks (disks of radius ``disk``
-    when > 0, as the network was trained: :func:`distance_maps`), the previous mask, and the
-    selection's cues (2, S, S)."""
+                    disk: float = 0.0, cap: float = DISTANCE_CAP) -> np.ndarray:
+    """(5, S, S) float32: closeness to positive clicks, to negative clicks (fading over ``cap``
+    crop pixels, or disks of radius ``disk`` when > 0, as the network was trained:
+    :func:`distance_maps`), the previous mask, and the selection's cues (2, S, S)."""
     size = previous_crop.shape[0]
     points = window.to_crop([(c.x, c.y) for c in clicks], size) if clicks else np.zeros((0, 2), np.float32)
     positive = np.array([c.positive for c in clicks], bool)
-    return np.concatenate([distance_maps(points, positive, (size, size), disk=disk),
+    return np.concatenate([distance_maps(points, positive, (size, size), cap=cap, disk=disk),
                            previous_crop[None].astype(np.float32), cues])
 
 
