@@ -375,35 +375,31 @@ def test_a_network_trained_with_click_cues_is_run_so(tmp_path):
     assert seg.click(30, 30).shape == clip.frames[0].shape[:2]
 
 
-def test_a_network_trained_with_click_disks_is_run_so(tmp_path, monkeypatch):
+def clicked_map_of_a_network_trained_with(tmp_path, monkeypatch, **options) -> tuple[ClickSegmenter, np.ndarray]:
+    """A tiny network trained with ``options``, and the positive clicks' map (S, S) its click
+    segmenter drew for the last pass after a box and one click."""
     from vidseg.engine.interactive import click_segmenter
 
     clip, first = train_and_resume(tmp_path, InteractiveTrainConfig, train_interactive, TINY, "net.pt",
-                                   click_disk=4.0, click_rounds=2)
+                                   click_rounds=2, **options)
     seg = ClickSegmenter(first.out)
-    assert seg.net.config.click_disk == 4.0
     seen = []
     real = click_segmenter.correction_maps
     monkeypatch.setattr(click_segmenter, "correction_maps", lambda *a: seen.append(real(*a)) or seen[-1])
     seg.start(clip.frames[0], box=(10, 10, 60, 50))
     seg.click(30, 30)
-    clicked = seen[-1][0]  # the positive clicks' map of the last pass
+    return seg, seen[-1][0]
+
+
+def test_a_network_trained_with_click_disks_is_run_so(tmp_path, monkeypatch):
+    seg, clicked = clicked_map_of_a_network_trained_with(tmp_path, monkeypatch, click_disk=4.0)
+    assert seg.net.config.click_disk == 4.0
     assert clicked.max() == 1 and set(np.unique(clicked)) <= {0.0, 1.0} and 0 < clicked.sum() <= 64
 
 
 def test_a_network_trained_with_a_wider_click_cap_is_run_so(tmp_path, monkeypatch):
-    from vidseg.engine.interactive import click_segmenter
-
-    clip, first = train_and_resume(tmp_path, InteractiveTrainConfig, train_interactive, TINY, "net.pt",
-                                   click_cap=80.0, click_rounds=2)
-    seg = ClickSegmenter(first.out)
+    seg, clicked = clicked_map_of_a_network_trained_with(tmp_path, monkeypatch, click_cap=80.0)
     assert seg.net.config.click_cap == 80.0
-    seen = []
-    real = click_segmenter.correction_maps
-    monkeypatch.setattr(click_segmenter, "correction_maps", lambda *a: seen.append(real(*a)) or seen[-1])
-    seg.start(clip.frames[0], box=(10, 10, 60, 50))
-    seg.click(30, 30)
-    clicked = seen[-1][0]  # the positive clicks' map of the last pass, in crop pixels
     y, x = np.unravel_index(clicked.argmax(), clicked.shape)
     # 30 crop pixels from the click a 40-px map says 0.25, this one 0.625 (sub-pixel clicks aside).
     assert clicked[y, x + 30 if x < 30 else x - 30] == pytest.approx(1 - 30 / 80, abs=0.02)
