@@ -64,7 +64,7 @@ class InteractiveNetConfig(StoredConfig):
     stretch: float = 1.0
     upper_expand: int = 0
     click_disk: float = 0.0
-    click_cap: float = 40.0
+    click_cap: float = 40.0  # clicks.DISTANCE_CAP, which nn cannot import (a test holds them equal)
 
     def __post_init__(self) -> None:
         if self.crop % 16 or self.crop < 64:

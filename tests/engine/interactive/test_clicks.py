@@ -14,6 +14,13 @@ def test_distance_maps_are_one_on_a_click_and_zero_far_away():
     assert distance_maps(np.zeros((0, 2), np.float32), np.zeros(0, bool), (4, 4)).sum() == 0
 
 
+def test_networks_fade_their_closeness_maps_over_the_same_distance_by_default():
+    from vidseg.nn.interactive import InteractiveNetConfig
+
+    # nn cannot import the engine's constant, so the network's default spells it again
+    assert InteractiveNetConfig().click_cap == DISTANCE_CAP
+
+
 def test_disk_maps_are_one_within_the_radius_and_zero_beyond():
     maps = distance_maps(np.array([[5, 5], [40, 10]], np.float32), np.array([True, False]), (20, 60), disk=3)
     assert set(np.unique(maps)) == {0.0, 1.0}
