@@ -30,15 +30,37 @@ def test_prediction_larger_than_gt_gives_negative_click_in_the_excess():
     assert next_click(pred, gt) == Click(25, 15, False)
 
 
-def test_larger_region_wins_and_ties_go_to_false_negatives():
+def test_thicker_error_wins_and_ties_go_to_false_positives():
     gt = np.zeros((30, 30), bool)
     pred = np.zeros((30, 30), bool)
-    gt[2:7, 2:7] = True  # 25 missed pixels
-    pred[20:25, 20:25] = True  # 25 extra pixels: a tie
-    assert next_click(pred, gt) == Click(4, 4, True)
-    pred[20:26, 20:26] = True  # 36 extra pixels: now the larger error
-    click = next_click(pred, gt)
-    assert not click.positive and 20 <= click.x <= 25 and 20 <= click.y <= 25
+    gt[2:7, 2:7] = True  # missed 5 x 5: its centre 3 px inside
+    pred[20:25, 20:25] = True  # extra 5 x 5: as far inside, a tie
+    assert next_click(pred, gt) == Click(22, 22, False)
+    gt[2:8, 2:8] = True  # missed 6 x 6: its centre pixels 3 px inside too, still a tie
+    assert not next_click(pred, gt).positive
+    gt[2:9, 2:9] = True  # missed 7 x 7: 4 px inside, now the larger error
+    assert next_click(pred, gt) == Click(5, 5, True)
+
+
+def test_a_thin_error_with_more_pixels_loses_to_a_thick_one():
+    # The published protocol compares how far inside each error its farthest pixel lies, not pixel
+    # counts: a missed 1-px line of 28 pixels loses to 9 extra pixels in a 3 x 3 block.
+    gt = np.zeros((30, 30), bool)
+    gt[1, 1:29] = True
+    pred = np.zeros((30, 30), bool)
+    pred[10:13, 10:13] = True
+    assert next_click(pred, gt) == Click(11, 11, False)
+
+
+def test_clicked_pixels_are_not_clicked_again():
+    gt = square(size=3)  # rows / cols 10..12: only the centre is 2 px inside
+    first = next_click(np.zeros_like(gt), gt)
+    assert first == Click(11, 11, True)
+    again = next_click(np.zeros_like(gt), gt, [first])
+    assert again is not None and again != first and again.positive
+    one = np.zeros((5, 5), bool)
+    one[2, 2] = True  # an error made of a clicked pixel alone: no click left
+    assert next_click(np.zeros_like(one), one, [Click(2, 2, True)]) is None
 
 
 def test_image_border_counts_as_boundary():

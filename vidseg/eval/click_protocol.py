@@ -2,7 +2,9 @@
 
 DESIGN.md "Measuring": each next click goes at the point farthest from the boundary of the larger error
 region (false negatives vs false positives); it is positive on a false negative, negative on a false
-positive. NoC@t is the number of clicks needed to reach IoU t, at most 20.
+positive. "Larger" is read as the published evaluations read it, whose numbers DESIGN.md wants ours
+to compare with: the error whose farthest pixel lies farther inside it (see :func:`next_click`).
+NoC@t is the number of clicks needed to reach IoU t, at most 20.
 
 Counting convention used here (and in the README's numbers): the selection box is *not* a click. IoU
 values are indexed by clicks made, ``ious[0]`` being the mask from the box alone, so a box whose mask
@@ -36,30 +38,43 @@ class ClickModel(Protocol):
     def click(self, x: int, y: int, positive: bool) -> np.ndarray: ...
 
 
-def next_click(pred: np.ndarray, gt: np.ndarray) -> Click | None:
+def next_click(pred: np.ndarray, gt: np.ndarray, clicked: Sequence[Click] = ()) -> Click | None:
     """The protocol's next click on ``pred`` for ground truth ``gt``; None when they agree.
 
-    pred, gt: (H, W) bool. The larger of the false negatives (gt & ~pred) and the false positives
-    (pred & ~gt) by pixel count is chosen, false negatives on a tie. The click is that region's pixel
-    farthest (exact L2) from the region's boundary, the image border counting as boundary; the first
-    such pixel in row-major order when several are equally far, so the protocol is deterministic.
+    pred, gt: (H, W) bool. As in the published evaluations (Xu et al. 2016; RITM, FocalClick and
+    SimpleClick's ``Clicker``): each error (false negatives gt & ~pred, false positives pred & ~gt)
+    gets its exact L2 distance from its own boundary, the image border counting as boundary, and
+    the click goes to the farther of the two errors' farthest pixels: positive on a false negative,
+    negative on a false positive, negative on a tie, as theirs (``fn_max_dist > fp_max_dist``). The
+    first such pixel in row-major order wins, so the protocol is deterministic. Pixels already
+    ``clicked`` are never chosen again (their ``not_clicked_map``); an error made of clicked pixels
+    alone gives None. "Larger" is thus the thicker error, not the one with more pixels: a thin line
+    missed along a long outline loses to a blob half its size.
     """
     if pred.shape != gt.shape or pred.ndim != 2:
         raise InputError(f"prediction mask is {pred.shape} but ground truth is {gt.shape}; "
                          "pass two 2-D masks of the same height and width")
     pred, gt = pred.astype(bool, copy=False), gt.astype(bool, copy=False)
-    false_neg = gt & ~pred
-    false_pos = pred & ~gt
-    n_neg, n_pos = int(np.count_nonzero(false_neg)), int(np.count_nonzero(false_pos))
-    if n_neg == 0 and n_pos == 0:
+    dist_neg, dist_pos = _inner_distance(gt & ~pred), _inner_distance(pred & ~gt)
+    height, width = pred.shape
+    for click in clicked:  # after the transform, as theirs: a clicked pixel moves no distance
+        x, y = round(click.x), round(click.y)  # training's first clicks may be sub-pixel points
+        if 0 <= x < width and 0 <= y < height:
+            dist_neg[y, x] = dist_pos[y, x] = 0
+    far_neg, far_pos = float(dist_neg.max()), float(dist_pos.max())
+    if far_neg == 0 and far_pos == 0:
         return None
-    positive = n_neg >= n_pos
-    region = false_neg if positive else false_pos
-    # Zero padding makes the border count as outside, so a click never hugs the image edge.
-    padded = np.pad(region.view(np.uint8), 1)
-    dist = cv2.distanceTransform(padded, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)[1:-1, 1:-1]
-    y, x = np.unravel_index(int(np.argmax(dist)), dist.shape)
+    positive = far_neg > far_pos
+    y, x = np.unravel_index(int(np.argmax(dist_neg if positive else dist_pos)), pred.shape)
     return Click(int(x), int(y), positive)
+
+
+def _inner_distance(region: np.ndarray) -> np.ndarray:
+    """Each pixel of ``region`` (H, W) bool: its exact L2 distance (H, W) float32 to the nearest
+    pixel outside it, zero outside. Zero padding makes the image border count as outside, so a
+    click never hugs the image edge."""
+    padded = np.pad(region.view(np.uint8), 1)
+    return cv2.distanceTransform(padded, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)[1:-1, 1:-1]
 
 
 def clicks_to_reach(ious: Sequence[float], threshold: float, max_clicks: int = 20) -> int:
@@ -96,9 +111,10 @@ def run_clicks(segmenter: ClickModel, image: np.ndarray, gt: np.ndarray, box: tu
 
     image: (H, W, 3) uint8 RGB; gt: (H, W) bool; box: (x0, y0, x1, y1), x1 / y1 exclusive.
     Stops early, to save time, once IoU >= ``stop_at`` with at least 5 clicks made (so the IoU after 1,
-    3 and 5 clicks is always measured), and when the mask is perfect (no click to make). The remaining
-    IoUs then repeat the last one, which is what NoC assumes: the user stops clicking at the threshold.
-    NoC at any threshold <= ``stop_at`` is unaffected by stopping; the IoU at later click counts is.
+    3 and 5 clicks is always measured), and when no click is left to make (the mask is perfect, or
+    wrong only at pixels already clicked). The remaining IoUs then repeat the last one, which is
+    what NoC assumes: the user stops clicking at the threshold. NoC at any threshold <= ``stop_at``
+    is unaffected by stopping; the IoU at later click counts is.
     """
     gt = gt.astype(bool, copy=False)
     began = time.perf_counter()
@@ -107,7 +123,7 @@ def run_clicks(segmenter: ClickModel, image: np.ndarray, gt: np.ndarray, box: tu
     for made in range(max_clicks):
         if stop_at is not None and made >= MIN_CLICKS_BEFORE_STOP and run.ious[-1] >= stop_at:
             break
-        click = next_click(mask, gt)
+        click = next_click(mask, gt, run.clicks)
         if click is None:
             break
         began = time.perf_counter()

@@ -1,8 +1,8 @@
 """``vidseg train interactive``: train the interactive network with iterative click simulation.
 
 Each step runs the first part once per crop, then the second part 0..``click_rounds`` times
-without gradients, each time adding the click the evaluation protocol would add (at the point
-farthest from the boundary of the larger error region of the model's own prediction) and feeding
+without gradients, each time adding the click the evaluation protocol would add (the point
+farthest inside the thicker error of the model's own prediction, :func:`next_click`) and feeding
 the prediction back as the previous mask; the last pass is trained. So the network learns to
 correct its own mistakes, as users will ask it to (RITM's scheme). The region branch is trained
 on every crop. The loop, state file and log are :mod:`vidseg.train.loop`'s.
@@ -307,7 +307,7 @@ def simulate_round(model: InteractiveNet, lower: LowerFeatures, masks: torch.Ten
             m.training = training
     probs = torch.sigmoid(F.interpolate(logits, size=masks.shape[-2:], mode="bilinear", align_corners=False))
     for k, (pred, gt) in enumerate(zip(probs[:, 0].cpu().numpy() > 0.5, masks[:, 0].cpu().numpy() > 0.5)):
-        click = next_click(pred, gt)
+        click = next_click(pred, gt, clicks[k])
         if click is not None:
             clicks[k].append(click)
     return probs
