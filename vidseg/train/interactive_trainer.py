@@ -205,7 +205,8 @@ def train_interactive(config: InteractiveTrainConfig) -> Path:
         seeded = SeededCues(batch["image"], cues) if config.click_cues else (lambda _: cues)
         for _ in range(int(rng.integers(0, config.click_rounds + 1))):
             prev = simulate_round(model, lower, masks, clicks, prev, seeded(clicks))
-        logits = model.upper(lower, click_maps(clicks, prev, seeded(clicks), model.config.click_disk, model.config.click_cap))
+        maps = click_maps(clicks, prev, seeded(clicks), model.config.click_disk, model.config.click_cap)
+        logits = model.upper(lower, maps)
         weight = _loss_weight(config, prev, masks, clicks, logits)
         loss = segmentation_loss(logits, masks, weight=weight, pixel=config.pixel_loss)
         if config.guided_loss:
