@@ -102,10 +102,12 @@ def click_rows(root: Path, sequences: list[str], every: int, threads: int) -> li
             started = time.perf_counter()
             mask = segmenter.start(image, box=box_of(gt))
             first.append(time.perf_counter() - started)
+            made = []
             for _ in range(5):
-                click = next_click(mask, gt)
+                click = next_click(mask, gt, made)
                 if click is None:
                     break
+                made.append(click)
                 started = time.perf_counter()
                 mask = segmenter.click(click.x, click.y, click.positive)
                 clicks.append(time.perf_counter() - started)

@@ -97,10 +97,12 @@ def run_browser(video: Path, gt0: np.ndarray, work: Path) -> dict:
             height, width = gt0.shape
             pred = np.zeros_like(gt0)
             clicks, times = [], []
+            made = []
             for k in range(CORRECTIONS + 1):
-                click = next_click(pred, gt0)
+                click = next_click(pred, gt0, made)
                 if click is None:
                     break
+                made.append(click)
                 clicks.append((click.x, click.y, click.positive))
                 times.append(browser_click(page, click, width, height, version=k + 2))
                 pred = current_mask(url, frame=0)

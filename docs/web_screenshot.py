@@ -75,11 +75,13 @@ def select(page, url: str, gt: np.ndarray, obj: int, clicks: int = 6) -> None:
     version += 1
     page.wait_for_function(f"document.body.dataset.version === '{version}'", timeout=60_000)
     page.check("#tool-click")
+    made = []
     for _ in range(clicks):
         mask = np.array(Image.open(io.BytesIO(httpx.get(f"{url}/api/projects/1/masks/0.png").content))) == obj
-        click = next_click(mask, gt)
+        click = next_click(mask, gt, made)
         if click is None:
             break
+        made.append(click)
         click_at(page, click.x, click.y, width, height, modifiers=[] if click.positive else ["Shift"])
         version += 1
         page.wait_for_function(f"document.body.dataset.version === '{version}' && document.body.dataset.state === 'idle'",
