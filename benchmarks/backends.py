@@ -35,7 +35,7 @@ import numpy as np
 from vidseg.apps.segment import SegmentJob
 from vidseg.apps.track import TrackJob, run_track
 from vidseg.eval import evaluate_roots
-from vidseg.eval.click_protocol import next_click
+from vidseg.eval.click_protocol import Clicker
 from vidseg.eval.metrics import region_iou
 from vidseg.eval.splits import VALIDATION
 from vidseg.eval.tracking import mask_box
@@ -102,12 +102,11 @@ def click_rows(root: Path, sequences: list[str], every: int, threads: int) -> li
             started = time.perf_counter()
             mask = segmenter.start(image, box=box_of(gt))
             first.append(time.perf_counter() - started)
-            made = []
+            clicker = Clicker(gt)
             for _ in range(5):
-                click = next_click(mask, gt, made)
+                click = clicker.next(mask)
                 if click is None:
                     break
-                made.append(click)
                 started = time.perf_counter()
                 mask = segmenter.click(click.x, click.y, click.positive)
                 clicks.append(time.perf_counter() - started)

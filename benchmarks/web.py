@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.web.br
 
 from tests.web.browser import chromium_page, free_port  # noqa: E402
 from vidseg.engine.interactive.click_segmenter import ClickSegmenter  # noqa: E402
-from vidseg.eval.click_protocol import next_click  # noqa: E402
+from vidseg.eval.click_protocol import Clicker  # noqa: E402
 from vidseg.eval.davis import read_sequence  # noqa: E402
 from vidseg.eval.splits import VALIDATION  # noqa: E402
 from vidseg.io.writers import write_video  # noqa: E402
@@ -97,12 +97,11 @@ def run_browser(video: Path, gt0: np.ndarray, work: Path) -> dict:
             height, width = gt0.shape
             pred = np.zeros_like(gt0)
             clicks, times = [], []
-            made = []
+            clicker = Clicker(gt0)
             for k in range(CORRECTIONS + 1):
-                click = next_click(pred, gt0, made)
+                click = clicker.next(pred)
                 if click is None:
                     break
-                made.append(click)
                 clicks.append((click.x, click.y, click.positive))
                 times.append(browser_click(page, click, width, height, version=k + 2))
                 pred = current_mask(url, frame=0)

@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 from tests.web.browser import chromium_page, live_server  # noqa: E402
 from vidseg.data import ClipConfig, render_clip  # noqa: E402
 from vidseg.data.synthetic import write_clip_video  # noqa: E402
-from vidseg.eval.click_protocol import next_click  # noqa: E402
+from vidseg.eval.click_protocol import Clicker  # noqa: E402
 from vidseg.web.app import ServeConfig  # noqa: E402
 from tests.web.test_e2e import click_at  # noqa: E402
 
@@ -75,13 +75,12 @@ def select(page, url: str, gt: np.ndarray, obj: int, clicks: int = 6) -> None:
     version += 1
     page.wait_for_function(f"document.body.dataset.version === '{version}'", timeout=60_000)
     page.check("#tool-click")
-    made = []
+    clicker = Clicker(gt)
     for _ in range(clicks):
         mask = np.array(Image.open(io.BytesIO(httpx.get(f"{url}/api/projects/1/masks/0.png").content))) == obj
-        click = next_click(mask, gt, made)
+        click = clicker.next(mask)
         if click is None:
             break
-        made.append(click)
         click_at(page, click.x, click.y, width, height, modifiers=[] if click.positive else ["Shift"])
         version += 1
         page.wait_for_function(f"document.body.dataset.version === '{version}' && document.body.dataset.state === 'idle'",

@@ -5,7 +5,7 @@ import pytest
 
 from vidseg.engine.interactive.clicks import Click
 from vidseg.errors import InputError
-from vidseg.eval.click_protocol import clicks_to_reach, next_click, run_clicks
+from vidseg.eval.click_protocol import Clicker, clicks_to_reach, next_click, run_clicks
 from vidseg.eval.metrics import disk
 
 
@@ -61,6 +61,17 @@ def test_clicked_pixels_are_not_clicked_again():
     one = np.zeros((5, 5), bool)
     one[2, 2] = True  # an error made of a clicked pixel alone: no click left
     assert next_click(np.zeros_like(one), one, [Click(2, 2, True)]) is None
+
+
+def test_clicker_records_its_clicks_and_never_repeats_one():
+    gt = square()
+    clicker = Clicker(gt)
+    pred = np.zeros_like(gt)  # the mask never changes: each click must go somewhere new
+    made = [clicker.next(pred) for _ in range(3)]
+    assert made[0] == Click(20, 20, True)
+    assert len({(c.x, c.y) for c in made}) == 3
+    assert clicker.clicks == made
+    assert Clicker(gt).next(gt) is None and Clicker(gt).clicks == []
 
 
 def test_image_border_counts_as_boundary():

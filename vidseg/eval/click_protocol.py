@@ -69,6 +69,24 @@ def next_click(pred: np.ndarray, gt: np.ndarray, clicked: Sequence[Click] = ()) 
     return Click(int(x), int(y), positive)
 
 
+class Clicker:
+    """One image's protocol clicks, remembered so that no pixel is clicked twice (RITM's ``Clicker``).
+
+    ``Clicker(gt)`` for ground truth ``gt`` (H, W) bool; ``next(pred)`` gives the next click on the
+    current mask ``pred`` (:func:`next_click`) and records it in ``clicks``; None when none is left.
+    """
+
+    def __init__(self, gt: np.ndarray) -> None:
+        self.gt = gt.astype(bool, copy=False)
+        self.clicks: list[Click] = []
+
+    def next(self, pred: np.ndarray) -> Click | None:
+        click = next_click(pred, self.gt, self.clicks)
+        if click is not None:
+            self.clicks.append(click)
+        return click
+
+
 def _inner_distance(region: np.ndarray) -> np.ndarray:
     """Each pixel of ``region`` (H, W) bool: its exact L2 distance (H, W) float32 to the nearest
     pixel outside it, zero outside. Zero padding makes the image border count as outside, so a
@@ -116,20 +134,20 @@ def run_clicks(segmenter: ClickModel, image: np.ndarray, gt: np.ndarray, box: tu
     what NoC assumes: the user stops clicking at the threshold. NoC at any threshold <= ``stop_at``
     is unaffected by stopping; the IoU at later click counts is.
     """
-    gt = gt.astype(bool, copy=False)
+    clicker = Clicker(gt)
     began = time.perf_counter()
     mask = segmenter.start(image, box=box)
-    run = ClickRun(ious=[region_iou(mask, gt)], start_seconds=time.perf_counter() - began)
+    run = ClickRun(ious=[region_iou(mask, clicker.gt)], start_seconds=time.perf_counter() - began,
+                   clicks=clicker.clicks)
     for made in range(max_clicks):
         if stop_at is not None and made >= MIN_CLICKS_BEFORE_STOP and run.ious[-1] >= stop_at:
             break
-        click = next_click(mask, gt, run.clicks)
+        click = clicker.next(mask)
         if click is None:
             break
         began = time.perf_counter()
         mask = segmenter.click(click.x, click.y, click.positive)
         run.click_seconds.append(time.perf_counter() - began)
-        run.clicks.append(click)
-        run.ious.append(region_iou(mask, gt))
+        run.ious.append(region_iou(mask, clicker.gt))
     run.ious += [run.ious[-1]] * (max_clicks + 1 - len(run.ious))
     return run
