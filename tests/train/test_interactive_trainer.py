@@ -257,6 +257,19 @@ def test_training_with_focus_windows_saves_a_network_that_runs_the_focus_pass(tm
     assert meta["keep_init"] == {"share": 0.5, "init": str(first.out)}
 
 
+def test_keep_from_keeps_a_share_of_a_sibling_run_instead_of_the_start(tmp_path):
+    from vidseg.nn.registry import load_with_meta
+
+    _, first = train_and_resume(tmp_path, InteractiveTrainConfig, train_interactive, TINY, "net.pt")
+    sibling = replace(first, out=tmp_path / "sibling" / "net.pt", init=first.out, steps=1)
+    train_interactive(sibling)
+    souped = replace(sibling, out=tmp_path / "soup" / "net.pt", seed=1, keep_init=0.5, keep_from=sibling.out)
+    train_interactive(souped)
+    (mixed, meta), (kept, _) = load_with_meta("interactive", souped.out), load_with_meta("interactive", sibling.out)
+    assert meta["keep_init"] == {"share": 0.5, "init": str(sibling.out)}
+    assert any(not torch.equal(a, b) for a, b in zip(mixed.state_dict().values(), kept.state_dict().values()))
+
+
 def test_simulated_click_rounds_leave_the_batch_norm_statistics_alone():
     from vidseg.train.interactive_trainer import simulate_round
 
@@ -435,7 +448,9 @@ def test_fine_tuning_with_frozen_norms_keeps_the_upper_statistics(tmp_path):
 @pytest.mark.parametrize("field, value, says", [("click_rounds", -1, "--click-rounds"), ("click_rounds", 21, "--click-rounds"),
                                                 ("crop", 100, "--crop"), ("crop", 48, "--crop"),
                                                 ("focus_share", 1.5, "--focus-share"), ("keep_init", 1.0, "--keep-init"),
-                                                ("keep_init", 0.5, "--init too"), ("distill", -1.0, "--distill"),
+                                                ("keep_init", 0.5, "--init or --keep-from too"),
+                                                ("keep_from", Path("sibling.pt"), "give --keep-init too"),
+                                                ("distill", -1.0, "--distill"),
                                                 ("distill", 1.0, "--init or --distill-from too"),
                                                 ("distill_from", Path("teacher.pt"), "give --distill too"),
                                                 ("frozen_norms", True, "--init too"), ("stretch", 0.5, "stretch is"),

@@ -409,6 +409,9 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
     interactive.add_argument("--keep-init", type=float, default=0.0,
                              help="with --init: save the weights this share of the way back to the --init network's "
                                   "(WiSE-FT), keeping more of what it did well (default: %(default)s)")
+    interactive.add_argument("--keep-from", type=Path,
+                             help="with --keep-init: the checkpoint whose weights are kept instead of the --init "
+                                  "network's, e.g. a run from the same --init without this run's change")
     interactive.set_defaults(run=_run_train_interactive)
     tracker = models.add_parser("tracker", help="the Siamese tracker with its polar head behind 'vidseg track'")
     _add_train_options(tracker, "runs/tracker/tracker.pt", steps=2000)
@@ -525,6 +528,7 @@ def _run_train_interactive(args: argparse.Namespace) -> int:
     print(train_interactive(InteractiveTrainConfig(**_train_run_options(args), **_pretraining_options(args),
                                                    model=model, click_rounds=args.click_rounds, crop=args.crop,
                                                    focus_share=args.focus_share, keep_init=args.keep_init,
+                                                   keep_from=args.keep_from,
                                                    distill=args.distill, distill_from=args.distill_from,
                                                    thin_share=args.thin_share,
                                                    thin_attached=args.thin_attached,

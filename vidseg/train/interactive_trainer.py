@@ -53,6 +53,10 @@ class InteractiveTrainConfig(PhotoTrainConfig):
     # The share of the --init network's weights kept in the saved one (WiSE-FT,
     # :mod:`vidseg.train.interpolate`); 0: the fine-tuned weights as they are.
     keep_init: float = 0.0
+    # The network whose weights --keep-init keeps, when not the --init one: a sibling fine-tuned
+    # from the same start without this run's change (a soup of two, Wortsman et al., ICML 2022),
+    # which keeps what each does well; None: the --init one.
+    keep_from: Path | None = None
     # Weight of matching the --init network's mask from the box alone (no clicks), on every crop
     # but where thin parts were drawn: learning without forgetting (Li and Hoiem, 2016), so
     # fine-tuning for corrections keeps the first masks the --init network drew; 0: off.
@@ -133,8 +137,10 @@ class InteractiveTrainConfig(PhotoTrainConfig):
             raise InputError(f"--focus-share is {self.focus_share!r}; give a share from 0 to 1")
         if not 0 <= self.keep_init < 1:
             raise InputError(f"--keep-init is {self.keep_init!r}; give a share from 0 to below 1")
-        if self.keep_init and self.init is None:
-            raise InputError("--keep-init keeps a share of the --init network's weights; give --init too")
+        if self.keep_init and self.init is None and self.keep_from is None:
+            raise InputError("--keep-init keeps a share of the --init network's weights; give --init or --keep-from too")
+        if self.keep_from is not None and not self.keep_init:
+            raise InputError("--keep-from names the network whose weights --keep-init keeps; give --keep-init too")
         if self.stretch is not None:
             check_stretch(self.stretch)
         if self.click_disk is not None and not valid_click_disk(self.click_disk):
@@ -225,7 +231,8 @@ def train_interactive(config: InteractiveTrainConfig) -> Path:
     path = run_training(config, model, "interactive", lambda start: _batches(config, crop, stretch, start), step,
                         groups)
     if config.keep_init and path == config.out:  # not when stopped early (the state file)
-        keep_start(config.out, config.init, "interactive", config.keep_init)
+        keep_start(config.out, config.keep_from if config.keep_from is not None else config.init, "interactive",
+                   config.keep_init)
     return path
 
 

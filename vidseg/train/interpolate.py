@@ -28,7 +28,7 @@ def keep_start(out: Path, start: Path, arch: str, share: float) -> None:
     a, b = first.state_dict(), tuned.state_dict()
     if a.keys() != b.keys() or any(a[k].shape != b[k].shape for k in a):
         raise InputError(f"{start} and {out} are different networks; --keep-init needs the --init checkpoint "
-                         "the run was fine-tuned from")
+                         "the run was fine-tuned from, or a --keep-from run of the same network")
     with torch.no_grad():
         tuned.load_state_dict({k: share * a[k] + (1 - share) * b[k] if b[k].is_floating_point() else b[k]
                                for k in b})
