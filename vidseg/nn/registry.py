@@ -70,11 +70,11 @@ _TABLE = (
     ModelEntry("interactive", InteractiveNet, InteractiveNetConfig, card="interactive.card.md",
                trained_by="vidseg train interactive",
                weights={"default": ShippedWeights(
-                            "interactive.pt", "213ff53e59d5c51dd0317941677c123ad102dccd76993eb3a657be2557bfcb2a"),
+                            "interactive.pt", "d5c1033a68df23ada6394dabfc8ca663618fbf65b4834f4ae0e1c6ab2c12b55b"),
                         # The default's recipe on our training split and training photos: the validation tables' network.
                         "train-split": ShippedWeights(
                             "interactive-train-split.pt",
-                            "3f3baea832dc6ec268475c70a505dedb7cc107c246c75258247521e0769f2b3c"),
+                            "87f24f1bd0e178021a51cd37ee4027dfa5b9762265518c1938654d31b8299ad8"),
                         # The previous default, learnt from scratch on the training split (its card).
                         "separable": ShippedWeights(
                             "interactive-separable.pt",
