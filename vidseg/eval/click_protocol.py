@@ -137,6 +137,7 @@ def run_clicks(segmenter: ClickModel, image: np.ndarray, gt: np.ndarray, box: tu
     clicker = Clicker(gt)
     began = time.perf_counter()
     mask = segmenter.start(image, box=box)
+    # The run's click list is the clicker's own: every click it hands out is one the run made.
     run = ClickRun(ious=[region_iou(mask, clicker.gt)], start_seconds=time.perf_counter() - began,
                    clicks=clicker.clicks)
     for made in range(max_clicks):

@@ -19,8 +19,10 @@ from vidseg.nn.registry import load_with_meta, save_model
 
 def keep_start(out: Path, start: Path, arch: str, share: float) -> None:
     """Rewrite the ``arch`` checkpoint ``out`` (atomically) as ``share`` x ``start``'s weights +
-    (1 - share) x its own. Integer buffers (BatchNorm's counters) are ``out``'s. The two networks
-    must be of one architecture and configuration (but for what the fine-tuning changed, e.g. focus)."""
+    (1 - share) x its own. ``start`` is the network ``out`` was fine-tuned from (WiSE-FT), or a sibling
+    fine-tuned from that same network (``--keep-from``: a soup of two). Integer buffers (BatchNorm's
+    counters) are ``out``'s. The two networks must be of one architecture and configuration (but for
+    what the fine-tuning changed, e.g. focus)."""
     if not 0 <= share < 1:
         raise InputError(f"--keep-init is {share!r}; give a share from 0 (the fine-tuned weights) to below 1")
     tuned, meta = load_with_meta(arch, out)
