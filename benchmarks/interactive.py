@@ -23,7 +23,8 @@ stop it would be biased low, so it is left out then).
 
 ``--thin-parts SEED`` draws thin occluders or thin attached parts over every frame, as training's
 ``--thin-share`` does (:mod:`vidseg.train.thin_parts`), the ground truth changed to match: a check,
-on frames chosen for tuning, of how a network cuts or keeps thin structures.
+on frames chosen for tuning, of how a network cuts or keeps thin structures. ``--faint-grass`` draws
+occluders only, every tuft of grass faint (training's ``--thin-faint``).
 """
 
 from __future__ import annotations
@@ -201,12 +202,14 @@ def photo_items(root: Path) -> Iterator[tuple[str, str, np.ndarray, np.ndarray]]
         yield folder, path.stem, read_rgb(path), read_mask(mask_path).labels > 0
 
 
-def with_thin_parts(items: Iterator[tuple[str, str, np.ndarray, np.ndarray]], seed: int
+def with_thin_parts(items: Iterator[tuple[str, str, np.ndarray, np.ndarray]], seed: int, faint: bool = False
                     ) -> Iterator[tuple[str, str, np.ndarray, np.ndarray]]:
     """Each item with thin parts drawn over it (:func:`vidseg.train.thin_parts.add_thin_parts`,
-    drawn from ``seed`` and the item's index, so every method and run sees the same), its mask to match."""
+    drawn from ``seed`` and the item's index, so every method and run sees the same), its mask to match;
+    ``faint``: occluders only, every tuft of grass faint (half transparent, pale, defocused)."""
+    kinds = {"attached_share": 0.0, "faint_share": 1.0} if faint else {}
     for index, (seq, stem, image, gt) in enumerate(items):
-        painted, labels, _ = add_thin_parts(np.random.default_rng([seed, index]), image, gt.astype(np.uint8))
+        painted, labels, _ = add_thin_parts(np.random.default_rng([seed, index]), image, gt.astype(np.uint8), **kinds)
         yield seq, stem, painted, labels > 0
 
 
@@ -274,7 +277,7 @@ def write_json(path: Path, rows: list[Row], results: dict[str, list[FrameRun]], 
                sequences: list[str]) -> None:
     data = {
         "data": str(args.data), "sequences": sequences, "every": args.every, "max_frames": args.max_frames,
-        "model": args.model, "previous_model": args.previous_model, "other_model": args.other_model, "thin_parts": args.thin_parts, "stretch": args.stretch, "focus_zoom": args.focus_zoom, "thin_zoom": args.thin_zoom, "max_clicks": MAX_CLICKS, "stop_at": None if args.all_clicks else STOP_AT,
+        "model": args.model, "previous_model": args.previous_model, "other_model": args.other_model, "thin_parts": args.thin_parts, "faint_grass": args.faint_grass, "stretch": args.stretch, "focus_zoom": args.focus_zoom, "thin_zoom": args.thin_zoom, "max_clicks": MAX_CLICKS, "stop_at": None if args.all_clicks else STOP_AT,
         "rows": [asdict(r) for r in rows],
         "frames": {LABELS[name]: [{"sequence": f.sequence, "frame": f.frame, "pixels": f.pixels, "box": f.box,
                                    "ious": f.run.ious, "start_seconds": f.run.start_seconds,
@@ -318,6 +321,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--thin-parts", type=int, metavar="SEED",
                         help="draw thin occluders or attached parts over every frame (from this seed), the "
                              "ground truth changed to match")
+    parser.add_argument("--faint-grass", action="store_true",
+                        help="with --thin-parts: occluders only (poles, grass), every tuft of grass faint")
     parser.add_argument("--all-clicks", action="store_true", help=f"always make {MAX_CLICKS} clicks (no early stop)")
     parser.add_argument("--json", type=Path, help="also write the summary and per-frame IoUs as JSON")
     args = parser.parse_args()
@@ -348,8 +353,10 @@ def main() -> None:
         if missing:
             raise SystemExit(f"sequences not in {args.data / 'JPEGImages'}: {', '.join(missing)}")
         items = davis_items(args.data, sequences, args.every)
+    if args.faint_grass and args.thin_parts is None:
+        parser.error("--faint-grass draws over the frames; give --thin-parts SEED too")
     if args.thin_parts is not None:
-        items = with_thin_parts(items, args.thin_parts)
+        items = with_thin_parts(items, args.thin_parts, args.faint_grass)
     if ("other" in methods or "hybrid" in methods) and not args.other_model:
         raise SystemExit("the 'other' method needs --other-model")
     LABELS["other"] = args.other_label
@@ -362,6 +369,7 @@ def main() -> None:
         raise SystemExit("no frame with an object of at least 100 pixels; check --sequences and --every")
     clipped = f", first {args.max_frames} such frames" if args.max_frames is not None else ""
     clipped += f", thin parts drawn (seed {args.thin_parts})" if args.thin_parts is not None else ""
+    clipped += ", occluders only, grass faint" if args.faint_grass else ""
     where = (f"held-out photos (every 10th) of {', '.join(sequences)}" if args.photos is not None else
              f"{len(sequences)} sequences of {args.data.name}, every {args.every}th frame: {', '.join(sequences)}")
     print(f"{where}{clipped}; model: {args.model}; {time.perf_counter() - began:.0f} s")

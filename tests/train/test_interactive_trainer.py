@@ -193,6 +193,10 @@ def test_invalid_thin_share_is_refused():
         InteractiveSampleConfig(thin_attached=-0.5)
     with pytest.raises(InputError, match="--thin-attached"):
         InteractiveTrainConfig(data="d", out="o.pt", sequences=("a",), thin_share=0.3, thin_attached=2.0)
+    with pytest.raises(InputError, match="thin_faint"):
+        InteractiveSampleConfig(thin_faint=1.5)
+    with pytest.raises(InputError, match="--thin-faint"):
+        InteractiveTrainConfig(data="d", out="o.pt", sequences=("a",), thin_click=0.25, thin_faint=-0.2)
     with pytest.raises(InputError, match="--focus-share too"):
         InteractiveTrainConfig(data="d", out="o.pt", sequences=("a",), thin_focus=0.5)
 

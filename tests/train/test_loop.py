@@ -54,7 +54,7 @@ def test_each_bad_training_option_is_one_line_before_any_decoding(capsys, tmp_pa
     assert not (tmp_path / "run").exists()  # no cache, no state, no log
 
 
-@pytest.mark.parametrize("option", ["--thin-share", "--thin-attached", "--thin-focus", "--thin-click"])
+@pytest.mark.parametrize("option", ["--thin-share", "--thin-attached", "--thin-faint", "--thin-focus", "--thin-click"])
 @pytest.mark.parametrize("value", ["1.5", "-0.1", "nan"])
 def test_a_bad_thin_share_is_one_line_before_any_decoding(capsys, tmp_path, data, option, value):
     code, err = train(capsys, data, tmp_path / "run" / "net.pt", "interactive", option, value)

@@ -1,6 +1,6 @@
 import numpy as np
 
-from vidseg.train.thin_parts import add_thin_parts
+from vidseg.train.thin_parts import _grass, _Object, _paint, add_thin_parts
 
 
 def _scene(height: int = 120, width: int = 160) -> tuple[np.ndarray, np.ndarray]:
@@ -67,3 +67,38 @@ def test_the_attached_share_chooses_between_occluders_and_attached_parts():
             if cover is not None:
                 kinds.add("grown" if (labels > mask).any() else "cut" if (labels < mask).any() else "none")
         assert kinds == {kept}
+
+
+
+def _grass_change(faint_share: float) -> tuple[float, float]:
+    """Over 20 tufts of grass drawn on the scene: the mean absolute colour change under the blades,
+    and the smallest share of a tuft's cover that falls on the object."""
+    image, mask = _scene()
+    obj = _Object.of(mask)
+    changes, on_object = [], []
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        painted, cover = _paint(rng, image, _grass(rng, image, obj, faint_share))
+        if not cover.any():  # defocused 1 px blades: nothing at least half covered
+            continue
+        changes.append(np.abs(painted.astype(float) - image)[cover].mean())
+        on_object.append((cover & (mask > 0)).sum() / max(cover.sum(), 1))
+    return float(np.mean(changes)), float(np.min(on_object))
+
+
+def test_faint_grass_covers_as_much_but_barely_changes_the_image():
+    opaque, _ = _grass_change(0.0)
+    faint, on_object = _grass_change(1.0)
+    assert faint < 0.5 * opaque  # half transparent and close to the object's colour
+    assert on_object > 0.2  # still a tuft through the object, whose cover the mask leaves out
+
+
+def test_faint_tufts_are_left_out_of_the_mask():
+    image, mask = _scene()
+    cut = 0
+    for seed in range(20):
+        _, labels, cover = add_thin_parts(np.random.default_rng(seed), image, mask, attached_share=0.0, faint_share=1.0)
+        if cover is not None:
+            assert (labels[cover] == 0).all() and not (labels > mask).any()
+            cut += int((labels < mask).any())
+    assert cut >= 8

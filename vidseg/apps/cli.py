@@ -343,6 +343,10 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
                              help="with --thin-share: the share of those samples whose thin parts are attached "
                                   "to the object (lines it keeps) rather than occluders it leaves out "
                                   "(default: %(default)s)")
+    interactive.add_argument("--thin-faint", type=float, default=0.0,
+                             help="of the drawn tufts of grass (with --thin-share or --thin-click), the share "
+                                  "drawn faint: half transparent, pale and out of focus, still left out of the "
+                                  "mask (default: %(default)s)")
     interactive.add_argument("--thin-focus", type=float, default=0.0,
                              help="with --focus-share: share of focus windows centred on a thin part of the "
                                   "object (a line, a rail, a rope in its mask) rather than anywhere on its "
@@ -532,6 +536,7 @@ def _run_train_interactive(args: argparse.Namespace) -> int:
                                                    distill=args.distill, distill_from=args.distill_from,
                                                    thin_share=args.thin_share,
                                                    thin_attached=args.thin_attached,
+                                                   thin_faint=args.thin_faint,
                                                    thin_focus=args.thin_focus, thin_click=args.thin_click,
                                                    own_thin_click=args.own_thin_click,
                                                    focus_zoom=focus_zoom, thin_zoom=args.thin_zoom,

@@ -51,6 +51,7 @@ class InteractiveSampleConfig:
     inward push. synthetic_ratio: share of composite images. thin_share: share of images that get
     thin occluders or thin attached parts drawn over them (:mod:`vidseg.train.thin_parts`);
     thin_attached: the share of those whose strokes are attached parts (the rest occluders).
+    thin_faint: the share of drawn tufts of grass that are faint (half transparent, pale, blurred).
     thin_focus: share of focus windows centred on a thin part of the object (a line, a rail:
     :func:`~vidseg.train.augment.thin_part`) where it has one, instead of anywhere on its outline.
     stretch: a box selection's window may be this many times longer one way than the other
@@ -77,6 +78,7 @@ class InteractiveSampleConfig:
     synthetic_ratio: float = 0.3
     thin_share: float = 0.0
     thin_attached: float = ATTACHED_SHARE
+    thin_faint: float = 0.0
     thin_focus: float = 0.0
     stretch: float = 1.0
     focus_zoom: float = TRAIN_MAX_ZOOM
@@ -88,7 +90,7 @@ class InteractiveSampleConfig:
 
     def __post_init__(self) -> None:
         for name in ("click_share", "box_click_share", "focus_share", "synthetic_ratio", "thin_share",
-                     "thin_attached", "thin_focus", "thin_click", "own_thin_click", "tighten"):
+                     "thin_attached", "thin_faint", "thin_focus", "thin_click", "own_thin_click", "tighten"):
             if not 0 <= getattr(self, name) <= 1:
                 raise InputError(f"{name} is {getattr(self, name)!r}; use a number from 0 to 1")
         if self.crop % 16 or self.crop < 64:
@@ -120,7 +122,7 @@ class InteractiveTrainingSet(SeededSamples):
         thin, before = None, mask
         correcting = c.thin_click > 0 and rng.random() < c.thin_click  # no draw at 0: old runs resume the same
         if correcting or (c.thin_share > 0 and rng.random() < c.thin_share):
-            image, mask, thin = add_thin_parts(rng, image, mask, c.thin_attached)
+            image, mask, thin = add_thin_parts(rng, image, mask, c.thin_attached, c.thin_faint)
         own = not correcting and c.own_thin_click > 0 and rng.random() < c.own_thin_click
         if own:
             removed = augment.thin_part(mask, min_pixels=THIN_PIXELS) > 0  # what the previous mask leaves out

@@ -70,6 +70,9 @@ class InteractiveTrainConfig(PhotoTrainConfig):
     # Of those, the share whose strokes are attached parts (lines the mask keeps); the rest are
     # occluders (poles, grass the mask leaves out).
     thin_attached: float = ATTACHED_SHARE
+    # Of the drawn tufts of grass, the share that are faint: half transparent, pale, defocused blades
+    # (the mask still leaves them out), as grass near the lens over a pale dress; 0: none.
+    thin_faint: float = 0.0
     # Share of focus windows centred on a thin part of the object's mask (lines, rails, ropes of
     # the annotated data) rather than anywhere on its outline; 0: none.
     thin_focus: float = 0.0
@@ -151,7 +154,7 @@ class InteractiveTrainConfig(PhotoTrainConfig):
                              f"{CLICK_CAP_RANGE[1]:g} crop pixels")
         if self.crop is not None and (self.crop % 16 or self.crop < 64):
             raise InputError(f"--crop is {self.crop}; give a multiple of 16 of at least 64")
-        for name in ("thin_share", "thin_attached", "thin_focus", "thin_click", "own_thin_click"):
+        for name in ("thin_share", "thin_attached", "thin_faint", "thin_focus", "thin_click", "own_thin_click"):
             if not 0 <= getattr(self, name) <= 1:
                 raise InputError(f"--{name.replace('_', '-')} is {getattr(self, name)!r}; give a share from 0 to 1")
         if self.thin_focus and not self.focus_share:
@@ -366,7 +369,8 @@ def _batches(config: InteractiveTrainConfig, crop: int, stretch: float, start: i
     store = FrameStore.shared(config.data, config.sequences, scale=config.scale)
     samples = InteractiveSampleConfig(crop=crop, synthetic_ratio=config.synthetic_ratio,
                                       focus_share=config.focus_share, thin_share=config.thin_share,
-                                      thin_attached=config.thin_attached, thin_focus=config.thin_focus,
+                                      thin_attached=config.thin_attached, thin_faint=config.thin_faint,
+                                      thin_focus=config.thin_focus,
                                       thin_click=config.thin_click, own_thin_click=config.own_thin_click,
                                       focus_zoom=config.focus_zoom,
                                       thin_zoom=config.thin_zoom,

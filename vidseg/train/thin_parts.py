@@ -7,7 +7,8 @@ that change nothing. So some samples get strokes drawn over the frame before it 
 
 - occluders, removed from the mask: a pole or stick across the object (straight or slightly bent,
   up to a few percent of the object's size wide) or a tuft of grass blades (1-4 px, curved, often
-  out of focus) rising through it;
+  out of focus) rising through it; a faint tuft is half transparent, pale and defocused, as grass
+  close to the lens in front of a pale dress, and annotators still leave its blades out;
 - attached parts, added to the mask: lines from a point of the object's outline outwards
   (1-3 px, as lines, strings, leashes, antennas), some ending in a small blob.
 
@@ -26,25 +27,29 @@ from vidseg.train.augment import outline
 
 _MIN_KEPT = 0.6  # occluders may hide at most 40% of the object; the sample is left as it was otherwise
 ATTACHED_SHARE = 0.5  # the default share of samples with thin parts whose strokes belong to the object
+_FAINT_OPACITY = (0.3, 0.7)  # a faint tuft's blades show this much of their colour over the object
 
 
 @dataclass
 class _Stroke:
-    """A polyline (N, 2) float32 in image pixels, its width in pixels, its defocus blur sigma and
-    its RGB colour (3,) float32, None: drawn when painted."""
+    """A polyline (N, 2) float32 in image pixels, its width in pixels, its defocus blur sigma, its
+    RGB colour (3,) float32 (None: drawn when painted) and its opacity (1: opaque)."""
 
     points: np.ndarray
     width: int
     blur: float
     colour: np.ndarray | None = None
+    opacity: float = 1.0
 
 
 def add_thin_parts(rng: np.random.Generator, image: np.ndarray, mask: np.ndarray,
-                   attached_share: float = ATTACHED_SHARE) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+                   attached_share: float = ATTACHED_SHARE,
+                   faint_share: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """New (H, W, 3) uint8 image and (H, W) uint8 {0, 1} mask with thin strokes drawn over them
     (``image`` and ``mask`` are not changed), and the (H, W) bool cover of the strokes: attached
-    parts with probability ``attached_share``, else occluders. Returns them unchanged, and None,
-    when the mask is empty or the occluders would hide too much of it."""
+    parts with probability ``attached_share``, else occluders, of which a tuft of grass is faint
+    with probability ``faint_share``. Returns them unchanged, and None, when the mask is empty or
+    the occluders would hide too much of it."""
     if not mask.any():
         return image, mask, None
     obj = _Object.of(mask)
@@ -52,7 +57,7 @@ def add_thin_parts(rng: np.random.Generator, image: np.ndarray, mask: np.ndarray
     if attached:
         strokes = _attached_lines(rng, mask, obj)
     else:
-        strokes = _pole(rng, obj) if rng.random() < 0.5 else _grass(rng, image, obj)
+        strokes = _pole(rng, obj) if rng.random() < 0.5 else _grass(rng, image, obj, faint_share)
     painted, cover = _paint(rng, image, strokes)
     if attached:
         return painted, (mask | cover).astype(np.uint8), cover
@@ -98,19 +103,24 @@ def _pole(rng: np.random.Generator, obj: _Object) -> list[_Stroke]:
     return strokes
 
 
-def _grass(rng: np.random.Generator, image: np.ndarray, obj: _Object) -> list[_Stroke]:
+def _grass(rng: np.random.Generator, image: np.ndarray, obj: _Object, faint_share: float = 0.0) -> list[_Stroke]:
     """3-15 blades rising (upwards, +-40 degrees) from below points of the object through it,
-    1-4 px wide, curving; one defocus and one colour (give or take a fifth) for the tuft."""
+    1-4 px wide, curving; one defocus and one colour (give or take a fifth) for the tuft. A faint
+    tuft (probability ``faint_share``) has 8-30 blades, half transparent, always defocused, in a
+    colour close to the object's own: the blades annotators leave out but a network barely sees."""
     size = obj.size
-    blur = rng.uniform(0.0, 1.5)
-    base = _colour(rng, image)
+    faint = faint_share > 0 and rng.random() < faint_share  # no draw at 0: earlier runs resume the same
+    blur = rng.uniform(0.5, 1.5) if faint else rng.uniform(0.0, 1.5)
+    base = _faint_colour(rng, image, obj) if faint else _colour(rng, image)
+    opacity = rng.uniform(*_FAINT_OPACITY) if faint else 1.0
     strokes = []
-    for _ in range(int(rng.integers(3, 16))):
+    for _ in range(int(rng.integers(8, 31) if faint else rng.integers(3, 16))):
         length = size * rng.uniform(0.2, 0.8)
         heading = -np.pi / 2 + rng.uniform(-0.7, 0.7)
         start = obj.point(rng) + np.array([0, length * rng.uniform(0.3, 0.9)], np.float32)
         colour = np.clip(base * rng.uniform(0.8, 1.2), 0, 255).astype(np.float32)  # one tuft, one hue
-        strokes.append(_Stroke(_polyline(rng, start, heading, length, 0.08), int(rng.integers(1, 5)), blur, colour))
+        line = _polyline(rng, start, heading, length, 0.08)
+        strokes.append(_Stroke(line, int(rng.integers(1, 5)), blur, colour, opacity))
     return strokes
 
 
@@ -125,7 +135,8 @@ def _polyline(rng: np.random.Generator, start: np.ndarray, heading: float, lengt
 
 def _paint(rng: np.random.Generator, image: np.ndarray, strokes: list[_Stroke]) -> tuple[np.ndarray, np.ndarray]:
     """The image with ``strokes`` drawn (each in its colour, or one from :func:`_colour`, with a
-    little noise) and the (H, W) bool cover: where they are at least half opaque."""
+    little noise, at its opacity) and the (H, W) bool cover: where the stroke's own footprint is
+    at least half covered, however transparent the stroke (a faint blade is still a blade)."""
     out = image.copy()
     cover = np.zeros(image.shape[:2], bool)
     for stroke in strokes:
@@ -145,7 +156,7 @@ def _paint(rng: np.random.Generator, image: np.ndarray, strokes: list[_Stroke]) 
         region = out[y0:y1, x0:x1].astype(np.float32)
         colour = _colour(rng, image) if stroke.colour is None else stroke.colour
         shade = colour[None, None] * (1 + rng.normal(0, 0.06, (*a.shape, 1)).astype(np.float32))
-        region += a[..., None] * (np.clip(shade, 0, 255) - region)
+        region += (stroke.opacity * a)[..., None] * (np.clip(shade, 0, 255) - region)
         out[y0:y1, x0:x1] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
     return out, cover
 
@@ -156,6 +167,12 @@ def _colour(rng: np.random.Generator, image: np.ndarray) -> np.ndarray:
         y, x = rng.integers(image.shape[0]), rng.integers(image.shape[1])
         return np.clip(image[y, x].astype(np.float32) * rng.uniform(0.5, 1.5), 0, 255)
     return rng.uniform(0, 255, 3).astype(np.float32)
+
+
+def _faint_colour(rng: np.random.Generator, image: np.ndarray, obj: _Object) -> np.ndarray:
+    """(3,) float32 RGB: a pixel of the object made a little lighter or darker (low contrast)."""
+    x, y = obj.point(rng).astype(int)
+    return np.clip(image[y, x].astype(np.float32) * rng.uniform(0.75, 1.35), 0, 255)
 
 
 @dataclass(frozen=True)
