@@ -197,6 +197,8 @@ def test_invalid_thin_share_is_refused():
         InteractiveSampleConfig(thin_faint=1.5)
     with pytest.raises(InputError, match="--thin-faint"):
         InteractiveTrainConfig(data="d", out="o.pt", sequences=("a",), thin_click=0.25, thin_faint=-0.2)
+    with pytest.raises(InputError, match="--thin-click too"):
+        InteractiveTrainConfig(data="d", out="o.pt", sequences=("a",), thin_faint=0.5)
     with pytest.raises(InputError, match="--focus-share too"):
         InteractiveTrainConfig(data="d", out="o.pt", sequences=("a",), thin_focus=0.5)
 
