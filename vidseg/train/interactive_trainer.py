@@ -182,6 +182,16 @@ class InteractiveTrainConfig(PhotoTrainConfig):
         if self.frozen_norms and self.init is None:
             raise InputError("--frozen-norms keeps the --init network's batch-norm statistics; give --init too")
 
+    @property
+    def teacher(self) -> Path | None:
+        """The network whose box-only masks --distill keeps: --distill-from, else --init."""
+        return self.distill_from if self.distill_from is not None else self.init
+
+    @property
+    def kept(self) -> Path | None:
+        """The network whose weights --keep-init averages in: --keep-from, else --init."""
+        return self.keep_from if self.keep_from is not None else self.init
+
 
 def train_interactive(config: InteractiveTrainConfig) -> Path:
     """Run (or resume) training; returns the weights path once ``config.steps`` are done."""
@@ -236,8 +246,7 @@ def train_interactive(config: InteractiveTrainConfig) -> Path:
     path = run_training(config, model, "interactive", lambda start: _batches(config, crop, stretch, start), step,
                         groups)
     if config.keep_init and path == config.out:  # not when stopped early (the state file)
-        keep_start(config.out, config.keep_from if config.keep_from is not None else config.init, "interactive",
-                   config.keep_init)
+        keep_start(config.out, config.kept, "interactive", config.keep_init)
     return path
 
 
@@ -278,8 +287,7 @@ def _teacher(config: InteractiveTrainConfig) -> InteractiveNet | None:
     None when off."""
     if not config.distill:
         return None
-    source = config.distill_from if config.distill_from is not None else config.init
-    teacher = starting_model("interactive", config.model, source).to(config.device).eval()
+    teacher = starting_model("interactive", config.model, config.teacher).to(config.device).eval()
     teacher.requires_grad_(False)
     return teacher
 
