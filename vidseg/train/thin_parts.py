@@ -109,12 +109,15 @@ def _grass(rng: np.random.Generator, image: np.ndarray, obj: _Object, faint_shar
     tuft (probability ``faint_share``) has 8-30 blades, half transparent, always defocused, in a
     colour close to the object's own: the blades annotators leave out but a network barely sees."""
     size = obj.size
-    faint = faint_share > 0 and rng.random() < faint_share  # no draw at 0: earlier runs resume the same
-    blur = rng.uniform(0.5, 1.5) if faint else rng.uniform(0.0, 1.5)
-    base = _faint_colour(rng, image, obj) if faint else _colour(rng, image)
-    opacity = rng.uniform(*_FAINT_OPACITY) if faint else 1.0
+    # The draws keep their order (blur, colour, [opacity,] count): earlier runs resume the same.
+    if faint_share > 0 and rng.random() < faint_share:  # no draw at 0, for the same reason
+        blur, base = rng.uniform(0.5, 1.5), _faint_colour(rng, image, obj)
+        opacity, blades = rng.uniform(*_FAINT_OPACITY), int(rng.integers(8, 31))
+    else:
+        blur, base, opacity = rng.uniform(0.0, 1.5), _colour(rng, image), 1.0
+        blades = int(rng.integers(3, 16))
     strokes = []
-    for _ in range(int(rng.integers(8, 31) if faint else rng.integers(3, 16))):
+    for _ in range(blades):
         length = size * rng.uniform(0.2, 0.8)
         heading = -np.pi / 2 + rng.uniform(-0.7, 0.7)
         start = obj.point(rng) + np.array([0, length * rng.uniform(0.3, 0.9)], np.float32)
