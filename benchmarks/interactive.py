@@ -61,7 +61,7 @@ LABELS = {"vidseg": "vidseg interactive", "vidseg-no-hold": "- clicks held", "vi
           "vidseg-all-steps": "all steps: merge, graph cut, guided filter",
           "vidseg-global-clicks": "- local merge", "vidseg-click-cues": "+ clicks seed the colour cue",
           "vidseg-no-click-cues": "- clicks seed the colour cue", "vidseg-stretch": "+ stretched selection windows",
-          "vidseg-no-stretch": "- stretched selection windows",
+          "vidseg-no-stretch": "- stretched selection windows", "vidseg-no-mirror": "- mirrored passes",
           "vidseg-focus-zoom": "focus pass zoomed as before (--focus-zoom)",
           "vidseg-thin-zoom": "+ close pass after thin changes (--thin-zoom)",
           "vidseg-no-graph-cut": "- merge, graph cut", "vidseg-network": "- merge, cut, guided filter",
@@ -134,6 +134,7 @@ def make_segmenters(methods: list[str], model: str, previous: str = "default",
                 # The chosen steps with one changed: each ablation row's ClickSegmenter options.
                 ablations = {"vidseg-stretch": {"stretch": stretch}, "vidseg-no-stretch": {"stretch": 1.0},
                              "vidseg-no-hold": {"hold_radius": 0}, "vidseg-no-merge": {"merge_locally": False},
+                             "vidseg-no-mirror": {"mirror": False},
                              "vidseg-no-guide": {"refine": RefineConfig(enabled=False)},
                              "vidseg-click-cues": {"click_cues": True}, "vidseg-no-click-cues": {"click_cues": False},
                              "vidseg-no-focus": {"focus": FocusConfig(enabled=False)},
@@ -307,7 +308,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--other-model", help='the network of the "other" method: a shipped tag or a checkpoint path')
     parser.add_argument("--other-label", default="other network", help='the "other" method\'s row label')
     parser.add_argument("--methods", default="vidseg,grabcut", help="comma-separated: vidseg (the steps chosen for the network), vidseg-no-hold (those steps, "
-                        "but a click's pixel may stay wrong), vidseg-no-focus (those steps without the focus pass), vidseg-no-tiles (without the focus passes along the first mask's outline, the local merge from the second click as chosen without them), vidseg-no-merge (without the local merge), vidseg-no-guide (bilinear upsampling instead of the guided filter), vidseg-click-cues / vidseg-no-click-cues (the clicks seeding the colour cue, or not, whatever the network was trained with), vidseg-stretch / vidseg-no-stretch (selection windows stretched up to --stretch, or squares), vidseg-focus-zoom (the focus pass and tiles magnifying up to --focus-zoom), vidseg-thin-zoom (a close pass at --thin-zoom after a click that changed only a thin part), vidseg-all-steps (local merge, "
+                        "but a click's pixel may stay wrong), vidseg-no-focus (those steps without the focus pass), vidseg-no-tiles (without the focus passes along the first mask's outline, the local merge from the second click as chosen without them), vidseg-no-merge (without the local merge), vidseg-no-mirror (no pass run mirrored), vidseg-no-guide (bilinear upsampling instead of the guided filter), vidseg-click-cues / vidseg-no-click-cues (the clicks seeding the colour cue, or not, whatever the network was trained with), vidseg-stretch / vidseg-no-stretch (selection windows stretched up to --stretch, or squares), vidseg-focus-zoom (the focus pass and tiles magnifying up to --focus-zoom), vidseg-thin-zoom (a close pass at --thin-zoom after a click that changed only a thin part), vidseg-all-steps (local merge, "
                         "graph cut, guided filter), vidseg-global-clicks (no local merge), vidseg-no-graph-cut, "
                         "vidseg-network (none of the three: no graph cut, no edge-aware upsampling, no local merge), "
                         "previous (--previous-model with the steps chosen for it), other (--other-model, likewise), hybrid "

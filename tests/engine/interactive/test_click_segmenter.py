@@ -5,6 +5,7 @@ from vidseg.engine.interactive.click_segmenter import (ClickSegmenter, RefineCon
                                                          merge_at_click)
 from vidseg.engine.interactive.clicks import Click
 from vidseg.engine.interactive.graph_cut import GraphCutConfig, polish_with_graph_cut
+from vidseg.engine.interactive.mirrored import MirroredNet
 from vidseg.errors import InputError
 
 
@@ -79,7 +80,9 @@ def test_each_network_gets_the_steps_chosen_for_it():
     assert separable.refine.enabled and separable.graph_cut.enabled and separable.merge_locally
     assert separable.hold_radius == 0 and not separable.focus.enabled and separable.merge_from == 1
     assert not separable.tiles.enabled
+    assert lite.mirror and isinstance(lite.net, MirroredNet) and not separable.mirror
     assert not ClickSegmenter("default", merge_locally=False).merge_locally  # a step asked for is taken
+    assert not isinstance(ClickSegmenter("default", mirror=False).net, MirroredNet)
 
 
 def test_a_click_changes_only_the_region_of_change_it_lands_in():

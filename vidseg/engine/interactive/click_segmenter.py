@@ -17,6 +17,7 @@ import torch
 
 from vidseg.engine.interactive.clicks import DISTANCE_CAP, Click, check_click, distance_maps
 from vidseg.engine.interactive.graph_cut import GraphCutConfig, polish_with_graph_cut
+from vidseg.engine.interactive.mirrored import MirroredFeatures, MirroredNet
 from vidseg.engine.interactive.outline_tiles import TileConfig, outline_tiles
 from vidseg.engine.interactive.selection_cues import selection_maps
 from vidseg.errors import InputError
@@ -86,7 +87,7 @@ class ClickState:
     image: np.ndarray  # (H, W, 3) uint8 RGB
     box: tuple[float, float, float, float]  # the selection's box in image pixels
     window: CropWindow
-    lower: LowerFeatures
+    lower: LowerFeatures | MirroredFeatures
     cues: np.ndarray  # (2, S, S) float32: the box and its colour likelihood in the crop
     crop: np.ndarray  # (S, S, 3) uint8: the crop the network sees, for cues the clicks seed
     guide: np.ndarray | None = None  # (N, N, 3) uint8: the crop at the image's resolution (N >= S), for refining
@@ -110,7 +111,9 @@ class ClickSegmenter:
     cue (:func:`vidseg.engine.interactive.selection_cues.colour_likelihood`; None: as the network was
     trained); ``stretch``: the selection's window may be up to this many times longer than high, or
     higher than long, stretched to the square crop (:meth:`CropWindow.around`; None: as the network
-    was trained); each other left out (None) is what was chosen for the network (:func:`chosen_steps`). ``backend``: "auto" (ONNX Runtime where
+    was trained); ``mirror``: every pass also runs on the crop mirrored left to right and the two
+    answers are averaged (:mod:`vidseg.engine.interactive.mirrored`; twice the network's work);
+    each other left out (None) is what was chosen for the network (:func:`chosen_steps`). ``backend``: "auto" (ONNX Runtime where
     installed, else torch), "torch" or "onnxruntime" (the same network through ONNX Runtime; the
     ``onnx`` extra). Masks are (H, W) bool in the image's pixels.
     """
@@ -119,9 +122,12 @@ class ClickSegmenter:
                  refine: RefineConfig | None = None, graph_cut: GraphCutConfig | None = None,
                  merge_locally: bool | None = None, hold_radius: int | None = None, merge_from: int | None = None,
                  focus: FocusConfig | None = None, tiles: TileConfig | None = None,
-                 click_cues: bool | None = None, stretch: float | None = None, backend: str = "auto") -> None:
-        self.net = load_interactive(model, backend).to(device).eval()
-        steps = chosen_steps(self.net)
+                 click_cues: bool | None = None, stretch: float | None = None, mirror: bool | None = None,
+                 backend: str = "auto") -> None:
+        net = load_interactive(model, backend).to(device).eval()
+        steps = chosen_steps(net)
+        self.mirror = steps.mirror if mirror is None else bool(mirror)
+        self.net: InteractiveNet | MirroredNet = MirroredNet(net) if self.mirror else net
         self.refine = refine or steps.refine
         self.graph_cut = graph_cut or steps.graph_cut
         self.merge_locally = steps.merge_locally if merge_locally is None else merge_locally
@@ -250,7 +256,7 @@ class ClickSegmenter:
         return min(box[0], x), min(box[1], y), max(box[2], x + 1), max(box[3], y + 1)
 
     @torch.inference_mode()
-    def _lower(self, crop: np.ndarray) -> LowerFeatures:
+    def _lower(self, crop: np.ndarray) -> LowerFeatures | MirroredFeatures:
         """crop: (S, S, 3) uint8 -> the first part's features."""
         tensor = torch.from_numpy(crop).permute(2, 0, 1)[None].float().div_(255).to(self.device)
         return self.net.lower(tensor)
@@ -479,8 +485,8 @@ def grabcut_from_box(image: np.ndarray, box: tuple[int, int, int, int], probs: n
 @dataclass(frozen=True)
 class PipelineSteps:
     """The steps around the network: guided-filter upsampling, graph-cut polish, local merge, the
-    radius in pixels of the disk each click holds (0: none), the focus pass after each click, and
-    focus passes along the first mask's outline."""
+    radius in pixels of the disk each click holds (0: none), the focus pass after each click,
+    focus passes along the first mask's outline, and every pass run mirrored too (:mod:`.mirrored`)."""
 
     refine: RefineConfig
     graph_cut: GraphCutConfig
@@ -489,6 +495,7 @@ class PipelineSteps:
     merge_from: int = 1
     focus: FocusConfig = FocusConfig(enabled=False)
     tiles: TileConfig = TileConfig(enabled=False)
+    mirror: bool = False
 
 
 def chosen_steps(net: InteractiveNet) -> PipelineSteps:
@@ -516,12 +523,13 @@ def chosen_steps(net: InteractiveNet) -> PipelineSteps:
     4-pixel radius (``FOCUS_GUIDE_RADIUS``): the same frames, every 5th, the FIT control, mean IoU
     over clicks 1-20 and NoC@85 / NoC@90: bilinear 87.63, 6.20 / 7.22; guided in the selection pass
     alone at radius 8 87.58 (eps 1e-4), at 4 87.75, 6.02 / 7.21; guided in every pass at 2 88.13,
-    3 88.28, 4 88.27 (5.88 / 7.00), 6 88.12, 8 87.50; an older FIT network 86.79 -> 87.36."""
+    3 88.28, 4 88.27 (5.88 / 7.00), 6 88.12, 8 87.50; an older FIT network 86.79 -> 87.36.
+    Every pass of it also runs mirrored (:mod:`vidseg.engine.interactive.mirrored` has the numbers)."""
     if net.config.encoder == "separable":
         return PipelineSteps(RefineConfig(), GraphCutConfig(), True, focus=FocusConfig(enabled=net.config.focus))
     if net.config.focus:
         return PipelineSteps(RefineConfig(radius=FOCUS_GUIDE_RADIUS), GraphCutConfig(enabled=False), True,
-                             hold_radius=3, merge_from=1, focus=FocusConfig(), tiles=TileConfig())
+                             hold_radius=3, merge_from=1, focus=FocusConfig(), tiles=TileConfig(), mirror=True)
     return PipelineSteps(RefineConfig(enabled=False), GraphCutConfig(enabled=False), False, hold_radius=3)
 
 
