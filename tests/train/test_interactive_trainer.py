@@ -199,6 +199,8 @@ def test_invalid_thin_share_is_refused():
         InteractiveTrainConfig(data="d", out="o.pt", sequences=("a",), thin_click=0.25, thin_faint=-0.2)
     with pytest.raises(InputError, match="--thin-click too"):
         InteractiveTrainConfig(data="d", out="o.pt", sequences=("a",), thin_faint=0.5)
+    with pytest.raises(InputError, match="--thin-attached below 1"):
+        InteractiveTrainConfig(data="d", out="o.pt", sequences=("a",), thin_click=0.25, thin_attached=1.0, thin_faint=0.5)
     with pytest.raises(InputError, match="--focus-share too"):
         InteractiveTrainConfig(data="d", out="o.pt", sequences=("a",), thin_focus=0.5)
 

@@ -159,6 +159,9 @@ class InteractiveTrainConfig(PhotoTrainConfig):
                 raise InputError(f"--{name.replace('_', '-')} is {getattr(self, name)!r}; give a share from 0 to 1")
         if self.thin_faint and not (self.thin_share or self.thin_click):
             raise InputError("--thin-faint makes some drawn grass faint; give --thin-share or --thin-click too")
+        if self.thin_faint and self.thin_attached >= 1:
+            raise InputError("--thin-faint makes some drawn grass faint, but --thin-attached 1 draws no occluders "
+                             "(grass is one); give --thin-attached below 1")
         if self.thin_focus and not self.focus_share:
             raise InputError("--thin-focus centres some focus windows on thin parts; give --focus-share too")
         if not 1 <= self.focus_zoom < float("inf"):
