@@ -1,3 +1,4 @@
+import numpy as np
 import torch
 
 from vidseg.engine.interactive.mirrored import MirroredNet
@@ -40,9 +41,19 @@ def test_a_mirror_image_input_gets_the_mirror_image_answer():
     assert not torch.allclose(single_flipped, single.flip(-1), atol=1e-3)
 
 
-def test_the_region_map_is_the_plain_view_s():
-    net = tiny_net()
-    crops = torch.rand(1, 3, 64, 64)
-    with torch.no_grad():
-        torch.testing.assert_close(MirroredNet(net).lower(crops).region, net.lower(crops).region)
-    assert MirroredNet(net).config is net.config
+
+def test_a_click_start_proposes_its_box_from_one_view(monkeypatch):
+    """Selecting by a click reads the region map of the wide crop around it in one view, not two."""
+    from vidseg.engine.interactive.click_segmenter import ClickSegmenter
+
+    seg = ClickSegmenter("default", backend="torch")
+    assert isinstance(seg.net, MirroredNet)
+    calls = []
+    lower = seg._one_view.lower
+    monkeypatch.setattr(seg._one_view, "lower", lambda crops: calls.append(crops.shape) or lower(crops))
+    image = np.full((120, 160, 3), 170, np.uint8)
+    image[40:80, 60:110] = (40, 60, 160)
+    x0, y0, x1, y1 = seg._box_from_click(image, 85, 60)
+    assert len(calls) == 1
+    assert x0 <= 85 < x1 and y0 <= 60 < y1
+    assert seg.start(image, click=(85, 60)).shape == (120, 160)

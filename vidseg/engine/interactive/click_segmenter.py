@@ -128,6 +128,7 @@ class ClickSegmenter:
         steps = chosen_steps(net)
         self.mirror = steps.mirror if mirror is None else bool(mirror)
         self.net: InteractiveNet | MirroredNet = MirroredNet(net) if self.mirror else net
+        self._one_view = net  # a click's box proposal needs one view's region map
         self.refine = refine or steps.refine
         self.graph_cut = graph_cut or steps.graph_cut
         self.merge_locally = steps.merge_locally if merge_locally is None else merge_locally
@@ -249,17 +250,17 @@ class ClickSegmenter:
     def _box_from_click(self, image: np.ndarray, x: int, y: int) -> tuple[float, float, float, float]:
         """The box of the object under a click, from the region branch on a wide crop."""
         wide = CropWindow.centred(x, y, CLICK_WINDOW * min(image.shape[:2]))
-        lower = self._lower(cut(image, wide, self.crop))
+        lower = self._lower(cut(image, wide, self.crop), one_view=True)
         cx, cy = wide.to_crop([[x, y]], self.crop)[0]
         box = wide.to_image_box(box_at(lower.region[0], cx, cy, self.crop), self.crop)
         # The proposal must contain the click; a box that misses it is grown to take it in.
         return min(box[0], x), min(box[1], y), max(box[2], x + 1), max(box[3], y + 1)
 
     @torch.inference_mode()
-    def _lower(self, crop: np.ndarray) -> LowerFeatures | MirroredFeatures:
-        """crop: (S, S, 3) uint8 -> the first part's features."""
+    def _lower(self, crop: np.ndarray, one_view: bool = False) -> LowerFeatures | MirroredFeatures:
+        """crop: (S, S, 3) uint8 -> the first part's features (of the crop alone with ``one_view``)."""
         tensor = torch.from_numpy(crop).permute(2, 0, 1)[None].float().div_(255).to(self.device)
-        return self.net.lower(tensor)
+        return (self._one_view if one_view else self.net).lower(tensor)
 
     @torch.inference_mode()
     def _predict(self, clicks: list[Click], previous: np.ndarray) -> np.ndarray:

@@ -6,7 +6,8 @@ near 90% IoU crosses it. On the TUNE clips of our training split (every 5th fram
 clicks) with two FIT networks that never saw them: NoC@90 7.23 -> 6.86 and 7.19 -> 6.77, NoC@85
 5.91 -> 5.85 and 5.94 -> 5.91, the mean IoU over clicks 1-20 88.15 -> 88.21 and 88.23 -> 88.27;
 mirroring the focus passes and tiles alone gave 7.02, the selection's passes alone 7.02 with a
-lower mean (docs/benchmarks.md). It doubles the network's work per pass.
+lower mean (docs/benchmarks.md). It doubles the network's work per pass. A click's box proposal
+reads the region map of the crop alone (the click segmenter runs one view for it).
 """
 
 from __future__ import annotations
@@ -24,12 +25,6 @@ class MirroredFeatures:
 
     plain: LowerFeatures
     mirrored: LowerFeatures
-
-    @property
-    def region(self) -> torch.Tensor:
-        """The plain view's region map (B, 5, S/8, S/8): a click's box proposal reads one view (the
-        mirrored one would need its left and right distances swapped back for the same answer)."""
-        return self.plain.region
 
 
 class MirroredNet:
