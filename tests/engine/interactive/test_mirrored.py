@@ -41,7 +41,6 @@ def test_a_mirror_image_input_gets_the_mirror_image_answer():
     assert not torch.allclose(single_flipped, single.flip(-1), atol=1e-3)
 
 
-
 def test_a_click_start_proposes_its_box_from_one_view(monkeypatch):
     """Selecting by a click reads the region map of the wide crop around it in one view, not two."""
     from vidseg.engine.interactive.click_segmenter import ClickSegmenter
