@@ -128,7 +128,6 @@ class ClickSegmenter:
         steps = chosen_steps(net)
         self.mirror = steps.mirror if mirror is None else bool(mirror)
         self.net: InteractiveNet | MirroredNet = MirroredNet(net) if self.mirror else net
-        self._one_view = net  # a click's box proposal needs one view's region map
         self.refine = refine or steps.refine
         self.graph_cut = graph_cut or steps.graph_cut
         self.merge_locally = steps.merge_locally if merge_locally is None else merge_locally
@@ -144,6 +143,11 @@ class ClickSegmenter:
     @property
     def crop(self) -> int:
         return self.net.config.crop
+
+    @property
+    def _one_view(self) -> InteractiveNet:
+        """The network run on the crop alone, mirrored or not: a click's box proposal reads one view's region map."""
+        return self.net.net if isinstance(self.net, MirroredNet) else self.net
 
     def start(self, image: np.ndarray, box: Box | None = None,
               click: tuple[float, float] | None = None, mask: np.ndarray | None = None) -> np.ndarray:
